@@ -1,0 +1,29 @@
+/**
+ * @tracemark/watermark — token-level watermarks for language-model output.
+ *
+ * Keys and specs, the generation session a serving stack calls at every decoding
+ * step, and the per-token score each scheme defines (which the detector uses).
+ * Browser-safe: no Node-only imports.
+ * @packageDocumentation
+ */
+export { generateKey, serializeKey, parseKey, computeKeyId, type WatermarkKey } from './keys.js'
+export {
+  resolveSpec,
+  contextWidth,
+  SCHEME_NAMES,
+  SCHEME_DEFAULTS,
+  type WatermarkSpec,
+  type SchemeSpec,
+  type SchemeName,
+  type SpecInput,
+  type KgwSpec,
+  type GumbelSpec,
+  type SynthIdSpec,
+  type UnigramSpec,
+  type Seeding,
+} from './spec.js'
+export { createWatermarker, type Watermarker, type Session, type SessionOptions } from './session.js'
+export { sampleLogits, type SampleOptions } from './sampling.js'
+export { scoreTokens, nullModel, type TokenScores, type NullModel } from './score.js'
+export { seededRandom } from './random.js'
+export { siphash24 } from './siphash.js'

@@ -1,0 +1,91 @@
+import { candidateSeed, contextAt, newContext } from './context.js'
+import { keyringOf, type Watermarker } from './session.js'
+import { mixHi, mixLo } from './mix.js'
+import { greenProbability, greenThreshold } from './schemes/green.js'
+import { gumbelScore } from './schemes/gumbel.js'
+import { synthIdScore } from './schemes/synthid.js'
+import { contextWidth, type WatermarkSpec } from './spec.js'
+
+/**
+ * The law of one scored tuple's score when the text does not depend on the key:
+ * `binomial` — the score is a count of successes in `trials` fair-to-`p` draws;
+ * `gamma` — the score is Exp(1), so a sum of n is Gamma(n, 1).
+ */
+export type NullModel = { kind: 'binomial'; p: number; trials: number } | { kind: 'gamma' }
+
+/** The null distribution of a single tuple's score for a spec. */
+export function nullModel(spec: WatermarkSpec): NullModel {
+  switch (spec.scheme) {
+    case 'kgw':
+    case 'unigram':
+      return { kind: 'binomial', p: greenProbability(spec.gamma), trials: 1 }
+    case 'synthid':
+      return { kind: 'binomial', p: 0.5, trials: spec.depth }
+    case 'gumbel':
+      return { kind: 'gamma' }
+  }
+}
+
+/**
+ * Per-position scores of a token sequence under a watermarker's key: the one
+ * definition of each scheme's score, shared with the sampler.
+ */
+export interface TokenScores {
+  /** Index into the input of each scored token (positions before the first full window are not scored). */
+  position: Int32Array
+  /**
+   * Identity of the (context, token) tuple each score came from: the PRF's own
+   * input, hashed to 52 bits. Equal keys mean the same PRF draw, which must be
+   * counted once for the null hypothesis to hold.
+   */
+  tuple: Float64Array
+  score: Float64Array
+  count: number
+}
+
+/**
+ * Scores every token of `tokens` that has a full context window. Throws on an id
+ * outside the key's vocabulary, naming its position.
+ */
+export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenScores {
+  const kr = keyringOf(wm)
+  const spec = kr.spec
+  const h = contextWidth(spec)
+  const V = spec.vocabSize
+  const n = Math.max(0, tokens.length - h)
+  const out: TokenScores = {
+    position: new Int32Array(n),
+    tuple: new Float64Array(n),
+    score: new Float64Array(n),
+    count: n,
+  }
+  const ctx = newContext()
+  const seed = new Int32Array(2)
+  const thr = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? greenThreshold(spec.gamma) : 0
+  const depth = spec.scheme === 'synthid' ? spec.depth : 0
+  for (let i = h, j = 0; i < tokens.length; i++, j++) {
+    const x = tokens[i]
+    if (!(x >= 0 && x < V && Number.isInteger(x))) {
+      throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
+    }
+    contextAt(kr, tokens, i, ctx, false)
+    candidateSeed(kr, ctx, x, seed)
+    const hi = mixHi(seed[0], seed[1], x)
+    const lo = mixLo(seed[0], seed[1], x)
+    out.position[j] = i
+    out.tuple[j] = hi * 2 ** 20 + (lo >>> 12)
+    switch (spec.scheme) {
+      case 'kgw':
+      case 'unigram':
+        out.score[j] = hi < thr ? 1 : 0
+        break
+      case 'synthid':
+        out.score[j] = synthIdScore(lo, depth)
+        break
+      case 'gumbel':
+        out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
+        break
+    }
+  }
+  return out
+}

@@ -1,0 +1,161 @@
+import { contextAt, newContext } from './context.js'
+import type { WatermarkKey } from './keys.js'
+import { makeKeyring, selfTables, type Keyring } from './keyring.js'
+import { createCandidates, checkLogits, checkOptions, samplePlain, type SampleOptions } from './sampling.js'
+import { biasGreen, sampleGreen } from './schemes/green.js'
+import { sampleGumbel } from './schemes/gumbel.js'
+import { sampleSynthId } from './schemes/synthid.js'
+import { contextWidth, type WatermarkSpec } from './spec.js'
+
+/** Options for one generation request. */
+export interface SessionOptions {
+  /** The prompt's token ids: the first windows of the answer reach into it. */
+  prompt?: ArrayLike<number>
+}
+
+/**
+ * One sequence being decoded. Call {@link Session.bias} (green-list schemes) and let
+ * the host sample, or {@link Session.sample} (every scheme), then {@link Session.accept}
+ * the token the host emitted. Batched decoding uses one session per sequence.
+ */
+export interface Session {
+  /**
+   * Adds the watermark bias to `logits` in place (kgw, unigram). Does nothing on a
+   * context window already used in this session. Throws for gumbel and synthid,
+   * which must choose the token themselves: call {@link Session.sample}.
+   */
+  bias(logits: Float32Array): void
+  /**
+   * Samples the next token from `logits` with the host's options, watermarked,
+   * and accepts it. `logits` is not modified.
+   */
+  sample(logits: Float32Array, options?: SampleOptions): number
+  /** Records the token the host emitted (after {@link Session.bias} and the host's own sampling). */
+  accept(token: number): void
+  /** Number of tokens so far, prompt included. */
+  readonly length: number
+  /** Number of accepted tokens whose window was watermarked (not a repeat, not inside the prompt). */
+  readonly watermarked: number
+}
+
+/** A key ready for serving: cheap to keep, one per process; opens a session per request. */
+export interface Watermarker {
+  readonly keyId: string
+  readonly spec: WatermarkSpec
+  session(options?: SessionOptions): Session
+}
+
+const keyrings = new WeakMap<Watermarker, Keyring>()
+
+/** @internal The derived key material of a watermarker, for the scorer. */
+export function keyringOf(wm: Watermarker): Keyring {
+  const kr = keyrings.get(wm)
+  if (!kr) throw new TypeError('not a watermarker made by createWatermarker')
+  return kr
+}
+
+/**
+ * Makes a watermarker from a key. Key derivation and (for SelfHash) the per-token
+ * tables happen here, once, not on the decoding path.
+ *
+ * @example
+ * const wm = createWatermarker(key)
+ * const s = wm.session({ prompt })
+ * for (let i = 0; i < maxTokens; i++) {
+ *   const logits = model.next(s)            // Float32Array over the vocabulary
+ *   const id = s.sample(logits, { temperature: 0.8, topP: 0.95 })
+ * }
+ */
+export function createWatermarker(key: WatermarkKey): Watermarker {
+  const kr = makeKeyring(key)
+  if (kr.spec.scheme === 'kgw' && kr.spec.seeding === 'self') selfTables(kr)
+  const wm: Watermarker = {
+    keyId: key.keyId,
+    spec: key.spec,
+    session: (options = {}) => openSession(kr, options),
+  }
+  keyrings.set(wm, kr)
+  return wm
+}
+
+function checkToken(token: number, vocabSize: number, what: string): void {
+  if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
+    throw new RangeError(`${what} ${token} is not a token id of this vocabulary (0..${vocabSize - 1})`)
+  }
+}
+
+function openSession(kr: Keyring, options: SessionOptions): Session {
+  const spec = kr.spec
+  const V = spec.vocabSize
+  const h = contextWidth(spec)
+  let tokens = new Uint32Array(Math.max(64, (options.prompt?.length ?? 0) * 2))
+  let length = 0
+  const push = (t: number) => {
+    if (length === tokens.length) {
+      const grown = new Uint32Array(tokens.length * 2)
+      grown.set(tokens)
+      tokens = grown
+    }
+    tokens[length++] = t
+  }
+  for (let i = 0; i < (options.prompt?.length ?? 0); i++) {
+    const t = options.prompt![i]
+    checkToken(t, V, `prompt[${i}] =`)
+    push(t)
+  }
+  const seen = new Set<number>()
+  const ctx = newContext()
+  const work = createCandidates(V)
+  // The window used by the current step, committed to `seen` on accept().
+  let pending = -1
+  let watermarked = 0
+
+  /** Prepares the context for the next position; false when it must not be watermarked. */
+  const prepare = (): boolean => {
+    pending = -1
+    if (length < h) return false
+    contextAt(kr, tokens, length, ctx)
+    // Unigram has one context: repetition is its nature, not a repeat to skip.
+    if (h > 0 && seen.has(ctx.windowKey)) return false
+    pending = ctx.windowKey
+    return true
+  }
+
+  const session: Session = {
+    bias(logits) {
+      if (spec.scheme === 'gumbel' || spec.scheme === 'synthid') {
+        throw new Error(`scheme ${spec.scheme} chooses the token itself: call session.sample(logits, options) instead of bias()`)
+      }
+      checkLogits(logits, V)
+      if (prepare()) biasGreen(kr, ctx, logits)
+    },
+    sample(logits, o = {}) {
+      checkOptions(o)
+      const max = checkLogits(logits, V)
+      const random = o.random ?? Math.random
+      let token: number
+      if (!prepare()) token = samplePlain(logits, max, o, work)
+      else if (spec.scheme === 'gumbel') token = sampleGumbel(kr, ctx, logits, max, o, work)
+      else if (spec.scheme === 'synthid') token = sampleSynthId(kr, ctx, logits, max, o, work, random)
+      else token = sampleGreen(kr, ctx, logits, max, o, work, random)
+      session.accept(token)
+      return token
+    },
+    accept(token) {
+      checkToken(token, V, 'accepted token')
+      if (pending !== -1) {
+        if (h > 0) seen.add(pending)
+        watermarked++
+      }
+      pending = -1
+      push(token)
+    },
+    get length() {
+      return length
+    },
+    get watermarked() {
+      return watermarked
+    },
+  }
+  return session
+}

@@ -1,0 +1,126 @@
+/**
+ * Watermark specs: everything about a key except its secret. A spec is public
+ * (it goes into reports), so an investigator can state exactly which test ran.
+ */
+
+/** How the pseudo-random context of a token is formed from the tokens before it. */
+export type Seeding = 'left' | 'self'
+
+/** Kirchenbauer et al. 2023: a gamma-fraction green list per context, logits of green tokens raised by delta. */
+export interface KgwSpec {
+  scheme: 'kgw'
+  /** Fraction of the vocabulary that is green in each context. */
+  gamma: number
+  /** Logit bias added to green tokens. */
+  delta: number
+  /** Context width: how many previous tokens seed the green list. */
+  h: number
+  /**
+   * `left`: the keyed hash of all `h` previous tokens (LeftHash when h = 1).
+   * `self`: SelfHash (Kirchenbauer et al. 2024): a keyed min-hash over the window
+   * and the candidate itself, so one edited token in the window usually leaves the
+   * seed intact.
+   */
+  seeding: Seeding
+}
+
+/** Aaronson 2022 / Fernandez et al. 2023: Gumbel-max sampling with keyed uniforms, distortion-free. */
+export interface GumbelSpec {
+  scheme: 'gumbel'
+  h: number
+}
+
+/** Dathathri et al. 2024 (SynthID-Text): tournament sampling over `depth` layers of keyed g-bits. */
+export interface SynthIdSpec {
+  scheme: 'synthid'
+  h: number
+  /** Number of tournament layers m (1..32). */
+  depth: number
+}
+
+/** Zhao et al. 2023: one fixed green list for every context. */
+export interface UnigramSpec {
+  scheme: 'unigram'
+  gamma: number
+  delta: number
+}
+
+export type SchemeSpec = KgwSpec | GumbelSpec | SynthIdSpec | UnigramSpec
+export type SchemeName = SchemeSpec['scheme']
+
+/** The public part of a key: the scheme, its parameters, and the model's id space. */
+export type WatermarkSpec = SchemeSpec & {
+  /** Name of the model's tokenizer (e.g. `cl100k_base`); the detector must tokenize with the same one. */
+  tokenizer: string
+  /** Length of the model's logits vector. */
+  vocabSize: number
+}
+
+export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 'unigram']
+
+/**
+ * Parameters used when a field is not given. The kgw defaults are the published
+ * reference configuration (gamma 0.25, delta 2, SelfHash, h = 4).
+ */
+export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { scheme: K }>, 'scheme'> } = {
+  kgw: { gamma: 0.25, delta: 2, h: 4, seeding: 'self' },
+  gumbel: { h: 4 },
+  synthid: { h: 4, depth: 16 },
+  unigram: { gamma: 0.5, delta: 2 },
+}
+
+const DEFAULT_TOKENIZER = { tokenizer: 'cl100k_base', vocabSize: 100_277 }
+
+/** Input to {@link resolveSpec}: a scheme name and any parameters to override. */
+export type SpecInput = { scheme: SchemeName } & Partial<Record<string, unknown>>
+
+function fail(field: string, why: string): never {
+  throw new Error(`invalid watermark spec: ${field} ${why}`)
+}
+
+function num(v: unknown, field: string, lo: number, hi: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `must be a number, got ${JSON.stringify(v)}`)
+  if (integer && !Number.isInteger(v)) fail(field, `must be an integer, got ${v}`)
+  if (v < lo || v > hi) fail(field, `must be in [${lo}, ${hi}], got ${v}`)
+  return v
+}
+
+/**
+ * Fills defaults into a partial spec and validates every field, naming the field
+ * at fault. Unknown fields are rejected so a typo never silently runs the default.
+ */
+export function resolveSpec(input: SpecInput): WatermarkSpec {
+  const scheme = input.scheme
+  if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}, got ${JSON.stringify(scheme)}`)
+  const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
+  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', ...Object.keys(SCHEME_DEFAULTS[scheme])])
+  for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
+  if (typeof merged.tokenizer !== 'string' || merged.tokenizer.length === 0) fail('tokenizer', 'must be a non-empty string')
+  const vocabSize = num(merged.vocabSize, 'vocabSize', 2, 2 ** 31 - 1, true)
+  const base = { tokenizer: merged.tokenizer, vocabSize }
+  switch (scheme) {
+    case 'kgw': {
+      const seeding = merged.seeding
+      if (seeding !== 'left' && seeding !== 'self') fail('seeding', `must be "left" or "self", got ${JSON.stringify(seeding)}`)
+      return {
+        scheme,
+        gamma: num(merged.gamma, 'gamma', 1e-6, 1 - 1e-6),
+        delta: num(merged.delta, 'delta', 0, 100),
+        h: num(merged.h, 'h', 1, 64, true),
+        seeding,
+        ...base,
+      }
+    }
+    case 'gumbel':
+      return { scheme, h: num(merged.h, 'h', 1, 64, true), ...base }
+    case 'synthid':
+      return { scheme, h: num(merged.h, 'h', 1, 64, true), depth: num(merged.depth, 'depth', 1, 32, true), ...base }
+    case 'unigram':
+      return { scheme, gamma: num(merged.gamma, 'gamma', 1e-6, 1 - 1e-6), delta: num(merged.delta, 'delta', 0, 100), ...base }
+  }
+}
+
+/** Context width of a spec (0 for unigram: every token is scored, with no context). */
+export function contextWidth(spec: SchemeSpec): number {
+  return spec.scheme === 'unigram' ? 0 : spec.h
+}
