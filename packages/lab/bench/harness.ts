@@ -1,0 +1,60 @@
+/**
+ * A small benchmark harness: runs each case in alternating rounds (so a noisy
+ * neighbour slows baseline and candidate alike) and reports the median time per
+ * operation. Ratios are always against a baseline measured in the same run.
+ */
+export interface Case {
+  name: string
+  /** One operation; return something so the JIT cannot drop the work. */
+  run: () => unknown
+}
+
+export interface Result {
+  name: string
+  medianUs: number
+  samples: number
+}
+
+let sink: unknown
+
+function timeOnce(c: Case, reps: number): number {
+  const t0 = performance.now()
+  for (let i = 0; i < reps; i++) sink = c.run()
+  return ((performance.now() - t0) * 1000) / reps
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Measures all cases over `rounds` interleaved rounds of about `roundMs` each. */
+export function bench(cases: Case[], options: { rounds?: number; roundMs?: number } = {}): Result[] {
+  const rounds = options.rounds ?? 9
+  const roundMs = options.roundMs ?? 150
+  // Warm up, and size the repetitions so one round takes about roundMs.
+  const reps = cases.map((c) => {
+    for (let i = 0; i < 5; i++) sink = c.run()
+    const us = timeOnce(c, 3)
+    return Math.max(1, Math.round((roundMs * 1000) / Math.max(us, 0.001)))
+  })
+  const times: number[][] = cases.map(() => [])
+  for (let r = 0; r < rounds; r++) cases.forEach((c, i) => times[i].push(timeOnce(c, reps[i])))
+  void sink
+  return cases.map((c, i) => ({ name: c.name, medianUs: median(times[i]), samples: rounds }))
+}
+
+export function fmtUs(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} us`
+}
+
+/** Prints a table of results with each one's ratio to `baseline`. */
+export function table(title: string, results: Result[], baseline: string): void {
+  const base = results.find((r) => r.name === baseline)!
+  console.log(`\n${title}`)
+  const w = Math.max(...results.map((r) => r.name.length))
+  for (const r of results) {
+    console.log(`  ${r.name.padEnd(w)}  ${fmtUs(r.medianUs).padStart(10)}  x${(r.medianUs / base.medianUs).toFixed(2)}`)
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * `pnpm bench`: embed cost per decoding step and detection throughput, each as
+ * medians with ratios against a baseline measured in the same run. Figures, not
+ * assertions: the machines are shared and noisy.
+ */
+import { benchDetect } from './detect.js'
+import { benchEmbed } from './embed.js'
+
+const only = process.argv[2]
+console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
+if (!only || only === 'embed') {
+  for (const v of [100_277, 200_019]) {
+    benchEmbed(v, 0)
+    benchEmbed(v, 50)
+  }
+}
+if (!only || only === 'detect') benchDetect()
