@@ -1,4 +1,4 @@
-import { selfTables, type Keyring } from './keyring.js'
+import { tokenRank, tokenSeed, type Keyring } from './keyring.js'
 import { siphashWords } from './siphash.js'
 import { contextWidth } from './spec.js'
 
@@ -55,12 +55,11 @@ export function contextAt(
     ctx.windowKey = (scratch[1] >>> 12) * 2 ** 32 + scratch[0]
   }
   if (self) {
-    const { rank } = selfTables(kr)
     let a = tokens[end - h]
-    let ar = rank[a]
+    let ar = tokenRank(kr, a)
     for (let i = end - h + 1; i < end; i++) {
       const t = tokens[i]
-      const r = rank[t]
+      const r = tokenRank(kr, t)
       if (r < ar || (r === ar && t < a)) {
         a = t
         ar = r
@@ -81,9 +80,7 @@ export function candidateSeed(kr: Keyring, ctx: Context, x: number, out: Int32Ar
     out[1] = ctx.s1
     return
   }
-  const { rank, seed } = selfTables(kr)
-  const r = rank[x]
+  const r = tokenRank(kr, x)
   const a = r < ctx.anchorRank || (r === ctx.anchorRank && x < ctx.anchor) ? x : ctx.anchor
-  out[0] = seed[2 * a]
-  out[1] = seed[2 * a + 1]
+  tokenSeed(kr, a, out)
 }

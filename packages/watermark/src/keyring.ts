@@ -18,6 +18,8 @@ export interface Keyring {
   /** SelfHash tables, built on first use: keyed rank of each token, and its seed words. */
   rank: Int32Array | null
   seed: Int32Array | null
+  /** Token hashes computed without tables so far (see {@link tokenRank}). */
+  directCalls: number
 }
 
 export function makeKeyring(key: WatermarkKey): Keyring {
@@ -31,33 +33,74 @@ export function makeKeyring(key: WatermarkKey): Keyring {
     tokenKey: sipKeyFromBytes(deriveSubkey(key, 'token-table')),
     rank: null,
     seed: null,
+    directCalls: 0,
   }
 }
 
+const RANK_TAG = 0x72616e6b // "rank": a token's rank and its seed hash distinct inputs
+const SEED_TAG = 0x73656564 // "seed"
+const msg = new Uint32Array(2)
+const digest = new Uint32Array(2)
+
+function hashToken(kr: Keyring, t: number, tag: number): void {
+  msg[0] = t
+  msg[1] = tag
+  siphashWords(kr.tokenKey, msg, 0, 2, digest)
+}
+
 /**
- * The SelfHash tables: one SipHash per token id, computed once (~20 ms for a
- * 100k vocabulary) so that a step costs a table lookup per candidate instead of
- * a SipHash per candidate.
+ * The SelfHash tables: a keyed rank and seed per token id, computed once (~40 ms
+ * for a 100k vocabulary) so that an embedding step costs a table lookup per
+ * candidate instead of two SipHash calls.
  */
 export function selfTables(kr: Keyring): { rank: Int32Array; seed: Int32Array } {
   if (kr.rank && kr.seed) return { rank: kr.rank, seed: kr.seed }
   const v = kr.spec.vocabSize
   const rank = new Int32Array(v)
   const seed = new Int32Array(2 * v)
-  const one = new Uint32Array(2)
-  const out = new Uint32Array(2)
   for (let t = 0; t < v; t++) {
-    one[0] = t
-    one[1] = 0x72616e6b // "rank": the rank and the seed come from distinct inputs
-    siphashWords(kr.tokenKey, one, 0, 2, out)
+    hashToken(kr, t, RANK_TAG)
     // Ranks compare as signed int32; flipping the sign bit keeps the unsigned order.
-    rank[t] = out[0] ^ -0x80000000
-    one[1] = 0x73656564 // "seed"
-    siphashWords(kr.tokenKey, one, 0, 2, out)
-    seed[2 * t] = out[0]
-    seed[2 * t + 1] = out[1]
+    rank[t] = digest[0] ^ -0x80000000
+    hashToken(kr, t, SEED_TAG)
+    seed[2 * t] = digest[0]
+    seed[2 * t + 1] = digest[1]
   }
   kr.rank = rank
   kr.seed = seed
   return { rank, seed }
+}
+
+/**
+ * Hashes computed without the tables. Scoring a short text needs a few hundred
+ * token hashes, far fewer than a table; once the direct hashes would have paid
+ * for the table (two per vocabulary entry), the table is built (ski rental).
+ */
+function direct(kr: Keyring): boolean {
+  if (kr.rank) return false
+  kr.directCalls++
+  if (kr.directCalls > 2 * kr.spec.vocabSize) {
+    selfTables(kr)
+    return false
+  }
+  return true
+}
+
+/** Keyed SelfHash rank of token `t` (signed-int32 order). */
+export function tokenRank(kr: Keyring, t: number): number {
+  if (!direct(kr)) return kr.rank![t]
+  hashToken(kr, t, RANK_TAG)
+  return digest[0] ^ -0x80000000
+}
+
+/** Keyed SelfHash seed words of token `t`, into `out`. */
+export function tokenSeed(kr: Keyring, t: number, out: Int32Array): void {
+  if (!direct(kr)) {
+    out[0] = kr.seed![2 * t]
+    out[1] = kr.seed![2 * t + 1]
+    return
+  }
+  hashToken(kr, t, SEED_TAG)
+  out[0] = digest[0]
+  out[1] = digest[1]
 }

@@ -16,26 +16,42 @@ export interface SampleOptions {
   random?: () => number
 }
 
-/** Working buffers for one sequence, sized once to the vocabulary. */
+/**
+ * Working buffers for one sequence, sized once to the vocabulary. Candidates are
+ * either `dense` (every token id, read straight from the host's logits: no copy
+ * on the common full-vocabulary path) or a gathered list in `ids` / `logit`.
+ */
 export interface Candidates {
+  dense: boolean
+  /** The host's logits, read in place when dense. */
+  src: Float32Array
   ids: Int32Array
-  /** Logits (biased if the scheme biases), then divided by the temperature. */
+  /** Gathered logits (biased if the scheme biases). */
   logit: Float64Array
-  /** Normalized probabilities after truncation. */
+  /** Unnormalized probabilities after temperature and truncation; they sum to `sum`. */
   prob: Float64Array
-  /** Scratch per candidate for schemes (g-bits, uniforms). */
-  aux: Float64Array
+  sum: number
+  /** Scratch per candidate for schemes (g-bits). */
+  aux: Int32Array
   n: number
 }
 
 export function createCandidates(vocabSize: number): Candidates {
   return {
+    dense: false,
+    src: new Float32Array(0),
     ids: new Int32Array(vocabSize),
     logit: new Float64Array(vocabSize),
     prob: new Float64Array(vocabSize),
-    aux: new Float64Array(vocabSize),
+    sum: 0,
+    aux: new Int32Array(vocabSize),
     n: 0,
   }
+}
+
+/** Token id of candidate `i`. */
+export function idOf(c: Candidates, i: number): number {
+  return c.dense ? i : c.ids[i]
 }
 
 /**
@@ -50,8 +66,11 @@ export function checkLogits(logits: Float32Array, vocabSize: number): number {
   let max = -Infinity
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i]
-    if (v > max) max = v
-    else if (v !== v) throw new RangeError(`logits[${i}] is NaN`)
+    // One comparison per element on the common path: NaN fails `<=` too.
+    if (!(v <= max)) {
+      if (v !== v) throw new RangeError(`logits[${i}] is NaN`)
+      max = v
+    }
   }
   if (max === Infinity) throw new RangeError(`logits[${logits.indexOf(Infinity)}] is +Infinity`)
   if (max === -Infinity) throw new RangeError('every logit is -Infinity: no token can be sampled')
@@ -69,16 +88,42 @@ export function checkOptions(o: SampleOptions): void {
 }
 
 /**
- * The k-th largest finite value of `logits` (a size-k min-heap: one read pass,
- * O(V log k) only for the few values that enter the heap). Returns -Infinity
- * when fewer than k values are finite.
+ * Validates the logits and selects the candidates the host's options allow, in
+ * one read of the vocabulary. Without top-k (or greedy) the candidates are the
+ * whole vocabulary, read in place. With top-k, a size-k min-heap tracks the k-th
+ * largest value while every value within `slack` of it is collected (a scheme
+ * that raises logits by delta passes delta: a token further below cannot reach
+ * the top k). Returns the largest logit.
  */
-export function kthLargest(logits: Float32Array, k: number): number {
+export function select(logits: Float32Array, vocabSize: number, o: SampleOptions, c: Candidates, slack = 0): number {
+  const t = o.temperature ?? 1
+  const k = t === 0 ? 1 : (o.topK ?? 0)
+  if (k === 0 || k >= vocabSize) {
+    const max = checkLogits(logits, vocabSize)
+    c.src = logits
+    c.dense = true
+    c.n = vocabSize
+    return max
+  }
+  if (!(logits instanceof Float32Array)) throw new TypeError('logits must be a Float32Array')
+  if (logits.length !== vocabSize) {
+    throw new RangeError(`logits has length ${logits.length} but the key's vocabulary size is ${vocabSize}`)
+  }
   const heap = new Float64Array(k)
   let size = 0
+  let floor = -Infinity
+  let max = -Infinity
+  let n = 0
+  const ids = c.ids, lg = c.logit
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i]
-    if (v === -Infinity) continue
+    if (!(v <= max)) {
+      if (v !== v) throw new RangeError(`logits[${i}] is NaN`)
+      max = v
+    }
+    if (v < floor || v === -Infinity) continue
+    ids[n] = i
+    lg[n++] = v
     if (size < k) {
       let j = size++
       heap[j] = v
@@ -88,33 +133,51 @@ export function kthLargest(logits: Float32Array, k: number): number {
         const tmp = heap[parent]; heap[parent] = heap[j]; heap[j] = tmp
         j = parent
       }
+      if (size === k) floor = heap[0] - slack
     } else if (v > heap[0]) {
       heap[0] = v
       let j = 0
       for (;;) {
         const l = 2 * j + 1
         if (l >= k) break
-        const c = l + 1 < k && heap[l + 1] < heap[l] ? l + 1 : l
-        if (heap[c] >= heap[j]) break
-        const tmp = heap[c]; heap[c] = heap[j]; heap[j] = tmp
-        j = c
+        const ch = l + 1 < k && heap[l + 1] < heap[l] ? l + 1 : l
+        if (heap[ch] >= heap[j]) break
+        const tmp = heap[ch]; heap[ch] = heap[j]; heap[j] = tmp
+        j = ch
       }
+      floor = heap[0] - slack
     }
   }
-  return size < k ? -Infinity : heap[0]
+  if (max === Infinity) throw new RangeError(`logits[${logits.indexOf(Infinity)}] is +Infinity`)
+  if (max === -Infinity) throw new RangeError('every logit is -Infinity: no token can be sampled')
+  // Values collected before the heap filled may have fallen below the final floor.
+  let m = 0
+  for (let j = 0; j < n; j++) {
+    if (lg[j] >= floor) {
+      ids[m] = ids[j]
+      lg[m++] = lg[j]
+    }
+  }
+  c.src = logits
+  c.dense = false
+  c.n = m
+  return max
 }
 
-/** Copies the unmasked logits with value >= `floor` into `c` (ids and logits). */
-export function gather(logits: Float32Array, floor: number, c: Candidates): void {
+/** Turns dense candidates into an explicit list (for the rare paths that reorder them). */
+function materialize(c: Candidates): void {
+  if (!c.dense) return
+  const src = c.src
   let n = 0
-  const ids = c.ids, lg = c.logit
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i]
-    if (v >= floor && v !== -Infinity) {
-      ids[n] = i
-      lg[n++] = v
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] !== -Infinity) {
+      c.ids[n] = i
+      c.logit[n] = src[i]
+      c.prob[n] = c.prob[i]
+      n++
     }
   }
+  c.dense = false
   c.n = n
 }
 
@@ -125,6 +188,7 @@ function swap(c: Candidates, i: number, j: number): void {
 
 /** Keeps the k largest candidates (ties broken toward lower ids, as a stable sort would). */
 function keepTopK(c: Candidates, k: number): void {
+  materialize(c)
   if (c.n <= k) return
   // Quickselect on (logit desc, id asc): expected O(n), no allocation.
   let lo = 0, hi = c.n - 1
@@ -144,34 +208,57 @@ function keepTopK(c: Candidates, k: number): void {
 }
 
 /**
- * Applies temperature, top-k and top-p to the gathered candidates and fills
- * `c.prob` with the normalized distribution the host would sample from.
+ * Applies temperature, top-k and top-p to the candidates and fills `c.prob` with
+ * the unnormalized distribution the host would sample from (total in `c.sum`).
  * Temperature 0 leaves the single argmax with probability 1.
+ *
+ * Weights are exp((logit - max) / T), one exp per candidate: the cost every
+ * host's softmax pays. No normalization pass: consumers scale by `c.sum`.
  */
-export function truncate(c: Candidates, o: SampleOptions): void {
+export function truncate(c: Candidates, o: SampleOptions, max = NaN): void {
   const t = o.temperature ?? 1
   const k = o.topK ?? 0
   const topP = o.topP ?? 1
   if (t === 0) {
     keepTopK(c, 1)
     c.prob[0] = 1
+    c.sum = 1
     return
   }
   if (k > 0) keepTopK(c, k)
-  const n = c.n, lg = c.logit, pr = c.prob
-  let max = -Infinity
-  for (let i = 0; i < n; i++) {
-    lg[i] /= t
-    if (lg[i] > max) max = lg[i]
-  }
-  let sum = 0
-  for (let i = 0; i < n; i++) {
-    const e = Math.exp(lg[i] - max)
-    pr[i] = e
-    sum += e
-  }
-  for (let i = 0; i < n; i++) pr[i] /= sum
+  weigh(c, t, c.dense ? max : NaN)
   if (topP < 1) keepNucleus(c, topP)
+}
+
+/**
+ * Softmax weights exp((logit - max) / t) of the candidates into `c.prob`, total
+ * in `c.sum`. Dense candidates take the maximum the caller already found while
+ * validating, so the vocabulary is read twice per step, as a host's softmax does.
+ */
+function weigh(c: Candidates, t: number, knownMax: number): void {
+  const n = c.n, pr = c.prob
+  const inv = 1 / t
+  let max = -Infinity
+  let sum = 0
+  if (c.dense) {
+    const src = c.src
+    max = knownMax
+    if (max !== max) for (let i = 0; i < n; i++) if (src[i] > max) max = src[i]
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp((src[i] - max) * inv)
+      pr[i] = e
+      sum += e
+    }
+  } else {
+    const lg = c.logit
+    for (let i = 0; i < n; i++) if (lg[i] > max) max = lg[i]
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp((lg[i] - max) * inv)
+      pr[i] = e
+      sum += e
+    }
+  }
+  c.sum = sum
 }
 
 /**
@@ -180,8 +267,10 @@ export function truncate(c: Candidates, o: SampleOptions): void {
  * floor is lowered until the kept mass reaches p, so the result is exact (every
  * kept candidate outranks every dropped one) without sorting the whole vocabulary.
  */
-function keepNucleus(c: Candidates, p: number): void {
+export function keepNucleus(c: Candidates, p: number): void {
+  materialize(c)
   const n = c.n, pr = c.prob
+  const target = p * c.sum
   let pmax = 0
   for (let i = 0; i < n; i++) if (pr[i] > pmax) pmax = pr[i]
   let floor = pmax * 1e-3
@@ -195,7 +284,7 @@ function keepNucleus(c: Candidates, p: number): void {
         m++
       }
     }
-    if (mass >= p || floor === 0) break
+    if (mass >= target || floor === 0) break
     floor = floor < 1e-300 ? 0 : floor * 1e-3
   }
   const order = new Int32Array(m)
@@ -203,30 +292,31 @@ function keepNucleus(c: Candidates, p: number): void {
   order.sort((a, b) => pr[b] - pr[a] || c.ids[a] - c.ids[b])
   let keep = 0
   let mass = 0
-  while (keep < m && mass < p) mass += pr[order[keep++]]
+  while (keep < m && mass < target) mass += pr[order[keep++]]
   const ids = new Int32Array(keep), lg = new Float64Array(keep), pk = new Float64Array(keep)
   for (let j = 0; j < keep; j++) {
     ids[j] = c.ids[order[j]]
     lg[j] = c.logit[order[j]]
-    pk[j] = pr[order[j]] / mass
+    pk[j] = pr[order[j]]
   }
   c.ids.set(ids)
   c.logit.set(lg)
   c.prob.set(pk)
   c.n = keep
+  c.sum = mass
 }
 
 /** Inverse-CDF draw from `c.prob` with one uniform; returns the token id. */
 export function draw(c: Candidates, random: () => number): number {
-  const u = random()
+  const u = random() * c.sum
   let acc = 0
   for (let i = 0; i < c.n; i++) {
     acc += c.prob[i]
-    if (u < acc) return c.ids[i]
+    if (u < acc) return idOf(c, i)
   }
-  // Rounding can leave acc a hair below 1: the last candidate with mass takes it.
-  for (let i = c.n - 1; i >= 0; i--) if (c.prob[i] > 0) return c.ids[i]
-  return c.ids[0]
+  // Rounding can leave acc a hair below sum: the last candidate with mass takes it.
+  for (let i = c.n - 1; i >= 0; i--) if (c.prob[i] > 0) return idOf(c, i)
+  return idOf(c, 0)
 }
 
 /**
@@ -235,14 +325,8 @@ export function draw(c: Candidates, random: () => number): number {
  */
 export function sampleLogits(logits: Float32Array, options: SampleOptions = {}): number {
   checkOptions(options)
-  const max = checkLogits(logits, logits.length)
-  return samplePlain(logits, max, options, createCandidates(logits.length))
-}
-
-/** {@link sampleLogits} on checked logits (`max` is their largest value) and reused buffers. */
-export function samplePlain(logits: Float32Array, max: number, o: SampleOptions, c: Candidates): number {
-  const k = o.topK ?? 0
-  gather(logits, o.temperature === 0 ? max : k > 0 ? kthLargest(logits, k) : -Infinity, c)
-  truncate(c, o)
-  return draw(c, o.random ?? Math.random)
+  const c = createCandidates(logits.length)
+  const max = select(logits, logits.length, options, c)
+  truncate(c, options, max)
+  return draw(c, options.random ?? Math.random)
 }

@@ -1,7 +1,7 @@
 import { contextAt, newContext } from './context.js'
 import type { WatermarkKey } from './keys.js'
 import { makeKeyring, selfTables, type Keyring } from './keyring.js'
-import { createCandidates, checkLogits, checkOptions, samplePlain, type SampleOptions } from './sampling.js'
+import { checkLogits, checkOptions, createCandidates, draw, select, truncate, type SampleOptions } from './sampling.js'
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
@@ -55,8 +55,8 @@ export function keyringOf(wm: Watermarker): Keyring {
 }
 
 /**
- * Makes a watermarker from a key. Key derivation and (for SelfHash) the per-token
- * tables happen here, once, not on the decoding path.
+ * Makes a watermarker from a key. Key derivation happens here and the SelfHash
+ * per-token tables on the first session, once, never on the decoding path.
  *
  * @example
  * const wm = createWatermarker(key)
@@ -68,7 +68,6 @@ export function keyringOf(wm: Watermarker): Keyring {
  */
 export function createWatermarker(key: WatermarkKey): Watermarker {
   const kr = makeKeyring(key)
-  if (kr.spec.scheme === 'kgw' && kr.spec.seeding === 'self') selfTables(kr)
   const wm: Watermarker = {
     keyId: key.keyId,
     spec: key.spec,
@@ -86,6 +85,9 @@ function checkToken(token: number, vocabSize: number, what: string): void {
 
 function openSession(kr: Keyring, options: SessionOptions): Session {
   const spec = kr.spec
+  // Embedding scans the whole vocabulary each step: build the SelfHash tables now,
+  // once per watermarker, rather than on the first decoding step.
+  if (spec.scheme === 'kgw' && spec.seeding === 'self') selfTables(kr)
   const V = spec.vocabSize
   const h = contextWidth(spec)
   let tokens = new Uint32Array(Math.max(64, (options.prompt?.length ?? 0) * 2))
@@ -106,6 +108,8 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   const seen = new Set<number>()
   const ctx = newContext()
   const work = createCandidates(V)
+  // Green-list schemes raise logits by delta, so top-k must look that far below the k-th.
+  const slack = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? spec.delta : 0
   // The window used by the current step, committed to `seen` on accept().
   let pending = -1
   let watermarked = 0
@@ -131,13 +135,15 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     },
     sample(logits, o = {}) {
       checkOptions(o)
-      const max = checkLogits(logits, V)
+      const max = select(logits, V, o, work, slack)
       const random = o.random ?? Math.random
       let token: number
-      if (!prepare()) token = samplePlain(logits, max, o, work)
-      else if (spec.scheme === 'gumbel') token = sampleGumbel(kr, ctx, logits, max, o, work)
-      else if (spec.scheme === 'synthid') token = sampleSynthId(kr, ctx, logits, max, o, work, random)
-      else token = sampleGreen(kr, ctx, logits, max, o, work, random)
+      if (!prepare()) {
+        truncate(work, o, max)
+        token = draw(work, random)
+      } else if (spec.scheme === 'gumbel') token = sampleGumbel(kr, ctx, work, max, o)
+      else if (spec.scheme === 'synthid') token = sampleSynthId(kr, ctx, work, max, o, random)
+      else token = sampleGreen(kr, ctx, work, max, o, random)
       session.accept(token)
       return token
     },

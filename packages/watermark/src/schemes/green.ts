@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import { selfTables, type Keyring } from '../keyring.js'
 import { mixHi } from '../mix.js'
-import { draw, gather, kthLargest, truncate, type Candidates, type SampleOptions } from '../sampling.js'
+import { draw, keepNucleus, truncate, type Candidates, type SampleOptions } from '../sampling.js'
 import type { KgwSpec, UnigramSpec } from '../spec.js'
 
 /**
@@ -63,24 +63,63 @@ export function isGreen(kr: Keyring, ctx: Context, x: number): boolean {
 }
 
 /**
- * Biases then samples with the host's options, touching only the candidates that
- * can survive top-k: a token more than delta below the k-th largest raw logit
- * cannot enter the top k after biasing, so it is never hashed.
+ * Biases then samples with the host's options, from candidates selected with
+ * slack delta (see `select`): only they are hashed. Over the full vocabulary the
+ * bias is folded into the softmax pass (one pass, no copy).
  */
 export function sampleGreen(
   kr: Keyring,
   ctx: Context,
-  logits: Float32Array,
+  c: Candidates,
   max: number,
   o: SampleOptions,
-  c: Candidates,
   random: () => number,
 ): number {
   const delta = (kr.spec as GreenSpec).delta
-  const k = o.topK ?? 0
-  const floor = o.temperature === 0 ? max - delta : k > 0 ? kthLargest(logits, k) - delta : -Infinity
-  gather(logits, floor, c)
+  if (c.dense) {
+    weighBiased(kr, ctx, c.src, max + delta, 1 / (o.temperature ?? 1), c)
+    if ((o.topP ?? 1) < 1) keepNucleus(c, o.topP!)
+    return draw(c, random)
+  }
   for (let i = 0; i < c.n; i++) if (isGreen(kr, ctx, c.ids[i])) c.logit[i] += delta
   truncate(c, o)
   return draw(c, random)
+}
+
+/**
+ * Dense softmax weights of the biased logits: exp((l + delta * green - top) / T),
+ * where `top` bounds the biased maximum so no weight overflows.
+ */
+function weighBiased(kr: Keyring, ctx: Context, logits: Float32Array, top: number, inv: number, c: Candidates): void {
+  const spec = kr.spec as GreenSpec
+  const thr = greenThreshold(spec.gamma)
+  const delta = spec.delta
+  const n = logits.length, pr = c.prob
+  let sum = 0
+  if (!isSelf(spec)) {
+    const s0 = ctx.s0, s1 = ctx.s1
+    for (let x = 0; x < n; x++) {
+      const l = mixHi(s0, s1, x) < thr ? logits[x] + delta : logits[x]
+      const e = Math.exp((l - top) * inv)
+      pr[x] = e
+      sum += e
+    }
+  } else {
+    const { rank, seed } = selfTables(kr)
+    const a0 = ctx.anchor, ar = ctx.anchorRank
+    const as0 = seed[2 * a0], as1 = seed[2 * a0 + 1]
+    for (let x = 0; x < n; x++) {
+      const r = rank[x]
+      const own = r < ar || (r === ar && x < a0)
+      const h = own ? mixHi(seed[2 * x], seed[2 * x + 1], x) : mixHi(as0, as1, x)
+      const l = h < thr ? logits[x] + delta : logits[x]
+      const e = Math.exp((l - top) * inv)
+      pr[x] = e
+      sum += e
+    }
+  }
+  c.src = logits
+  c.dense = true
+  c.n = n
+  c.sum = sum
 }

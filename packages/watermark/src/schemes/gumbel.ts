@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import type { Keyring } from '../keyring.js'
 import { mixUnitOpen } from '../mix.js'
-import { gather, kthLargest, truncate, type Candidates, type SampleOptions } from '../sampling.js'
+import { idOf, truncate, type Candidates, type SampleOptions } from '../sampling.js'
 
 /**
  * Gumbel-max watermark (Aaronson 2022; Fernandez et al. 2023): the token is
@@ -15,31 +15,54 @@ import { gather, kthLargest, truncate, type Candidates, type SampleOptions } fro
 export function sampleGumbel(
   kr: Keyring,
   ctx: Context,
-  logits: Float32Array,
+  c: Candidates,
   max: number,
   o: SampleOptions,
-  c: Candidates,
 ): number {
-  const k = o.topK ?? 0
-  gather(logits, o.temperature === 0 ? max : k > 0 ? kthLargest(logits, k) : -Infinity, c)
-  truncate(c, o)
-  if (c.n === 1) return c.ids[0]
+  const t = o.temperature ?? 1
+  if (c.dense && t !== 0 && (o.topP ?? 1) === 1) return raceDense(ctx, c.src, max, 1 / t)
+  truncate(c, o, max)
+  if (c.n === 1) return idOf(c, 0)
   const s0 = ctx.s0, s1 = ctx.s1
-  const ids = c.ids, pr = c.prob
-  // Exponential race: argmin E_x / p_x with E_x = -ln(1 - t_x). Since E >= t,
+  const pr = c.prob
+  // Exponential race: argmin E_x / p_x with E_x = -ln(1 - t_x) (p unnormalized:
+  // the argmin does not depend on the scale). Since E >= t,
   // a candidate with t / p above the best race value cannot win, and the log is
   // only taken for the few that might.
   let best = Infinity
-  let winner = ids[0]
+  let winner = idOf(c, 0)
   for (let i = 0; i < c.n; i++) {
     const p = pr[i]
     if (p === 0) continue
-    const t = mixUnitOpen(s0, s1, ids[i])
+    const x = idOf(c, i)
+    const t = mixUnitOpen(s0, s1, x)
     if (t >= best * p) continue
     const race = -Math.log1p(-t) / p
     if (race < best) {
       best = race
-      winner = ids[i]
+      winner = x
+    }
+  }
+  return winner
+}
+
+/**
+ * The race over the whole vocabulary fused with the softmax weights: one pass,
+ * one exp per token (what the host's own softmax costs) and no draw pass.
+ */
+function raceDense(ctx: Context, logits: Float32Array, max: number, inv: number): number {
+  const s0 = ctx.s0, s1 = ctx.s1
+  let best = Infinity
+  let winner = -1
+  for (let x = 0; x < logits.length; x++) {
+    const p = Math.exp((logits[x] - max) * inv)
+    if (p === 0) continue
+    const t = mixUnitOpen(s0, s1, x)
+    if (t >= best * p) continue
+    const race = -Math.log1p(-t) / p
+    if (race < best) {
+      best = race
+      winner = x
     }
   }
   return winner

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import type { Keyring } from '../keyring.js'
 import { mixLo } from '../mix.js'
-import { draw, gather, kthLargest, truncate, type Candidates, type SampleOptions } from '../sampling.js'
+import { draw, idOf, truncate, type Candidates, type SampleOptions } from '../sampling.js'
 import type { SynthIdSpec } from '../spec.js'
 
 /**
@@ -16,24 +16,38 @@ import type { SynthIdSpec } from '../spec.js'
 export function sampleSynthId(
   kr: Keyring,
   ctx: Context,
-  logits: Float32Array,
+  c: Candidates,
   max: number,
   o: SampleOptions,
-  c: Candidates,
   random: () => number,
 ): number {
   const depth = (kr.spec as SynthIdSpec).depth
-  const k = o.topK ?? 0
-  gather(logits, o.temperature === 0 ? max : k > 0 ? kthLargest(logits, k) : -Infinity, c)
-  truncate(c, o)
-  if (c.n === 1) return c.ids[0]
-  const n = c.n, ids = c.ids, pr = c.prob, g = c.aux
+  truncate(c, o, max)
+  if (c.n === 1) return idOf(c, 0)
+  const n = c.n, pr = c.prob, g = c.aux
   const s0 = ctx.s0, s1 = ctx.s1
-  for (let i = 0; i < n; i++) g[i] = mixLo(s0, s1, ids[i])
+  // Normalize once (each layer's update keeps the total at 1) and, in the same
+  // pass, accumulate layer 0's G; each later pass updates layer l and sums the
+  // G of layer l + 1, so m layers cost m + 1 passes.
+  const inv = 1 / c.sum
+  let G = 0
+  for (let i = 0; i < n; i++) {
+    const w = mixLo(s0, s1, idOf(c, i))
+    g[i] = w
+    pr[i] *= inv
+    G += pr[i] * (w & 1)
+  }
+  c.sum = 1
   for (let l = 0; l < depth; l++) {
-    let G = 0
-    for (let i = 0; i < n; i++) G += pr[i] * ((g[i] >>> l) & 1)
-    for (let i = 0; i < n; i++) pr[i] *= 1 + ((g[i] >>> l) & 1) - G
+    const Gl = G
+    G = 0
+    const next = l + 1
+    for (let i = 0; i < n; i++) {
+      const w = g[i]
+      const p = pr[i] * (1 + ((w >>> l) & 1) - Gl)
+      pr[i] = p
+      G += p * ((w >>> next) & 1)
+    }
   }
   return draw(c, random)
 }

@@ -1,0 +1,84 @@
+import { Command, InvalidArgumentError } from 'commander'
+import { detect } from '../detect.js'
+import { TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
+import { formatVerdict } from './format.js'
+import { readTextInput } from './input.js'
+import { readKeyFile } from './keyfile.js'
+import { keygen } from './keygen.js'
+
+export interface Io {
+  out: (s: string) => void
+  err: (s: string) => void
+}
+
+function probability(v: string): number {
+  const x = Number(v)
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError('must be a number in (0, 1)')
+  return x
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v]
+}
+
+/**
+ * The `tracemark` command line. Exit status like grep: 0 watermark detected,
+ * 1 not detected, 2 usage or input error. Returns the status instead of exiting
+ * so tests can drive it in-process.
+ */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let status = 0
+  const program = new Command('tracemark')
+    .description('Detect tracemark watermarks in text, with exact p-values.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+
+  program
+    .command('keygen')
+    .description('make a new watermark key file (mode 0600) and print its public keyId')
+    .requiredOption('--scheme <name>', 'kgw | gumbel | synthid | unigram')
+    .option('--param <name=value>', 'scheme parameter, repeatable (e.g. gamma=0.25)', collect, [])
+    .option('--tokenizer <name>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`, 'cl100k_base')
+    .requiredOption('--out <file>', 'where to write the key')
+    .option('--force', 'overwrite an existing key file')
+    .action((o) => {
+      io.out(`${keygen(o)}\n`)
+      status = 0
+    })
+
+  program
+    .command('detect')
+    .description('test a text for the watermark of a key')
+    .argument('[file]', 'text file, or - for standard input', '-')
+    .requiredOption('--key <file>', 'key file')
+    .option('--tokenizer <name>', `override the key's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`)
+    .option('--alpha <a>', 'significance level', probability, 1e-6)
+    .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
+    .option('--json', 'print one JSON object')
+    .action((file: string, o) => {
+      if (o.tokenizer && !TOKENIZER_NAMES.includes(o.tokenizer)) {
+        throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
+      }
+      const key = readKeyFile(o.key)
+      const text = readTextInput(file)
+      const r = detect(text, key, {
+        alpha: o.alpha,
+        tokenizer: o.tokenizer as TokenizerName | undefined,
+        normalize: o.normalize ? undefined : false,
+      })
+      io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
+      status = r.detected ? 0 : 1
+    })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return status
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
+    if (err.code?.startsWith('commander.')) return 2 // commander already printed the message
+    io.err(`tracemark: ${err.message}\n`)
+    return 2
+  }
+}

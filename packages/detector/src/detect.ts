@@ -1,0 +1,149 @@
+import {
+  createWatermarker,
+  nullModel,
+  scoreTokens,
+  type Watermarker,
+  type WatermarkKey,
+  type WatermarkSpec,
+} from '@tracemark/watermark'
+import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
+import { normalizeText, type NormalizeOptions } from './text/normalize.js'
+import { getTokenizer, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
+
+/** Options of {@link detect}. */
+export interface DetectOptions {
+  /** Tokenizer for string input; default: the one named in the key's spec. */
+  tokenizer?: TokenizerName
+  /** Significance level for `detected`. Default 1e-6: an accusation needs strong evidence. */
+  alpha?: number
+  /** Text normalization before tokenizing (see README); `false` turns it off. */
+  normalize?: NormalizeOptions | false
+}
+
+/** The verdict on one text under one key. */
+export interface DetectionResult {
+  /** Public id of the key tested. */
+  keyId: string
+  scheme: WatermarkSpec['scheme']
+  /** Tokens in the input (after normalization and tokenization). */
+  tokens: number
+  /** Unique (context, token) tuples scored: repeats carry no new evidence and are counted once. */
+  scored: number
+  /** Test statistic: green count (kgw, unigram), sum of g-bits (synthid), sum of -ln(1-r) (gumbel). */
+  score: number
+  /** Expected score under the null hypothesis. */
+  expected: number
+  /** Exact p-value of the score under the null; 0 only when below ~1e-308 (see log10PValue). */
+  pValue: number
+  /** log10 of the p-value, finite far below the double range. */
+  log10PValue: number
+  /** Standardized score, for orientation only: the p-value is the evidence. */
+  zScore: number
+  /** pValue < alpha. */
+  detected: boolean
+  alpha: number
+  /** The null hypothesis the p-value is computed under. */
+  nullHypothesis: string
+}
+
+const watermarkers = new WeakMap<WatermarkKey, Watermarker>()
+
+function watermarkerFor(key: WatermarkKey | Watermarker): Watermarker {
+  if ('session' in key) return key
+  let wm = watermarkers.get(key)
+  if (!wm) {
+    wm = createWatermarker(key)
+    watermarkers.set(key, wm)
+  }
+  return wm
+}
+
+/** Resolves string input to token ids with the key's tokenizer, after normalization. */
+export function tokenize(input: string | ArrayLike<number>, spec: WatermarkSpec, options: DetectOptions = {}): ArrayLike<number> {
+  if (typeof input !== 'string') return input
+  const name = options.tokenizer ?? (spec.tokenizer as TokenizerName)
+  if (!TOKENIZER_NAMES.includes(name)) {
+    throw new Error(`the key was made for tokenizer "${spec.tokenizer}", which the detector cannot load; pass token ids instead`)
+  }
+  const tok = getTokenizer(name)
+  if (tok.vocabSize !== spec.vocabSize) {
+    throw new Error(`tokenizer ${name} has ${tok.vocabSize} ids but the key's vocabulary has ${spec.vocabSize}`)
+  }
+  const text = options.normalize === false ? input : normalizeText(input, options.normalize)
+  return tok.encode(text)
+}
+
+/**
+ * Sums the scores of unique tuples. Under the null hypothesis (the text does not
+ * depend on the key) each distinct PRF input is an independent draw, but a
+ * repeated one is the same draw again: counting it twice would make a text that
+ * repeats one sentence look ever more significant.
+ */
+export function uniqueScore(scores: { tuple: Float64Array; score: Float64Array; count: number }): { n: number; sum: number } {
+  const seen = new Set<number>()
+  let sum = 0
+  for (let i = 0; i < scores.count; i++) {
+    const t = scores.tuple[i]
+    if (seen.has(t)) continue
+    seen.add(t)
+    sum += scores.score[i]
+  }
+  return { n: seen.size, sum }
+}
+
+/** Exact log p-value, expected score and z-score of `sum` over `n` unique tuples. */
+export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { logP: number; expected: number; z: number; hypothesis: string } {
+  const law = nullModel(spec)
+  if (law.kind === 'gamma') {
+    return {
+      logP: n === 0 ? 0 : gammaUpperTailLog(n, sum),
+      expected: n,
+      z: n === 0 ? 0 : gammaZScore(n, sum),
+      hypothesis: `the text does not depend on the key: the score is Gamma(${n}, 1)`,
+    }
+  }
+  const trials = n * law.trials
+  return {
+    logP: trials === 0 ? 0 : binomialUpperTailLog(Math.round(sum), trials, law.p),
+    expected: trials * law.p,
+    z: trials === 0 ? 0 : binomialZScore(Math.round(sum), trials, law.p),
+    hypothesis: `the text does not depend on the key: the score is Binomial(${trials}, ${law.p})`,
+  }
+}
+
+/**
+ * Tests whether `input` carries the watermark of `key`.
+ *
+ * @param input text (normalized, then tokenized with the key's tokenizer) or token ids
+ * @param key the watermark key (or a watermarker made from it)
+ * @example
+ * const r = detect(text, key)
+ * if (r.detected) console.log(`watermarked, p = ${r.pValue}`)
+ */
+export function detect(
+  input: string | ArrayLike<number>,
+  key: WatermarkKey | Watermarker,
+  options: DetectOptions = {},
+): DetectionResult {
+  const alpha = options.alpha ?? 1e-6
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`)
+  const wm = watermarkerFor(key)
+  const ids = tokenize(input, wm.spec, options)
+  const { n, sum } = uniqueScore(scoreTokens(wm, ids))
+  const stat = testStatistic(wm.spec, n, sum)
+  const p = toPValue(stat.logP)
+  return {
+    keyId: wm.keyId,
+    scheme: wm.spec.scheme,
+    tokens: ids.length,
+    scored: n,
+    score: sum,
+    expected: stat.expected,
+    pValue: p.pValue,
+    log10PValue: p.log10PValue,
+    zScore: stat.z,
+    detected: stat.logP < Math.log(alpha),
+    alpha,
+    nullHypothesis: stat.hypothesis,
+  }
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs'
+import { Command, InvalidArgumentError } from 'commander'
+import { parseKey } from '@tracemark/watermark'
+import { generate } from '../generate.js'
+import { loadOrTrainDefaultModel } from '../model/default.js'
+
+export interface Io {
+  out: (s: string) => void
+  err: (s: string) => void
+}
+
+const int = (name: string) => (v: string) => {
+  const x = Number(v)
+  if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`)
+  return x
+}
+const real = (name: string, lo: number, hi: number) => (v: string) => {
+  const x = Number(v)
+  if (!(x >= lo && x <= hi)) throw new InvalidArgumentError(`${name} must be a number in [${lo}, ${hi}]`)
+  return x
+}
+
+function readKey(path: string) {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new Error(`cannot read key file ${path}: ${(e as NodeJS.ErrnoException).code}`)
+  }
+  try {
+    return parseKey(text)
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`)
+  }
+}
+
+/** The `tracemark-lab` command line; returns the exit status (0 ok, 2 usage or input error). */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const program = new Command('tracemark-lab')
+    .description('tracemark lab: reference language model, watermarked generation, evaluation')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+
+  program
+    .command('generate')
+    .description('continue a prompt with the reference model, watermarked with a key; prints the continuation only')
+    .option('--key <file>', 'key file (required unless --no-watermark)')
+    .requiredOption('--prompt <text>', 'prompt text')
+    .option('--max-tokens <n>', 'tokens to generate', int('--max-tokens'), 200)
+    .option('--seed <s>', 'sampler seed: same seed, same output', int('--seed'), 0)
+    .option('--temperature <t>', 'softmax temperature (0 = greedy)', real('--temperature', 0, 100), 1)
+    .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', int('--top-k'), 0)
+    .option('--top-p <p>', 'nucleus sampling mass', real('--top-p', 1e-9, 1), 1)
+    .option('--no-watermark', 'sample without the watermark')
+    .action((o) => {
+      if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
+      const key = o.watermark ? readKey(o.key) : undefined
+      const model = loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) })
+      const g = generate(model, {
+        key,
+        watermark: o.watermark,
+        prompt: o.prompt,
+        maxTokens: o.maxTokens,
+        seed: o.seed,
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+      })
+      io.out(`${g.text}\n`)
+    })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (e) {
+    const err = e as Error & { code?: string }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
+    if (err.code?.startsWith('commander.')) return 2
+    io.err(`tracemark-lab: ${err.message}\n`)
+    return 2
+  }
+}
