@@ -9,7 +9,8 @@
  *
  * STOPWORDS: function words, auxiliaries and modals. Synonym substitution skips them:
  * WordNet has no useful synonyms for them ("a" → "angstrom", "be" → "exist") and a
- * paraphrasing attacker leaves them alone.
+ * paraphrasing attacker leaves them alone. "said" is here too: as a form of "say" it is
+ * everywhere in news text, and its only WordNet lemma is the adjective ("aforesaid").
  */
 
 export const COMMON_WORDS: readonly string[] = `
@@ -39,7 +40,7 @@ not now of off on once one only or other ought our ours ourselves out over own s
 shall she should so some such than that the their theirs them themselves then there
 these they this those through to too under until up upon us very was we were what when
 where whether which while who whom whose why will with within without would yet you
-your yours yourself yourselves also ever never still even much many may
+your yours yourself yourselves also ever never still even much many may said
 `
     .trim()
     .split(/\s+/),

@@ -24,9 +24,9 @@ function fnv1a(s: string): number {
 }
 
 /**
- * sfc32 seeded from `seed` (any integer; only its low 32 bits and, for non-integers, the
- * truncated value count) and a `stream` label, so two attacks given the same seed still
- * draw independent sequences.
+ * sfc32 seeded from `seed` (any finite number; fractions are truncated, and integers up to
+ * 2^53 stay distinct) and a `stream` label, so two attacks given the same seed still draw
+ * independent sequences.
  */
 export function createRng(seed: number, stream = ''): Rng {
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`)
