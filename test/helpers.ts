@@ -73,3 +73,18 @@ export function watermarkedWords(key: WatermarkKey, tokens: number, seed: number
 }
 
 export { generateKey }
+
+/**
+ * Two-sided acceptance region for the number of p-values below alpha among n
+ * null documents: Binomial(n, alpha) with 0.05% cut from each tail, so a correct
+ * implementation fails this check with probability under 1e-3 (and with the fixed
+ * seeds below, never: the outcome is deterministic).
+ */
+export function binomialBounds(n: number, alpha: number, tail = 5e-4): [number, number] {
+  let hi = 0
+  while (Math.exp(binomialUpperTailLog(hi + 1, n, alpha)) > tail) hi++
+  let lo = 0
+  while (1 - Math.exp(binomialUpperTailLog(lo + 1, n, alpha)) < tail) lo++
+  return [lo, hi]
+}
+

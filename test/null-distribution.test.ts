@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { detect } from '@tracemark/detector'
 import { generateKey, seededRandom, type SpecInput } from '@tracemark/watermark'
-import { binomialUpperTailLog } from '../packages/detector/src/stats/tails.js'
 import { ksUniform } from '../packages/detector/src/stats/ks.js'
-import { randomizedPValue, testSecret } from './helpers.js'
+import { binomialBounds, randomizedPValue, testSecret } from './helpers.js'
 
 // Under the null hypothesis (text that does not depend on the key) every p-value
 // must be uniform. We score random token sequences, each with a fresh key, so the
@@ -18,20 +17,6 @@ export const NULL_SCHEMES: SpecInput[] = [
   { scheme: 'synthid' },
   { scheme: 'unigram' },
 ]
-
-/**
- * Two-sided acceptance region for the number of p-values below alpha among n
- * null documents: Binomial(n, alpha) with 0.05% cut from each tail, so a correct
- * implementation fails this check with probability under 1e-3 (and with the fixed
- * seeds below, never: the outcome is deterministic).
- */
-export function binomialBounds(n: number, alpha: number, tail = 5e-4): [number, number] {
-  let hi = 0
-  while (Math.exp(binomialUpperTailLog(hi + 1, n, alpha)) > tail) hi++
-  let lo = 0
-  while (1 - Math.exp(binomialUpperTailLog(lo + 1, n, alpha)) < tail) lo++
-  return [lo, hi]
-}
 
 describe('p-values are uniform under the null (random tokens, fresh key per document)', () => {
   for (const spec of NULL_SCHEMES) {

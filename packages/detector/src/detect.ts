@@ -6,18 +6,25 @@ import {
   type WatermarkKey,
   type WatermarkSpec,
 } from '@tracemark/watermark'
+import { attributeTokens, type Attribution } from './attribution.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
-import { getTokenizer, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
+import { getTokenizer, type TokenizerBackend, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
 
 /** Options of {@link detect}. */
 export interface DetectOptions {
   /** Tokenizer for string input; default: the one named in the key's spec. */
   tokenizer?: TokenizerName
+  /** Tokenizer implementation: `tiktoken` (default, the reference) or the faster, id-identical `gpt-tokenizer`. */
+  tokenizerBackend?: TokenizerBackend
   /** Significance level for `detected`. Default 1e-6: an accusation needs strong evidence. */
   alpha?: number
   /** Text normalization before tokenizing (see README); `false` turns it off. */
   normalize?: NormalizeOptions | false
+  /** Registered accounts for fingerprint attribution (default: every 2^bits account). */
+  accounts?: ArrayLike<number>
+  /** Significance level for naming an account (default: `alpha`). */
+  attributionAlpha?: number
 }
 
 /** The verdict on one text under one key. */
@@ -44,6 +51,11 @@ export interface DetectionResult {
   alpha: number
   /** The null hypothesis the p-value is computed under. */
   nullHypothesis: string
+  /**
+   * For a fingerprinted key: the account(s) the text was produced for, or null when
+   * no account passes the corrected test. Absent for keys without a fingerprint.
+   */
+  attribution?: Attribution | null
 }
 
 const watermarkers = new WeakMap<WatermarkKey, Watermarker>()
@@ -65,7 +77,7 @@ export function tokenize(input: string | ArrayLike<number>, spec: WatermarkSpec,
   if (!TOKENIZER_NAMES.includes(name)) {
     throw new Error(`the key was made for tokenizer "${spec.tokenizer}", which the detector cannot load; pass token ids instead`)
   }
-  const tok = getTokenizer(name)
+  const tok = getTokenizer(name, options.tokenizerBackend)
   if (tok.vocabSize !== spec.vocabSize) {
     throw new Error(`tokenizer ${name} has ${tok.vocabSize} ids but the key's vocabulary has ${spec.vocabSize}`)
   }
@@ -132,6 +144,9 @@ export function detect(
   const { n, sum } = uniqueScore(scoreTokens(wm, ids))
   const stat = testStatistic(wm.spec, n, sum)
   const p = toPValue(stat.logP)
+  const attribution = wm.spec.fingerprint
+    ? { attribution: attributeTokens(wm, ids, { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }) }
+    : {}
   return {
     keyId: wm.keyId,
     scheme: wm.spec.scheme,
@@ -145,5 +160,6 @@ export function detect(
     detected: stat.logP < Math.log(alpha),
     alpha,
     nullHypothesis: stat.hypothesis,
+    ...attribution,
   }
 }

@@ -4,4 +4,21 @@
  * @packageDocumentation
  */
 export { detect, type DetectOptions, type DetectionResult } from './detect.js'
-export { getTokenizer, TOKENIZER_NAMES, type Tokenizer, type TokenizerName } from './text/tokenizer.js'
+export {
+  attributeTokens,
+  attributeVotes,
+  trimmedMatches,
+  NULL_MATCH_RATE,
+  type Attribution,
+  type AccountEvidence,
+  type AttributeOptions,
+} from './attribution.js'
+export {
+  getTokenizer,
+  TOKENIZER_NAMES,
+  TOKENIZER_BACKENDS,
+  type Tokenizer,
+  type TokenizerName,
+  type TokenizerBackend,
+} from './text/tokenizer.js'
+export { normalizeText, DEFAULT_NORMALIZE, type NormalizeOptions } from './text/normalize.js'

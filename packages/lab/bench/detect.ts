@@ -17,11 +17,18 @@ export function benchDetect(): void {
   const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0)
   const tok = getTokenizer('cl100k_base')
   const tokens = texts.reduce((a, t) => a + tok.encode(t).length, 0)
-  const cases = [{ name: 'tokenize only', run: () => texts.map((t) => tok.encode(t).length) }]
+  const gpt = getTokenizer('cl100k_base', 'gpt-tokenizer')
+  const cases = [
+    { name: 'tokenize only', run: () => texts.map((t) => tok.encode(t).length) },
+    { name: 'tokenize (gpt-tok)', run: () => texts.map((t) => gpt.encode(t).length) },
+  ]
   for (const spec of EMBED_SCHEMES) {
     const wm = createWatermarker(generateKey(spec))
     const name = spec.scheme === 'kgw' ? `detect kgw-${spec.seeding ?? 'self'}` : `detect ${spec.scheme}`
     cases.push({ name, run: () => texts.map((t) => detect(t, wm).pValue) })
+    if (spec.scheme === 'kgw' && spec.seeding === undefined) {
+      cases.push({ name: `${name} (gpt-tok)`, run: () => texts.map((t) => detect(t, wm, { tokenizerBackend: 'gpt-tokenizer' }).pValue) })
+    }
   }
   const results = bench(cases, { rounds: 5, roundMs: 400 })
   const base = results[0].medianUs
@@ -29,7 +36,7 @@ export function benchDetect(): void {
   for (const r of results) {
     const s = r.medianUs / 1e6
     console.log(
-      `  ${r.name.padEnd(20)} ${fmtUs(r.medianUs).padStart(10)}  ${(bytes / 1e6 / s).toFixed(2).padStart(6)} MB/s  ${(tokens / 1e6 / s).toFixed(2).padStart(6)} M tokens/s  x${(r.medianUs / base).toFixed(2)}`,
+      `  ${r.name.padEnd(26)} ${fmtUs(r.medianUs).padStart(10)}  ${(bytes / 1e6 / s).toFixed(2).padStart(6)} MB/s  ${(tokens / 1e6 / s).toFixed(2).padStart(6)} M tokens/s  x${(r.medianUs / base).toFixed(2)}`,
     )
   }
 }

@@ -5,6 +5,7 @@
  */
 import { benchDetect } from './detect.js'
 import { benchEmbed } from './embed.js'
+import { benchGenerate } from './generate.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -14,4 +15,5 @@ if (!only || only === 'embed') {
     benchEmbed(v, 50)
   }
 }
+if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()

@@ -24,6 +24,8 @@ export interface GenerateOptions {
   temperature?: number
   topK?: number
   topP?: number
+  /** Account number to embed when the key carries a fingerprint. */
+  payload?: number
   /** Stop at the model's end-of-text token (default true). */
   stopAtEnd?: boolean
 }
@@ -46,7 +48,7 @@ export function generate(model: NgramModel, o: GenerateOptions): Generation {
   const random = seededRandom(o.seed ?? 0)
   const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random }
   const wm = o.watermark === false || !o.key ? null : 'session' in o.key ? o.key : createWatermarker(o.key)
-  const session = wm?.session({ prompt })
+  const session = wm?.session({ prompt, payload: o.payload })
   const context = prompt.slice()
   const out: number[] = []
   const logits = new Float32Array(model.vocabSize)

@@ -27,3 +27,16 @@ export { sampleLogits, type SampleOptions } from './sampling.js'
 export { scoreTokens, nullModel, type TokenScores, type NullModel } from './score.js'
 export { seededRandom } from './random.js'
 export { siphash24 } from './siphash.js'
+export {
+  FINGERPRINT_DEFAULTS,
+  type FingerprintSpec,
+} from './spec.js'
+export { fingerprintVotes, type FingerprintVotes } from './fingerprint/votes.js'
+export {
+  decodeCandidates,
+  registryCandidates,
+  withoutAccount,
+  codewordMatches,
+  type FingerprintCandidate,
+} from './fingerprint/decode.js'
+export { accountCodeword, fingerprintCode, COLOURS } from './fingerprint/code.js'

@@ -13,8 +13,10 @@ export interface Keyring {
   /** Seed used when a scheme has no context (unigram). */
   readonly fixed0: number
   readonly fixed1: number
-  /** SipHash key for fingerprint position selection etc. (reserved per purpose). */
+  /** SipHash key of the SelfHash per-token tables. */
   readonly tokenKey: Uint32Array
+  /** SipHash key of the fingerprint's window PRF (position and colours). */
+  readonly fingerprintKey: Uint32Array
   /** SelfHash tables, built on first use: keyed rank of each token, and its seed words. */
   rank: Int32Array | null
   seed: Int32Array | null
@@ -31,6 +33,7 @@ export function makeKeyring(key: WatermarkKey): Keyring {
     fixed0: fixed[0] | 0,
     fixed1: fixed[1] | 0,
     tokenKey: sipKeyFromBytes(deriveSubkey(key, 'token-table')),
+    fingerprintKey: sipKeyFromBytes(deriveSubkey(key, 'fingerprint-prf')),
     rank: null,
     seed: null,
     directCalls: 0,

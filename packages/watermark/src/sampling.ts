@@ -323,9 +323,13 @@ export function draw(c: Candidates, random: () => number): number {
  * Plain, unwatermarked sampling with the host's options: the baseline every
  * scheme is measured against, and what a session does on a repeated window.
  */
+let shared: Candidates | null = null
+
 export function sampleLogits(logits: Float32Array, options: SampleOptions = {}): number {
   checkOptions(options)
-  const c = createCandidates(logits.length)
+  // Buffers are reused across calls (sampling is synchronous, so one set suffices).
+  if (!shared || shared.ids.length !== logits.length) shared = createCandidates(logits.length)
+  const c = shared
   const max = select(logits, logits.length, options, c)
   truncate(c, options, max)
   return draw(c, options.random ?? Math.random)

@@ -6,11 +6,18 @@ import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
 import { contextWidth, type WatermarkSpec } from './spec.js'
+import { accountCodeword } from './fingerprint/code.js'
+import { biasColour, fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
 
 /** Options for one generation request. */
 export interface SessionOptions {
   /** The prompt's token ids: the first windows of the answer reach into it. */
   prompt?: ArrayLike<number>
+  /**
+   * The account number to embed as a fingerprint (required when the key has one,
+   * 0 .. 2^bits - 1; refused otherwise).
+   */
+  payload?: number
 }
 
 /**
@@ -105,6 +112,16 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     checkToken(t, V, `prompt[${i}] =`)
     push(t)
   }
+  const f = spec.fingerprint
+  if (f && options.payload === undefined) {
+    throw new Error(`key ${spec.scheme} carries a ${f.bits}-bit fingerprint: open the session with { payload: account }`)
+  }
+  if (!f && options.payload !== undefined) throw new Error('this key carries no fingerprint: payload is not accepted')
+  const codeword = f ? accountCodeword(f, options.payload!) : null
+  const fstep = newFingerprintStep()
+  const fseen = new Set<number>()
+  let fpending = -1
+  let scratch: Float32Array | null = null
   const seen = new Set<number>()
   const ctx = newContext()
   const work = createCandidates(V)
@@ -113,6 +130,17 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   // The window used by the current step, committed to `seen` on accept().
   let pending = -1
   let watermarked = 0
+
+  /** The fingerprint bias for the next position, in place; false when this window already carried one. */
+  const fingerprint = (logits: Float32Array): boolean => {
+    fpending = -1
+    if (!f || length < f.h) return false
+    fingerprintStepAt(kr, f, tokens, length, fstep)
+    if (fseen.has(fstep.windowKey)) return false
+    fpending = fstep.windowKey
+    biasColour(fstep, codeword![fstep.position], f.delta, logits)
+    return true
+  }
 
   /** Prepares the context for the next position; false when it must not be watermarked. */
   const prepare = (): boolean => {
@@ -132,9 +160,17 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
       }
       checkLogits(logits, V)
       if (prepare()) biasGreen(kr, ctx, logits)
+      fingerprint(logits)
     },
     sample(logits, o = {}) {
       checkOptions(o)
+      if (f) {
+        // The fingerprint biases a copy: sample() promises not to touch the host's logits.
+        checkLogits(logits, V)
+        scratch ??= new Float32Array(V)
+        scratch.set(logits)
+        if (fingerprint(scratch)) logits = scratch
+      }
       const max = select(logits, V, o, work, slack)
       const random = o.random ?? Math.random
       let token: number
@@ -153,7 +189,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
         if (h > 0) seen.add(pending)
         watermarked++
       }
+      if (fpending !== -1) fseen.add(fpending)
       pending = -1
+      fpending = -1
       push(token)
     },
     get length() {

@@ -48,13 +48,35 @@ export interface UnigramSpec {
 export type SchemeSpec = KgwSpec | GumbelSpec | SynthIdSpec | UnigramSpec
 export type SchemeName = SchemeSpec['scheme']
 
+/**
+ * A multi-bit fingerprint (the API account) carried next to the zero-bit watermark.
+ * The payload is Reed–Solomon encoded over GF(256) into `positions` bytes; each
+ * token's window picks a position, the vocabulary is split into 256 colours per
+ * window, and the colour equal to that position's byte gets `delta` added.
+ */
+export interface FingerprintSpec {
+  /** Payload width in bits (1..48): accounts are 0 .. 2^bits - 1. */
+  bits: number
+  /** Codeword length n (RS positions), > ceil(bits / 8), <= 255. */
+  positions: number
+  /** Logit bias of the favoured colour. */
+  delta: number
+  /** Context width of the position/colour PRF. */
+  h: number
+}
+
 /** The public part of a key: the scheme, its parameters, and the model's id space. */
 export type WatermarkSpec = SchemeSpec & {
   /** Name of the model's tokenizer (e.g. `cl100k_base`); the detector must tokenize with the same one. */
   tokenizer: string
   /** Length of the model's logits vector. */
   vocabSize: number
+  /** Present when the key embeds a per-account fingerprint. */
+  fingerprint?: FingerprintSpec
 }
+
+/** Defaults of a fingerprint: 32 bits in an RS(32, 4) code, delta 4 on one of 256 colours, h = 4. */
+export const FINGERPRINT_DEFAULTS: FingerprintSpec = { bits: 32, positions: 32, delta: 4, h: 4 }
 
 export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 'unigram']
 
@@ -93,11 +115,12 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   const scheme = input.scheme
   if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}, got ${JSON.stringify(scheme)}`)
   const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
-  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', ...Object.keys(SCHEME_DEFAULTS[scheme])])
+  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
   for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
   if (typeof merged.tokenizer !== 'string' || merged.tokenizer.length === 0) fail('tokenizer', 'must be a non-empty string')
   const vocabSize = num(merged.vocabSize, 'vocabSize', 2, 2 ** 31 - 1, true)
-  const base = { tokenizer: merged.tokenizer, vocabSize }
+  const base: { tokenizer: string; vocabSize: number; fingerprint?: FingerprintSpec } = { tokenizer: merged.tokenizer, vocabSize }
+  if (merged.fingerprint !== undefined) base.fingerprint = resolveFingerprint(merged.fingerprint)
   switch (scheme) {
     case 'kgw': {
       const seeding = merged.seeding
@@ -117,6 +140,20 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
       return { scheme, h: num(merged.h, 'h', 1, 64, true), depth: num(merged.depth, 'depth', 1, 32, true), ...base }
     case 'unigram':
       return { scheme, gamma: num(merged.gamma, 'gamma', 1e-6, 1 - 1e-6), delta: num(merged.delta, 'delta', 0, 100), ...base }
+  }
+}
+
+function resolveFingerprint(input: unknown): FingerprintSpec {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('fingerprint', 'must be an object')
+  const f: Record<string, unknown> = { ...FINGERPRINT_DEFAULTS, ...(input as object) }
+  for (const k of Object.keys(f)) if (!(k in FINGERPRINT_DEFAULTS)) fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
+  const bits = num(f.bits, 'fingerprint.bits', 1, 48, true)
+  const k = Math.ceil(bits / 8)
+  return {
+    bits,
+    positions: num(f.positions, 'fingerprint.positions', k + 1, 255, true),
+    delta: num(f.delta, 'fingerprint.delta', 0, 100),
+    h: num(f.h, 'fingerprint.h', 1, 64, true),
   }
 }
 

@@ -1,11 +1,12 @@
 import type { WatermarkSpec } from '@tracemark/watermark'
+import type { Attribution } from '../attribution.js'
 import type { DetectionResult } from '../detect.js'
 
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
 export function describeSpec(spec: WatermarkSpec): string {
   const params = Object.entries(spec)
     .filter(([k]) => k !== 'scheme' && k !== 'tokenizer' && k !== 'vocabSize')
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => (typeof v === 'object' ? `${k}=${Object.entries(v).map(([a, b]) => `${a}:${b}`).join(',')}` : `${k}=${v}`))
   return [spec.scheme, ...params].join(' ')
 }
 
@@ -14,6 +15,19 @@ export function formatP(pValue: number, log10P: number): string {
   if (pValue === 0 || log10P < -300) return `10^${log10P.toFixed(1)}`
   if (pValue < 1e-3) return pValue.toExponential(2)
   return pValue.toPrecision(3)
+}
+
+/** The attribution block of a verdict. */
+export function formatAttribution(a: Attribution | null, tokens: number): string {
+  if (!a) return `no account attributed (${tokens} tokens): no account passes the corrected test`
+  const lines = [
+    `attributed to account ${a.account}: p = ${formatP(a.pValue, a.log10PValue)} (corrected for ${a.candidates} accounts)`,
+    `  votes     ${a.votes} of ${a.scored} unique tuples match its codeword (${a.testedVotes} tested; ${(a.nullRate * a.scored).toFixed(1)} expected by chance)`,
+  ]
+  for (const o of a.accounts.slice(1)) {
+    lines.push(`  also      account ${o.account}: p = ${formatP(o.pValue, o.log10PValue)}, ${o.votes} votes`)
+  }
+  return lines.join('\n')
 }
 
 export function formatVerdict(r: DetectionResult, spec: WatermarkSpec): string {
@@ -27,5 +41,6 @@ export function formatVerdict(r: DetectionResult, spec: WatermarkSpec): string {
     `  tokens    ${r.tokens} in the text, ${r.scored} unique (context, token) tuples scored`,
     `  score     ${Number.isInteger(r.score) ? r.score : r.score.toFixed(2)} (expected ${r.expected.toFixed(1)} if unwatermarked), z = ${r.zScore.toFixed(2)}`,
     `  null      ${r.nullHypothesis}`,
+    ...(r.attribution === undefined ? [] : [formatAttribution(r.attribution, r.tokens)]),
   ].join('\n')
 }

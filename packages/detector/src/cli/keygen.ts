@@ -8,6 +8,10 @@ export interface KeygenOptions {
   tokenizer?: string
   out: string
   force?: boolean
+  /** Payload width of a per-account fingerprint; omitted: no fingerprint. */
+  fingerprintBits?: number
+  fingerprintDelta?: number
+  fingerprintPositions?: number
 }
 
 /** Parses `name=value` pairs: numbers stay numbers, anything else is a string. */
@@ -34,11 +38,22 @@ export function keygen(o: KeygenOptions): string {
   }
   const tokenizer = (o.tokenizer ?? 'cl100k_base') as TokenizerName
   if (!TOKENIZER_NAMES.includes(tokenizer)) throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
+  const fingerprint =
+    o.fingerprintBits === undefined
+      ? {}
+      : {
+          fingerprint: {
+            bits: o.fingerprintBits,
+            ...(o.fingerprintDelta === undefined ? {} : { delta: o.fingerprintDelta }),
+            ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
+          },
+        }
   const key = generateKey({
     scheme: o.scheme as SchemeName,
     tokenizer,
     vocabSize: getTokenizer(tokenizer).vocabSize,
     ...parseParams(o.param),
+    ...fingerprint,
   })
   const flags = constants.O_WRONLY | constants.O_CREAT | (o.force ? constants.O_TRUNC : constants.O_EXCL)
   let fd: number

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
-import { TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
-import { formatVerdict } from './format.js'
-import { readTextInput } from './input.js'
+import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
+import { formatAttribution, formatVerdict } from './format.js'
+import { readRegistry, readTextInput } from './input.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
 
@@ -19,6 +19,12 @@ function probability(v: string): number {
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v]
+}
+
+const number = (name: string) => (v: string) => {
+  const x = Number(v)
+  if (!Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`)
+  return x
 }
 
 /**
@@ -41,6 +47,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--param <name=value>', 'scheme parameter, repeatable (e.g. gamma=0.25)', collect, [])
     .option('--tokenizer <name>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`, 'cl100k_base')
     .requiredOption('--out <file>', 'where to write the key')
+    .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
+    .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
+    .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
       io.out(`${keygen(o)}\n`)
@@ -53,22 +62,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .argument('[file]', 'text file, or - for standard input', '-')
     .requiredOption('--key <file>', 'key file')
     .option('--tokenizer <name>', `override the key's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`)
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is faster)`, 'tiktoken')
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
+    .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
     .action((file: string, o) => {
       if (o.tokenizer && !TOKENIZER_NAMES.includes(o.tokenizer)) {
         throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
+      }
+      if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
+        throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
       const key = readKeyFile(o.key)
       const text = readTextInput(file)
       const r = detect(text, key, {
         alpha: o.alpha,
         tokenizer: o.tokenizer as TokenizerName | undefined,
+        tokenizerBackend: o.tokenizerBackend as TokenizerBackend,
         normalize: o.normalize ? undefined : false,
+        accounts: o.accounts ? readRegistry(o.accounts) : undefined,
       })
       io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
       status = r.detected ? 0 : 1
+    })
+
+  program
+    .command('attribute')
+    .description('name the account(s) whose fingerprint a text carries (exit 0 if one is named, 1 if none)')
+    .argument('[file]', 'text file, or - for standard input', '-')
+    .requiredOption('--key <file>', 'key file (with a fingerprint)')
+    .option('--accounts <file>', 'registry of account numbers, one per line; the correction is its size (default 2^bits)')
+    .option('--alpha <a>', 'significance level for naming an account', probability, 1e-6)
+    .option('--json', 'print one JSON object')
+    .action((file: string, o) => {
+      const key = readKeyFile(o.key)
+      if (!key.spec.fingerprint) throw new Error(`${o.key}: this key carries no fingerprint (make one with keygen --fingerprint-bits)`)
+      const text = readTextInput(file)
+      const r = detect(text, key, { alpha: o.alpha, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
+      const a = r.attribution ?? null
+      io.out(o.json ? `${JSON.stringify({ keyId: r.keyId, attribution: a })}\n` : `${formatAttribution(a, r.tokens)}\n`)
+      status = a ? 0 : 1
     })
 
   try {

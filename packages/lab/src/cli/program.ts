@@ -52,6 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--temperature <t>', 'softmax temperature (0 = greedy)', real('--temperature', 0, 100), 1)
     .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', int('--top-k'), 0)
     .option('--top-p <p>', 'nucleus sampling mass', real('--top-p', 1e-9, 1), 1)
+    .option('--payload <account>', 'account number to embed (keys with a fingerprint)', int('--payload'))
     .option('--no-watermark', 'sample without the watermark')
     .action((o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
@@ -66,6 +67,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         temperature: o.temperature,
         topK: o.topK,
         topP: o.topP,
+        payload: o.payload,
       })
       io.out(`${g.text}\n`)
     })

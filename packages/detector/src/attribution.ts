@@ -1,0 +1,128 @@
+import {
+  accountCodeword,
+  COLOURS,
+  decodeCandidates,
+  fingerprintVotes,
+  registryCandidates,
+  withoutAccount,
+  type FingerprintCandidate,
+  type FingerprintSpec,
+  type FingerprintVotes,
+  type Watermarker,
+} from '@tracemark/watermark'
+import { binomialUpperTailLog, toPValue } from './stats/tails.js'
+
+/** Evidence that a text was produced for one account. */
+export interface AccountEvidence {
+  account: number
+  /** Unique tuples whose colour matches the account's codeword at their position. */
+  votes: number
+  /** The votes the test counts: `votes` without the account's k - 1 strongest positions (see `trimmedMatches`). */
+  testedVotes: number
+  /** Corrected p-value of "no token of this text was produced for this account". */
+  pValue: number
+  log10PValue: number
+}
+
+/** The verdict on which account(s) a text was produced for. */
+export interface Attribution extends AccountEvidence {
+  /** Every account that passes the corrected test, strongest first (colluders, mixed datasets). */
+  accounts: AccountEvidence[]
+  /** Unique (window, token) tuples that voted. */
+  scored: number
+  /** Accounts that could have been named: the registry size, or 2^bits. */
+  candidates: number
+  /** Per-tuple match probability of the tested votes under the null: 1/256. */
+  nullRate: number
+  alpha: number
+}
+
+/**
+ * The test statistic for account a: its matching votes minus those at the k - 1
+ * positions where a has the most (k = message bytes of the Reed–Solomon code).
+ *
+ * Why: under the null "no token of this text was produced for a" (human text,
+ * another key, or other accounts b), a token at a position where a's codeword
+ * differs from b's matches a with probability at most 1/256: b's colour is
+ * favoured and the other 255 colours are exchangeable, so each keeps at most
+ * (1 - 1/256) / 255 = 1/256 of the mass in expectation over the keyed colouring.
+ * Only where a and b agree can a's matches be inflated, and two codewords of an
+ * RS code agree in at most k - 1 positions. Dropping a's k - 1 best positions
+ * removes at least the matches of any such agreement set, so what remains is
+ * stochastically at most Binomial(scored, 1/256), whoever wrote the text.
+ */
+export function trimmedMatches(f: FingerprintSpec, counts: Uint32Array, account: number): { votes: number; tested: number } {
+  const cw = accountCodeword(f, account)
+  const per = Array.from(cw, (c, p) => counts[p * COLOURS + c]).sort((a, b) => b - a)
+  const votes = per.reduce((a, b) => a + b, 0)
+  const drop = per.slice(0, Math.ceil(f.bits / 8) - 1).reduce((a, b) => a + b, 0)
+  return { votes, tested: votes - drop }
+}
+
+/** Per-tuple match probability of the trimmed statistic under the null. */
+export const NULL_MATCH_RATE = 1 / COLOURS
+
+function evidence(f: FingerprintSpec, votes: FingerprintVotes, account: number, logN: number): AccountEvidence {
+  const m = trimmedMatches(f, votes.counts, account)
+  // Union bound over every account that could have been named: valid however
+  // the candidate was chosen from the data.
+  const logP = Math.min(0, binomialUpperTailLog(m.tested, votes.scored, NULL_MATCH_RATE) + logN)
+  const p = toPValue(logP)
+  return { account, votes: m.votes, testedVotes: m.tested, pValue: p.pValue, log10PValue: p.log10PValue }
+}
+
+export interface AttributeOptions {
+  /** Registered accounts; when given, every one is scored and the correction is its size. */
+  accounts?: ArrayLike<number>
+  /** Significance level for naming an account (default 1e-6). */
+  alpha?: number
+}
+
+/**
+ * Names the account(s) whose fingerprint the votes carry, or returns null when no
+ * account passes the corrected test: weak evidence gives no attribution, never a guess.
+ */
+export function attributeVotes(f: FingerprintSpec, votes: FingerprintVotes, options: AttributeOptions = {}): Attribution | null {
+  const alpha = options.alpha ?? 1e-6
+  const registry = options.accounts
+  const N = registry ? registry.length : 2 ** f.bits
+  if (N === 0 || votes.scored === 0) return null
+  const logN = Math.log(N)
+  const passing = new Map<number, AccountEvidence>()
+  const pass = (c: FingerprintCandidate): boolean => {
+    const e = evidence(f, votes, c.account, logN)
+    if (!(e.log10PValue < Math.log10(alpha))) return false
+    passing.set(e.account, e)
+    return true
+  }
+  if (registry) {
+    // Registry candidates come sorted by raw votes; the trimmed test can reorder
+    // them slightly, so test the strongest few rather than stopping at the first miss.
+    let misses = 0
+    for (const c of registryCandidates(f, votes, registry)) if (!pass(c) && ++misses >= 8) break
+  } else {
+    // Peel accounts off one at a time so a weaker colluder's symbols surface.
+    let remaining = votes
+    for (let round = 0; round < 4; round++) {
+      const found = decodeCandidates(f, remaining).filter((c) => !passing.has(c.account))
+      let progress = false
+      for (const c of found) {
+        if (pass(c)) {
+          progress = true
+          remaining = withoutAccount(f, remaining, c.account)
+        }
+      }
+      if (!progress) break
+    }
+  }
+  const accounts = [...passing.values()].sort((a, b) => a.log10PValue - b.log10PValue || a.account - b.account)
+  if (accounts.length === 0) return null
+  return { ...accounts[0], accounts, scored: votes.scored, candidates: N, nullRate: NULL_MATCH_RATE, alpha }
+}
+
+/** Attribution of token ids under a fingerprinted watermarker. */
+export function attributeTokens(wm: Watermarker, ids: ArrayLike<number>, options: AttributeOptions = {}): Attribution | null {
+  const f = wm.spec.fingerprint
+  if (!f) throw new Error(`key ${wm.keyId} carries no fingerprint`)
+  return attributeVotes(f, fingerprintVotes(wm, ids), options)
+}

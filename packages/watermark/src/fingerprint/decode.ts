@@ -1,0 +1,167 @@
+import type { FingerprintSpec } from '../spec.js'
+import { accountCodeword, bytesAccount, COLOURS, fingerprintCode } from './code.js'
+import { gfDiv, gfMul, MUL } from './gf256.js'
+import { rsDecode, rsEncode, type RsCode } from './reedsolomon.js'
+import type { FingerprintVotes } from './votes.js'
+
+/** An account the votes point to, and how many votes its codeword collects. */
+export interface FingerprintCandidate {
+  account: number
+  /** Unique tuples whose colour equals the account's codeword byte at their position. */
+  matches: number
+}
+
+/** Votes collected by a codeword. */
+export function codewordMatches(counts: Uint32Array, codeword: Uint8Array): number {
+  let s = 0
+  for (let p = 0; p < codeword.length; p++) s += counts[p * COLOURS + codeword[p]]
+  return s
+}
+
+/** The two best colours of each position and their counts. */
+function ranked(counts: Uint32Array, positions: number) {
+  const best = new Int32Array(positions), second = new Int32Array(positions)
+  const bestN = new Int32Array(positions), secondN = new Int32Array(positions)
+  for (let p = 0; p < positions; p++) {
+    let b = -1, bn = 0, s = -1, sn = 0
+    for (let c = 0; c < COLOURS; c++) {
+      const v = counts[p * COLOURS + c]
+      if (v > bn) {
+        s = b; sn = bn
+        b = c; bn = v
+      } else if (v > sn) {
+        s = c; sn = v
+      }
+    }
+    best[p] = b; bestN[p] = bn; second[p] = s; secondN[p] = sn
+  }
+  return { best, second, bestN, secondN }
+}
+
+function* subsets(n: number, k: number): Generator<number[]> {
+  const idx = Array.from({ length: k }, (_, i) => i)
+  if (k > n) return
+  for (;;) {
+    yield idx.slice()
+    let i = k - 1
+    while (i >= 0 && idx[i] === n - k + i) i--
+    if (i < 0) return
+    idx[i]++
+    for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1
+  }
+}
+
+/**
+ * Lagrange basis of a k-subset of positions: row i is the codeword of the message
+ * that is 1 at positions[i] and 0 at the other chosen positions, and `coef` row i
+ * its message bytes. Any values at the chosen positions then give the codeword
+ * (and message) as a linear combination, so each candidate costs k * n
+ * multiplications instead of a fresh interpolation. Written without allocation
+ * per subset: decoding visits hundreds of subsets.
+ */
+function basisInto(code: RsCode, positions: number[], rows: Uint8Array[], coef: Uint8Array[]): void {
+  const k = positions.length
+  const xs = positions.map((p) => code.points[p])
+  for (let i = 0; i < k; i++) {
+    // prod_{j != i} (x - x_j), expanded (subtraction is xor in GF(2^8)).
+    const c = coef[i]
+    c.fill(0)
+    c[0] = 1
+    let deg = 0
+    let denom = 1
+    for (let j = 0; j < k; j++) {
+      if (j === i) continue
+      for (let d = deg + 1; d >= 1; d--) c[d] = c[d - 1] ^ gfMul(c[d], xs[j])
+      c[0] = gfMul(c[0], xs[j])
+      deg++
+      denom = gfMul(denom, xs[i] ^ xs[j])
+    }
+    const inv = gfDiv(1, denom)
+    for (let d = 0; d < k; d++) c[d] = gfMul(c[d], inv)
+    const row = rows[i]
+    for (let p = 0; p < code.n; p++) {
+      // Horner on the k coefficients at alpha^p.
+      const x = code.points[p]
+      let y = 0
+      for (let d = k - 1; d >= 0; d--) y = gfMul(y, x) ^ c[d]
+      row[p] = y
+    }
+  }
+}
+
+/**
+ * Soft-decision list decoding of the votes: the hard-decision errors-and-erasures
+ * decode, plus ordered-statistics candidates: every k-subset of the most reliable
+ * positions (reliability = lead of the best colour over the runner-up), with the
+ * best colour at each and, one position at a time, the runner-up, interpolated
+ * to a codeword.
+ * Returns distinct valid accounts, most votes first.
+ */
+export function decodeCandidates(f: FingerprintSpec, votes: FingerprintVotes, options: { reliable?: number; limit?: number } = {}): FingerprintCandidate[] {
+  const code = fingerprintCode(f)
+  const counts = votes.counts
+  const { best, second, bestN, secondN } = ranked(counts, code.n)
+  const found = new Map<number, number>()
+  const consider = (message: Uint8Array | null, codeword?: Uint8Array) => {
+    if (!message) return
+    const account = bytesAccount(f, message)
+    if (account < 0 || found.has(account)) return
+    found.set(account, codewordMatches(counts, codeword ?? rsEncode(code, message)))
+  }
+  const hard = Array.from(best, (c, p) => (bestN[p] > secondN[p] ? c : -1))
+  consider(rsDecode(code, hard))
+  const order = Array.from({ length: code.n }, (_, p) => p)
+    .filter((p) => bestN[p] > 0)
+    .sort((a, b) => bestN[b] - secondN[b] - (bestN[a] - secondN[a]) || bestN[b] - bestN[a] || a - b)
+    .slice(0, options.reliable ?? 12)
+  const k = code.k
+  const cw = new Uint8Array(code.n)
+  const msg = new Uint8Array(k)
+  const rows = Array.from({ length: k }, () => new Uint8Array(code.n))
+  const coef = Array.from({ length: k }, () => new Uint8Array(k + 1))
+  for (const pick of subsets(order.length, k)) {
+    const positions = pick.map((i) => order[i])
+    basisInto(code, positions, rows, coef)
+    // The best colour at every chosen position, then the runner-up at one position
+    // at a time (a second account in a mixed text surfaces once the first is peeled).
+    for (let alt = -1; alt < k; alt++) {
+      if (alt >= 0 && secondN[positions[alt]] === 0) continue
+      cw.fill(0)
+      msg.fill(0)
+      for (let i = 0; i < k; i++) {
+        const p = positions[i]
+        const v = i === alt ? second[p] : best[p]
+        if (v === 0) continue
+        const row = rows[i], cr = coef[i]
+        const base = v << 8
+        for (let q = 0; q < code.n; q++) cw[q] ^= MUL[base | row[q]]
+        for (let j = 0; j < k; j++) msg[j] ^= MUL[base | cr[j]]
+      }
+      const account = bytesAccount(f, msg)
+      if (account < 0 || found.has(account)) continue
+      found.set(account, codewordMatches(counts, cw))
+    }
+  }
+  return [...found]
+    .map(([account, matches]) => ({ account, matches }))
+    .sort((a, b) => b.matches - a.matches || a.account - b.account)
+    .slice(0, options.limit ?? 16)
+}
+
+/** Scores every account of a registry (exhaustive maximum likelihood when the suspects are known). */
+export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, accounts: ArrayLike<number>): FingerprintCandidate[] {
+  const code: RsCode = fingerprintCode(f)
+  const out: FingerprintCandidate[] = []
+  for (let i = 0; i < accounts.length; i++) {
+    out.push({ account: accounts[i], matches: codewordMatches(votes.counts, accountCodeword(f, accounts[i], code)) })
+  }
+  return out.sort((a, b) => b.matches - a.matches || a.account - b.account)
+}
+
+/** Votes with one account's matching colours removed, to look for a second account. */
+export function withoutAccount(f: FingerprintSpec, votes: FingerprintVotes, account: number): FingerprintVotes {
+  const counts = Uint32Array.from(votes.counts)
+  const cw = accountCodeword(f, account)
+  for (let p = 0; p < cw.length; p++) counts[p * COLOURS + cw[p]] = 0
+  return { ...votes, counts }
+}
