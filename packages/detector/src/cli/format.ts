@@ -1,6 +1,7 @@
 import type { WatermarkSpec } from '@tracemark/watermark'
 import type { Attribution } from '../attribution.js'
 import type { DetectionResult } from '../detect.js'
+import type { DocumentResult, ScanSummary } from '../scan/types.js'
 
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
 export function describeSpec(spec: WatermarkSpec): string {
@@ -43,4 +44,23 @@ export function formatVerdict(r: DetectionResult, spec: WatermarkSpec): string {
     `  null      ${r.nullHypothesis}`,
     ...(r.attribution === undefined ? [] : [formatAttribution(r.attribution, r.tokens)]),
   ].join('\n')
+}
+
+/** One flagged document, for the human-readable scan output. */
+export function formatDocumentLine(r: DocumentResult & { file: string; line?: number; row?: number }): string {
+  const where = r.line !== undefined ? `${r.file}:${r.line}` : r.row !== undefined ? `${r.file} row ${r.row}` : r.file
+  const acc = r.attribution ? `  account ${r.attribution.accounts.join(', ')}` : ''
+  const span = r.span && r.span.log10PValue < r.log10PValue ? `  span tokens ${r.span.start}-${r.span.end} p = ${formatP(r.span.pValue, r.span.log10PValue)}` : ''
+  return `${where}  p = ${formatP(r.pValue, r.log10PValue)}  ${r.tokens} tokens${span}${acc}`
+}
+
+/** The corpus summary, for the human-readable scan output. */
+export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): string {
+  const lines = [
+    `${s.documents} documents, ${s.tokens} tokens in ${s.seconds.toFixed(1)} s; ${s.errors.length} input errors`,
+    `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${s.flagged} documents`,
+    `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
+  ]
+  for (const a of s.accounts) lines.push(`  account ${a.account}: ${a.documents} flagged documents`)
+  return lines.join('\n')
 }

@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
 import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
-import { formatAttribution, formatVerdict } from './format.js'
+import { availableParallelism } from 'node:os'
+import { serializeKey } from '@tracemark/watermark'
+import { inputBytes, runScan } from '../scan/run.js'
+import { formatAttribution, formatDocumentLine, formatSummary, formatVerdict } from './format.js'
+import { createProgress } from './progress.js'
 import { readRegistry, readTextInput } from './input.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
@@ -103,6 +107,59 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const a = r.attribution ?? null
       io.out(o.json ? `${JSON.stringify({ keyId: r.keyId, attribution: a })}\n` : `${formatAttribution(a, r.tokens)}\n`)
       status = a ? 0 : 1
+    })
+
+  program
+    .command('scan')
+    .description('scan a corpus (JSONL, Parquet, text files or directories; .gz/.zst) for watermarked documents')
+    .argument('<inputs...>', 'files or directories (- for standard input)')
+    .requiredOption('--key <file>', 'key file; repeat for several keys (scored in one pass, corrected for their number)', collect, [])
+    .option('--field <path>', 'JSONL field / Parquet column holding the text (dot path, e.g. messages.1.content)', 'text')
+    .option('--format <f>', 'jsonl | parquet | text (default: from the file extension)')
+    .option('--workers <n>', 'worker threads', number('--workers'), Math.max(1, Math.min(4, availableParallelism())))
+    .option('--fdr <q>', 'false-discovery rate for flagging documents', probability, 0.01)
+    .option('--fdr-dependence <d>', 'positive (Benjamini-Hochberg) | arbitrary (Benjamini-Yekutieli)', 'positive')
+    .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
+    .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
+    .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
+    .option('--json', 'NDJSON: one record per document or input error, then a summary record')
+    .action(async (inputs: string[], o) => {
+      if (o.key.length === 0) throw new Error('--key is required')
+      if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
+      if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
+      const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
+      const progress = createProgress(io, inputBytes(inputs))
+      const summary = await runScan(
+        {
+          inputs,
+          keyTexts,
+          format: o.format,
+          field: o.field,
+          workers: o.workers,
+          fdr: o.fdr,
+          fdrDependence: o.fdrDependence,
+          alpha: o.alpha,
+          accounts: o.accounts ? readRegistry(o.accounts) : undefined,
+          resume: o.resume,
+        },
+        {
+          record: (line) => {
+            if (o.json) io.out(`${line}\n`)
+            else {
+              const r = JSON.parse(line)
+              if (r.type === 'document' && r.detected) io.out(`${formatDocumentLine(r)}\n`)
+            }
+          },
+          warn: (m) => {
+            progress.clear()
+            io.err(`tracemark: ${m}\n`)
+          },
+          progress: (p) => progress.update(p),
+        },
+      )
+      progress.clear()
+      if (!o.json) io.out(`${formatSummary(summary)}\n`)
+      status = summary.flagged > 0 || summary.pooledLog10PValue < Math.log10(o.alpha) ? 0 : 1
     })
 
   try {

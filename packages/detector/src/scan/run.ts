@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseKey, type WatermarkKey } from '@tracemark/watermark'
+import type { PooledPart, ScorerOptions } from './document.js'
+import { createScanPool, type Job } from './pool.js'
+import { readSources, type SourceFormat } from './sources/index.js'
+import { openState, type ResumeState } from './state.js'
+import { flagged, pooledLogP, pValueOf } from './summary.js'
+import type { DocumentResult, ScanError, ScanSummary, SourceRecord } from './types.js'
+
+export interface ScanOptions {
+  inputs: string[]
+  /** Key file contents (already read; never logged). */
+  keyTexts: string[]
+  format?: SourceFormat
+  field?: string
+  workers?: number
+  /** False-discovery rate for flagging documents. */
+  fdr?: number
+  /** BH assumes independent or positively dependent p-values; `arbitrary` uses Benjamini–Yekutieli. */
+  fdrDependence?: 'positive' | 'arbitrary'
+  /** Per-document significance for `detected` in document records. */
+  alpha?: number
+  accounts?: number[]
+  resume?: string
+  /** Documents per pooling block (and per worker batch). */
+  blockSize?: number
+  scorer?: ScorerOptions
+}
+
+export interface ScanIo {
+  /** One NDJSON line (document, error or summary record). */
+  record(line: string): void
+  /** A human-readable problem report. */
+  warn(message: string): void
+  /** Progress: documents, tokens, bytes of text so far. */
+  progress?(p: { documents: number; tokens: number; bytes: number; seconds: number }): void
+}
+
+const HIST_BINS = 20
+
+function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
+  const h = createHash('sha256')
+  h.update(JSON.stringify({
+    inputs: o.inputs.map((i) => (i === '-' ? '-' : resolve(i))),
+    keys: keys.map((k) => k.keyId),
+    format: o.format ?? null,
+    field: o.field ?? null,
+    blockSize,
+    alpha: o.alpha ?? 1e-6,
+    accounts: o.accounts ? createHash('sha256').update(o.accounts.join(',')).digest('hex') : null,
+  }))
+  return h.digest('hex').slice(0, 32)
+}
+
+/**
+ * Scans a corpus: streams the inputs, scores blocks of documents on a worker pool,
+ * emits records in input order, and ends with the corpus summary. Memory holds a
+ * few blocks in flight plus 8 bytes per document for the FDR step.
+ */
+export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> {
+  const t0 = performance.now()
+  const keys = o.keyTexts.map((t) => parseKey(t))
+  const blockSize = o.blockSize ?? 512
+  const alpha = o.alpha ?? 1e-6
+  const workers = Math.max(1, o.workers ?? 1)
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize)) : null
+
+  const log10P: number[] = []
+  const attributed = new Map<number, number[]>() // document index -> accounts
+  const errors: ScanError[] = []
+  const hist = new Array<number>(HIST_BINS).fill(0)
+  const parts: PooledPart[] = []
+  let tokens = 0
+  let bytes = 0
+  let documents = 0
+
+  const account = (line: string) => {
+    const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
+    if (r.type === 'error') {
+      errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
+      return
+    }
+    documents++
+    log10P.push(r.log10PValue)
+    tokens += r.tokens
+    hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
+    if (r.attribution) attributed.set(r.index, r.attribution.accounts)
+  }
+  // Replay what a previous run completed: same records, same order.
+  if (state) {
+    for (const line of state.lines) {
+      account(line)
+      io.record(line)
+    }
+    parts.push(...state.parts)
+  }
+
+  const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts })
+  let consumed = state?.consumed ?? 0
+  let nextIndex = documents
+  type Block = { records: Array<SourceRecord & { index?: number }>; done: Promise<{ results: DocumentResult[]; parts: PooledPart[] }>; consumed: number }
+  const inFlight: Block[] = []
+
+  const emit = async (b: Block) => {
+    const { results, parts: bp } = await b.done
+    const byIndex = new Map(results.map((r) => [r.index, r]))
+    const lines: string[] = []
+    for (const rec of b.records) {
+      if (rec.error !== undefined) {
+        const where = rec.line !== undefined ? `${rec.file}:${rec.line}` : rec.row !== undefined ? `${rec.file} row ${rec.row}` : rec.file
+        io.warn(`${where}: ${rec.error}`)
+        lines.push(JSON.stringify({ type: 'error', file: rec.file, line: rec.line, row: rec.row, reason: rec.error }))
+      } else {
+        const r = byIndex.get(rec.index!)!
+        r.detected = r.log10PValue < Math.log10(alpha)
+        bytes += Buffer.byteLength(rec.text)
+        lines.push(JSON.stringify(r))
+      }
+    }
+    state?.append(lines, b.consumed, bp)
+    parts.push(...bp)
+    for (const l of lines) {
+      account(l)
+      io.record(l)
+    }
+    io.progress?.({ documents, tokens, bytes, seconds: (performance.now() - t0) / 1000 })
+  }
+
+  let skip = consumed
+  let current: Block['records'] = []
+  const dispatch = async () => {
+    if (current.length === 0) return
+    const jobs: Job[] = []
+    for (const r of current) if (r.error === undefined) jobs.push({ index: r.index!, text: r.text, where: { file: r.file, line: r.line, row: r.row } })
+    consumed += current.length
+    const block: Block = { records: current, consumed, done: jobs.length ? pool.score(jobs) : Promise.resolve({ results: [], parts: [] }) }
+    current = []
+    inFlight.push(block)
+    // Keep every worker busy, but emit in order and bound the memory in flight.
+    while (inFlight.length > workers * 2) await emit(inFlight.shift()!)
+  }
+  try {
+    for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+      if (skip > 0) {
+        skip--
+        continue
+      }
+      current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
+      if (current.length >= blockSize) await dispatch()
+    }
+    await dispatch()
+    while (inFlight.length) await emit(inFlight.shift()!)
+  } finally {
+    await pool.close()
+    state?.close()
+  }
+
+  const flags = flagged(Float64Array.from(log10P), o.fdr ?? 0.01, o.fdrDependence === 'arbitrary')
+  const perAccount = new Map<number, number>()
+  let nFlagged = 0
+  for (let i = 0; i < flags.length; i++) {
+    if (!flags[i]) continue
+    nFlagged++
+    for (const a of attributed.get(i) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
+  }
+  const pooled = pValueOf(pooledLogP(keys, parts))
+  const summary: ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string } = {
+    type: 'summary',
+    documents,
+    flagged: nFlagged,
+    flaggedDocuments: Array.from(flags.keys()).filter((i) => flags[i]),
+    errors,
+    pooledPValue: pooled.pValue,
+    pooledLog10PValue: pooled.log10PValue,
+    fdr: o.fdr ?? 0.01,
+    fdrProcedure: o.fdrDependence === 'arbitrary' ? 'Benjamini-Yekutieli' : 'Benjamini-Hochberg',
+    keys: keys.map((k) => ({ keyId: k.keyId, spec: { ...k.spec } })),
+    accounts: [...perAccount].map(([a, n]) => ({ account: a, documents: n })).sort((x, y) => y.documents - x.documents),
+    tokens,
+    bytes,
+    seconds: (performance.now() - t0) / 1000,
+    pHistogram: hist,
+  }
+  io.record(JSON.stringify(summary))
+  return summary
+}
+
+/** Total size of the inputs in bytes (for progress), or 0 when unknown (stdin). */
+export function inputBytes(inputs: string[]): number {
+  let total = 0
+  for (const i of inputs) {
+    try {
+      total += i === '-' ? 0 : statSync(i).size
+    } catch {
+      // reported by the reader
+    }
+  }
+  return total
+}

@@ -1,0 +1,114 @@
+/**
+ * Input side of the corpus scanner: turns files, directories and standard
+ * input into one ordered, streaming sequence of {@link SourceRecord}s, one per
+ * document or per input problem, with bounded memory however large the input.
+ */
+import { stat } from 'node:fs/promises'
+import type { SourceRecord } from '../types.js'
+import { cannotRead } from './errors.js'
+import { parseFieldPath } from './field.js'
+import { readJsonl } from './jsonl.js'
+import { readParquet } from './parquet.js'
+import { openBytes, STDIN, type Compression } from './stream.js'
+import { readText } from './text.js'
+import { listDirectory } from './walk.js'
+
+/** Input formats the scanner reads. */
+export type SourceFormat = 'jsonl' | 'parquet' | 'text'
+
+/** Options of {@link readSources}. */
+export interface ReadSourcesOptions {
+  /** Format of every input; by default detected from each file's extension. */
+  format?: SourceFormat
+  /** Dot path of the document text in a JSONL record or Parquet row (`messages.1.content`); default `text`. */
+  field?: string
+  /** Largest document (JSONL line, text file, decompressed text) read, in bytes; default 16 MiB. */
+  maxDocumentBytes?: number
+}
+
+/** Default {@link ReadSourcesOptions.maxDocumentBytes}: 16 MiB. */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+/**
+ * Format and compression of a path from its extension: a `.gz` or `.zst`
+ * suffix is compression, the extension before it gives the format
+ * (`.jsonl`, `.ndjson`, `.json` → jsonl; `.parquet` → parquet; else text).
+ */
+export function detectFormat(path: string): { format: SourceFormat; compression: Compression } {
+  let name = path.toLowerCase()
+  let compression: Compression
+  if (name.endsWith('.gz')) compression = 'gzip'
+  else if (name.endsWith('.zst')) compression = 'zstd'
+  if (compression) name = name.slice(0, name.lastIndexOf('.'))
+  const format: SourceFormat = /\.(jsonl|ndjson|json)$/.test(name) ? 'jsonl' : name.endsWith('.parquet') ? 'parquet' : 'text'
+  return { format, compression }
+}
+
+/**
+ * Stream the documents of `inputs` (files, directories read recursively in
+ * path order with hidden entries skipped, or `-` for standard input) in input
+ * order. Problems with an input (missing file, bad line, binary file…) become
+ * error records and reading goes on; nothing valid is lost.
+ *
+ * @throws RangeError at the first iteration for an invalid `field` or `maxDocumentBytes`.
+ */
+export async function* readSources(inputs: string[], options: ReadSourcesOptions = {}): AsyncGenerator<SourceRecord> {
+  const field = options.field ?? 'text'
+  const segments = parseFieldPath(field)
+  const maxBytes = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxDocumentBytes must be a positive integer, not ${maxBytes}`)
+  const settings = { format: options.format, field, segments, maxBytes }
+
+  for (const input of inputs) {
+    if (input === STDIN) {
+      yield* readFile(STDIN, { ...settings, format: options.format ?? 'jsonl' })
+      continue
+    }
+    let isDirectory: boolean
+    try {
+      isDirectory = (await stat(input)).isDirectory()
+    } catch (e) {
+      yield { file: input, error: cannotRead(e) }
+      continue
+    }
+    if (!isDirectory) {
+      yield* readFile(input, settings)
+      continue
+    }
+    let entries
+    try {
+      entries = await listDirectory(input)
+    } catch (e) {
+      yield { file: input, error: cannotRead(e) }
+      continue
+    }
+    for (const entry of entries) {
+      if (entry.error !== undefined) yield { file: entry.file, error: cannotRead(entry.error) }
+      else yield* readFile(entry.file, settings)
+    }
+  }
+}
+
+interface Settings {
+  format?: SourceFormat
+  field: string
+  segments: string[]
+  maxBytes: number
+}
+
+/** Dispatch one file (or stdin) to its format's reader. */
+async function* readFile(file: string, s: Settings): AsyncGenerator<SourceRecord> {
+  const detected = file === STDIN ? { format: s.format ?? 'jsonl', compression: undefined } : detectFormat(file)
+  const format = s.format ?? detected.format
+  const { compression } = detected
+  if (format === 'jsonl') {
+    yield* readJsonl(file, openBytes(file, compression), s.field, s.segments, s.maxBytes)
+  } else if (format === 'parquet') {
+    // Parquet needs random access (footer first), which a pipe or a compressed stream cannot give.
+    if (file === STDIN) yield { file, error: 'Parquet cannot be read from standard input' }
+    else if (compression) yield { file, error: `Parquet cannot be read through ${compression}: decompress the file first` }
+    else yield* readParquet(file, s.field, s.segments, s.maxBytes)
+  } else {
+    yield await readText(file, compression, s.maxBytes)
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Parquet reader: one document per row, the text in a (possibly nested) column.
+ */
+import { open, type FileHandle } from 'node:fs/promises'
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
+import type { SourceRecord } from '../types.js'
+import { cannotRead, shorten } from './errors.js'
+import { checkText, getField } from './field.js'
+
+/**
+ * An AsyncBuffer over an open file: hyparquet asks for byte ranges (footer,
+ * then one row group's column chunk at a time) and only those are read.
+ */
+async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
+  const { size } = await handle.stat()
+  return {
+    byteLength: size,
+    async slice(start: number, end = size): Promise<ArrayBuffer> {
+      const length = Math.max(0, Math.min(end, size) - start)
+      const buffer = new ArrayBuffer(length)
+      let done = 0
+      // read() may return fewer bytes than asked: loop until the range is full.
+      while (done < length) {
+        const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done)
+        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`)
+        done += bytesRead
+      }
+      return buffer
+    },
+  }
+}
+
+/**
+ * Read the rows of a Parquet file one row group at a time, so memory holds one
+ * row group of one column, never the file. A file that is not Parquet gives
+ * one error record; a corrupt row group gives one error record at its first
+ * row and reading goes on with the next group.
+ */
+export async function* readParquet(file: string, path: string, segments: readonly string[], maxBytes: number): AsyncGenerator<SourceRecord> {
+  let handle: FileHandle
+  try {
+    handle = await open(file, 'r')
+  } catch (e) {
+    yield { file, error: cannotRead(e) }
+    return
+  }
+  try {
+    let buffer: AsyncBuffer
+    let metadata: FileMetaData
+    try {
+      buffer = await fileBuffer(handle)
+      metadata = await parquetMetadataAsync(buffer)
+    } catch (e) {
+      yield { file, error: `not a Parquet file: ${shorten((e as Error).message, 80)}` }
+      return
+    }
+    const column = segments[0]
+    const columns = parquetSchema(metadata).children.map((c) => c.element.name)
+    if (!columns.includes(column)) {
+      yield { file, error: `no column ${column} (columns: ${shorten(columns.join(', '), 80)})` }
+      return
+    }
+    let groupStart = 0
+    for (const group of metadata.row_groups) {
+      const rowStart = groupStart
+      const rowEnd = groupStart + Number(group.num_rows)
+      groupStart = rowEnd
+      if (rowEnd === rowStart) continue
+      let rows: Record<string, unknown>[]
+      try {
+        rows = await parquetReadObjects({ file: buffer, metadata, columns: [column], rowStart, rowEnd, compressors })
+      } catch (e) {
+        yield { file, row: rowStart, error: `cannot read rows ${rowStart}–${rowEnd - 1}: ${shorten((e as Error).message, 80)}` }
+        continue
+      }
+      for (let i = 0; i < rows.length; i++) {
+        const row = rowStart + i
+        const text = getField(rows[i], segments)
+        const problem = checkText(text, path, maxBytes)
+        yield problem === undefined ? { file, row, text: text as string } : { file, row, error: problem }
+      }
+    }
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,33 @@
+import type { WatermarkKey } from '@tracemark/watermark'
+import { testStatistic } from '../detect.js'
+import { benjaminiHochbergLog } from '../stats/fdr.js'
+import { toPValue } from '../stats/tails.js'
+import type { PooledPart } from './document.js'
+
+/**
+ * The corpus-level pooled test. Within a block of documents every unique tuple
+ * counts once (so repeated documents add nothing), and the block's score is
+ * tested exactly. Blocks and keys are combined by Bonferroni (the best block's
+ * p-value times the number of block-key tests), valid under any dependence
+ * between blocks — e.g. the same text appearing in two shards.
+ */
+export function pooledLogP(keys: WatermarkKey[], parts: PooledPart[]): number {
+  if (parts.length === 0) return 0
+  let best = 0
+  for (const p of parts) {
+    const logP = testStatistic(keys[p.keyIndex].spec, p.n, p.sum).logP
+    if (logP < best) best = logP
+  }
+  return Math.min(0, best + Math.log(parts.length))
+}
+
+/** Documents flagged at false-discovery rate q (Benjamini–Hochberg, or –Yekutieli under arbitrary dependence). */
+export function flagged(log10P: Float64Array, q: number, arbitrary: boolean): Uint8Array {
+  if (log10P.length === 0) return new Uint8Array(0)
+  const ln = Float64Array.from(log10P, (x) => x * Math.LN10)
+  return benjaminiHochbergLog(ln, q, { dependence: arbitrary ? 'arbitrary' : 'positive' }).rejected
+}
+
+export function pValueOf(logP: number): { pValue: number; log10PValue: number } {
+  return toPValue(logP)
+}
