@@ -122,6 +122,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
+    .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
@@ -141,6 +142,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           alpha: o.alpha,
           accounts: o.accounts ? readRegistry(o.accounts) : undefined,
           resume: o.resume,
+          blockSize: o.blockSize,
         },
         {
           record: (line) => {

@@ -85,6 +85,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     documents++
     log10P.push(r.log10PValue)
     tokens += r.tokens
+    bytes += r.bytes ?? 0
     hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
     if (r.attribution) attributed.set(r.index, r.attribution.accounts)
   }
@@ -115,7 +116,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
       } else {
         const r = byIndex.get(rec.index!)!
         r.detected = r.log10PValue < Math.log10(alpha)
-        bytes += Buffer.byteLength(rec.text)
+        r.bytes = Buffer.byteLength(rec.text)
         lines.push(JSON.stringify(r))
       }
     }

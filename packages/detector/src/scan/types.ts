@@ -33,6 +33,8 @@ export interface DocumentResult extends Location {
   type: 'document'
   /** 0-based position of the document in the scan (input order). */
   index: number
+  /** UTF-8 bytes of the document's text. */
+  bytes?: number
   tokens: number
   scored: number
   /** Key that gives the smallest p-value. */
