@@ -66,6 +66,18 @@ describe('tracemark scan', () => {
     expect(records.at(-1)!.type).toBe('summary')
   })
 
+  it('writes a self-contained HTML report with the flagged documents and no secret', async () => {
+    const report = join(dir, 'report.html')
+    const { summary } = await scanRecords([join(dir, 'corpus.jsonl')], { field: 'messages.1.content', blockSize: 512, report })
+    const html = readFileSync(report, 'utf8')
+    expect(summary.flagged).toBe(N / 5)
+    // Every flagged document appears with its location (line = index + 1, +3 after the bad lines).
+    for (const i of [0, 5, 25, 35, 115]) expect(html).toContain(`corpus.jsonl:${i < 30 ? i + 1 : i + 4}`)
+    expect(html).toContain(key.keyId)
+    expect(html).not.toContain(JSON.parse(keyText).secret)
+    expect(html).not.toMatch(/https?:\/\//)
+  })
+
   it('reads the same corpus gzip-compressed, with the same results', async () => {
     const a = await scanRecords([join(dir, 'corpus.jsonl')], { field: 'messages.1.content' })
     const b = await scanRecords([join(dir, 'corpus.jsonl.gz')], { field: 'messages.1.content' })

@@ -6,6 +6,7 @@
 import { benchDetect } from './detect.js'
 import { benchEmbed } from './embed.js'
 import { benchGenerate } from './generate.js'
+import { benchScan } from './scan.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -17,3 +18,4 @@ if (!only || only === 'embed') {
 }
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
+if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))

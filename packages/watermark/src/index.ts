@@ -12,6 +12,7 @@ export {
   contextWidth,
   SCHEME_NAMES,
   SCHEME_DEFAULTS,
+  DEFAULT_SCHEME,
   type WatermarkSpec,
   type SchemeSpec,
   type SchemeName,
@@ -40,3 +41,4 @@ export {
   type FingerprintCandidate,
 } from './fingerprint/decode.js'
 export { accountCodeword, fingerprintCode, COLOURS } from './fingerprint/code.js'
+export { rsCode, rsEncode, rsDecode, rsFromPositions, type RsCode } from './fingerprint/reedsolomon.js'

@@ -81,13 +81,28 @@ export const FINGERPRINT_DEFAULTS: FingerprintSpec = { bits: 32, positions: 32, 
 export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 'unigram']
 
 /**
+ * The scheme `tracemark keygen` uses when none is named: gumbel with h = 4. In the
+ * lab's evaluation (docs/eval/eval.md) it is distortion-free (perplexity ratio 1.02
+ * vs 1.34 for the KGW reference), needs ~20 tokens for 99% TPR at FPR 1e-6, keeps
+ * TPR 1.00 under 30% substitution and 90% copy-paste, and has the least key-dependent
+ * false-positive rate. The eval's automatic rule ranks h = 2 first by a margin that
+ * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
+ * key easier to learn from outputs (watermark stealing) at no other measured cost.
+ * Its known drawback: for a fixed key and context the token is deterministic, so the
+ * same prompt gives the same answer; hosts that need diversity choose synthid.
+ */
+export const DEFAULT_SCHEME: SchemeName = 'gumbel'
+
+/**
  * Parameters used when a field is not given. The kgw defaults are the published
- * reference configuration (gamma 0.25, delta 2, SelfHash, h = 4).
+ * reference configuration (gamma 0.25, delta 2, SelfHash, h = 4). synthid uses 30
+ * layers: in the lab's evaluation it keeps the same quality as 16 and survives 30%
+ * word substitution far better (TPR@1e-6 at 200 tokens 0.68 vs 0.41).
  */
 export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { scheme: K }>, 'scheme'> } = {
   kgw: { gamma: 0.25, delta: 2, h: 4, seeding: 'self' },
   gumbel: { h: 4 },
-  synthid: { h: 4, depth: 16 },
+  synthid: { h: 4, depth: 30 },
   unigram: { gamma: 0.5, delta: 2 },
 }
 

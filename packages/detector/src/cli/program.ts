@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
 import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
 import { availableParallelism } from 'node:os'
-import { serializeKey } from '@tracemark/watermark'
+import { DEFAULT_SCHEME, serializeKey } from '@tracemark/watermark'
 import { inputBytes, runScan } from '../scan/run.js'
 import { formatAttribution, formatDocumentLine, formatSummary, formatVerdict } from './format.js'
 import { createProgress } from './progress.js'
@@ -47,7 +47,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   program
     .command('keygen')
     .description('make a new watermark key file (mode 0600) and print its public keyId')
-    .requiredOption('--scheme <name>', 'kgw | gumbel | synthid | unigram')
+    .option('--scheme <name>', 'kgw | gumbel | synthid | unigram (default: gumbel, chosen by the lab evaluation)', DEFAULT_SCHEME)
     .option('--param <name=value>', 'scheme parameter, repeatable (e.g. gamma=0.25)', collect, [])
     .option('--tokenizer <name>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`, 'cl100k_base')
     .requiredOption('--out <file>', 'where to write the key')
@@ -123,6 +123,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
+    .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
@@ -143,6 +144,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           accounts: o.accounts ? readRegistry(o.accounts) : undefined,
           resume: o.resume,
           blockSize: o.blockSize,
+          report: o.report,
         },
         {
           record: (line) => {

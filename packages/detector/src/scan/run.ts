@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart, ScorerOptions } from './document.js'
 import { createScanPool, type Job } from './pool.js'
 import { readSources, type SourceFormat } from './sources/index.js'
+import { reportInput } from './report/input.js'
+import { renderReport } from './report/html.js'
 import { openState, type ResumeState } from './state.js'
 import { flagged, pooledLogP, pValueOf } from './summary.js'
 import type { DocumentResult, ScanError, ScanSummary, SourceRecord } from './types.js'
@@ -27,6 +29,8 @@ export interface ScanOptions {
   /** Documents per pooling block (and per worker batch). */
   blockSize?: number
   scorer?: ScorerOptions
+  /** Write the self-contained HTML report here. */
+  report?: string
 }
 
 export interface ScanIo {
@@ -39,6 +43,8 @@ export interface ScanIo {
 }
 
 const HIST_BINS = 20
+/** Flagged documents shown (with their text) in the HTML report, strongest first. */
+const REPORT_DOCUMENTS = 200
 
 function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
   const h = createHash('sha256')
@@ -75,6 +81,15 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   let tokens = 0
   let bytes = 0
   let documents = 0
+  // The strongest documents' texts, kept for the HTML report (bounded).
+  const strongest: Array<{ r: DocumentResult; text: string }> = []
+  const keep = (r: DocumentResult, text: string) => {
+    if (!o.report) return
+    if (strongest.length >= REPORT_DOCUMENTS && r.log10PValue >= strongest[strongest.length - 1].r.log10PValue) return
+    strongest.push({ r, text })
+    strongest.sort((a, b) => a.r.log10PValue - b.r.log10PValue)
+    if (strongest.length > REPORT_DOCUMENTS) strongest.pop()
+  }
 
   const account = (line: string) => {
     const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
@@ -118,6 +133,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
         r.detected = r.log10PValue < Math.log10(alpha)
         r.bytes = Buffer.byteLength(rec.text)
         lines.push(JSON.stringify(r))
+        keep(r, rec.text)
       }
     }
     state?.append(lines, b.consumed, bp)
@@ -185,6 +201,10 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     pHistogram: hist,
   }
   io.record(JSON.stringify(summary))
+  if (o.report) {
+    const shown = strongest.filter((d) => flags[d.r.index])
+    writeFileSync(o.report, renderReport(reportInput(summary, keys, shown, o.scorer)))
+  }
   return summary
 }
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { parseKey } from '@tracemark/watermark'
+import { runEval } from '../eval/run.js'
+import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 
@@ -70,6 +72,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
         payload: o.payload,
       })
       io.out(`${g.text}\n`)
+    })
+
+  program
+    .command('eval')
+    .description('evaluate every scheme (TPR at FPR, attacks, quality, human false positives); writes docs/eval/')
+    .option('--quick', 'CI-sized run (writes docs/eval/quick/)')
+    .option('--out <dir>', 'output directory')
+    .option('--seed <s>', 'evaluation seed', int('--seed'), 1)
+    .action((o) => {
+      runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed }, (line) => io.err(`${line}\n`))
+    })
+
+  program
+    .command('eval-fingerprint')
+    .description('fingerprint exact-match/attribution rates, collusion, false attribution (writes docs/fingerprint/)')
+    .option('--quick', 'CI-sized run')
+    .option('--out <dir>', 'output directory (default docs/fingerprint)')
+    .action((o) => {
+      runFingerprintEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
     })
 
   try {

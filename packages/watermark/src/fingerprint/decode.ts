@@ -148,12 +148,25 @@ export function decodeCandidates(f: FingerprintSpec, votes: FingerprintVotes, op
     .slice(0, options.limit ?? 16)
 }
 
+// Codewords of a registry, computed once per registry array and spec: a scan scores
+// every document against the same registry.
+const registryCodewords = new WeakMap<object, { spec: FingerprintSpec; words: Uint8Array[] }>()
+
+function codewordsOf(f: FingerprintSpec, accounts: ArrayLike<number>): Uint8Array[] {
+  const hit = registryCodewords.get(accounts as object)
+  if (hit && hit.spec === f) return hit.words
+  const code: RsCode = fingerprintCode(f)
+  const words = Array.from({ length: accounts.length }, (_, i) => accountCodeword(f, accounts[i], code))
+  registryCodewords.set(accounts as object, { spec: f, words })
+  return words
+}
+
 /** Scores every account of a registry (exhaustive maximum likelihood when the suspects are known). */
 export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, accounts: ArrayLike<number>): FingerprintCandidate[] {
-  const code: RsCode = fingerprintCode(f)
+  const words = codewordsOf(f, accounts)
   const out: FingerprintCandidate[] = []
   for (let i = 0; i < accounts.length; i++) {
-    out.push({ account: accounts[i], matches: codewordMatches(votes.counts, accountCodeword(f, accounts[i], code)) })
+    out.push({ account: accounts[i], matches: codewordMatches(votes.counts, words[i]) })
   }
   return out.sort((a, b) => b.matches - a.matches || a.account - b.account)
 }

@@ -1,0 +1,154 @@
+/**
+ * `tracemark scan --redis URL`: the multi-machine scan. The coordinator reads
+ * the sources (once, streaming), cuts them into shards of whole pooling blocks
+ * and enqueues one BullMQ flow: a parent "merge" job whose children are the
+ * shards. `tracemark worker --redis URL` processes (see worker.ts) score the
+ * shards; when all are done the coordinator gathers the children's results in
+ * shard order, emits the records and the summary exactly as `runScan` does.
+ *
+ * Data path: shard jobs carry the documents' text and the key files' text
+ * through Redis (see protocol.ts: trusted loopback/internal Redis only). The
+ * coordinator throttles itself so at most {@link MAX_WAITING_SHARDS} shards
+ * wait in Redis; the results (one NDJSON line per record) stay in Redis
+ * until every shard is done and then pass through the coordinator's memory.
+ *
+ * The flow is kept from completing early by a "gate" child (no data) added
+ * delayed and promoted only after the last shard is enqueued.
+ */
+import { randomUUID } from 'node:crypto'
+import { parseKey } from '@tracemark/watermark'
+import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
+import type { ScanIo, ScanOptions } from '../run.js'
+import { readSources } from '../sources/index.js'
+import type { ScanSummary } from '../types.js'
+import { connect, disconnect, MERGE_QUEUE, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
+import { createSummaryBuilder } from './summary-builder.js'
+
+export interface DistributedScanOptions extends ScanOptions {
+  /** Redis URL (`redis://host:port`, `rediss://` for TLS). */
+  redis: string
+  /** Source records per shard, rounded up to a multiple of blockSize (default 8 blocks). */
+  shardSize?: number
+}
+
+/** Shards queued but not yet taken by a worker before the coordinator waits. */
+export const MAX_WAITING_SHARDS = 16
+const GATE_HOLD_MS = 24 * 3600 * 1000
+const POLL_MS = 100
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Same contract as `runScan` (same records in the same order, same summary;
+ * only `seconds` differs), with the scoring done by `tracemark worker`s.
+ * `workers` does not apply; `resume` and `report` are rejected.
+ */
+export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo): Promise<ScanSummary> {
+  const t0 = performance.now()
+  if (o.resume) throw new Error('--resume is not supported with --redis')
+  // The HTML report needs the flagged documents' texts, which stay on the workers' side here.
+  if ((o as { report?: string }).report) throw new Error('--report is not supported with --redis yet')
+  const keys = o.keyTexts.map((t) => parseKey(t))
+  if (keys.length === 0) throw new Error('at least one key is needed')
+  const blockSize = o.blockSize ?? 512
+  const alpha = o.alpha ?? 1e-6
+  const shardSize = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize)) * blockSize
+  const scorer = { ...o.scorer, accounts: o.accounts }
+  const builder = createSummaryBuilder(o)
+  const runId = randomUUID()
+  const shardId = (k: number) => `${runId}-${k}`
+  const gateId = `${runId}-gate`
+
+  const connection = connect(o.redis)
+  const eventsConnection = connect(o.redis)
+  const shards = new Queue<ShardJobData | { gate: true }, ShardResult>(SHARD_QUEUE, { connection })
+  const merges = new Queue(MERGE_QUEUE, { connection })
+  const flows = new FlowProducer({ connection })
+  const events = new QueueEvents(SHARD_QUEUE, { connection: eventsConnection })
+  const failures = new Map<string, string>()
+  events.on('failed', ({ jobId, failedReason }) => {
+    if (jobId.startsWith(runId)) failures.set(jobId, failedReason)
+  })
+  events.on('error', () => {}) // connection trouble surfaces through the queue calls
+  let parent: BullJob | undefined
+  const childOpts = {
+    removeOnComplete: true,
+    // A failed job would keep its data (the keys) in Redis: drop it; the reason comes by QueueEvents.
+    removeOnFail: true,
+    attempts: 2,
+    backoff: { type: 'fixed', delay: 1000 },
+    failParentOnFailure: true,
+  }
+
+  try {
+    await Promise.all([shards.waitUntilReady(), merges.waitUntilReady(), events.waitUntilReady()])
+    const node = await flows.add({
+      name: 'merge',
+      queueName: MERGE_QUEUE,
+      data: { runId },
+      opts: { jobId: runId },
+      children: [{ name: 'gate', queueName: SHARD_QUEUE, data: { gate: true }, opts: { ...childOpts, jobId: gateId, delay: GATE_HOLD_MS } }],
+    })
+    parent = node.job
+    const parentRef = { id: runId, queue: merges.qualifiedName }
+
+    let count = 0
+    let position = 0
+    let nextIndex = 0
+    let current: ShardRecord[] = []
+    const flush = async () => {
+      if (current.length === 0) return
+      const data: ShardJobData = { keyTexts: o.keyTexts, scorer, alpha, blockSize, start: position, records: current }
+      position += current.length
+      current = []
+      while ((await shards.getWaitingCount()) >= MAX_WAITING_SHARDS) await sleep(POLL_MS * 5)
+      await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
+    }
+    for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+      current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
+      if (current.length >= shardSize) await flush()
+    }
+    await flush()
+    // Every shard is a child now: let the gate through.
+    await shards.getJob(gateId).then((g) => g?.promote())
+
+    // Wait until every child is done (the parent leaves waiting-children) or one failed.
+    for (;;) {
+      const state = await parent.getState()
+      if (state === 'failed' || state === 'unknown') {
+        const p = await BullJob.fromId(merges, runId)
+        const reasons = [...failures].map(([id, r]) => `${id}: ${r}`).join('; ')
+        throw new Error(`distributed scan failed: ${reasons || p?.failedReason || state}`)
+      }
+      if (state !== 'waiting-children') break
+      await sleep(POLL_MS)
+    }
+    const values = await parent.getChildrenValues<ShardResult>()
+    const byId = new Map<string, ShardResult>()
+    for (const [key, v] of Object.entries(values)) byId.set(key.slice(key.lastIndexOf(':') + 1), v)
+    for (let k = 0; k < count; k++) {
+      const r = byId.get(shardId(k))
+      if (!r) throw new Error(`distributed scan: no result for shard ${k}`)
+      for (const line of r.records) {
+        builder.account(line)
+        const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
+        if (e.type === 'error') {
+          const where = e.line !== undefined ? `${e.file}:${e.line}` : e.row !== undefined ? `${e.file} row ${e.row}` : e.file
+          io.warn(`${where}: ${e.reason}`)
+        }
+        io.record(line)
+      }
+      builder.addParts(r.parts)
+      io.progress?.({ documents: builder.documents, tokens: builder.tokens, bytes: builder.bytes, seconds: (performance.now() - t0) / 1000 })
+    }
+  } finally {
+    // Drop the flow (and any shard not yet taken, with its data) from Redis.
+    if (parent) await parent.remove({ removeChildren: true }).catch(() => {})
+    await Promise.allSettled([events.close(), flows.close(), shards.close(), merges.close()])
+    await Promise.all([disconnect(connection), disconnect(eventsConnection)])
+  }
+
+  const summary = builder.finish(keys, (performance.now() - t0) / 1000)
+  io.record(JSON.stringify(summary))
+  return summary
+}

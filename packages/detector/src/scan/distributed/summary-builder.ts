@@ -1,0 +1,92 @@
+import type { WatermarkKey } from '@tracemark/watermark'
+import type { PooledPart } from '../document.js'
+import type { ScanOptions } from '../run.js'
+import { flagged, pooledLogP, pValueOf } from '../summary.js'
+import type { DocumentResult, ScanError, ScanSummary } from '../types.js'
+
+const HIST_BINS = 20
+
+/** Accumulates emitted NDJSON records and pooled parts into the scan summary. */
+export interface SummaryBuilder {
+  /** Accounts one emitted record line (document or error), in input order. */
+  account(line: string): void
+  /** Adds the pooled evidence of completed blocks. */
+  addParts(parts: PooledPart[]): void
+  readonly documents: number
+  readonly tokens: number
+  readonly bytes: number
+  /** The summary record (caller emits it); `seconds` as given. */
+  finish(keys: WatermarkKey[], seconds: number): ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string }
+}
+
+/**
+ * The summary computation of `runScan` (run.ts), factored out unchanged so the
+ * local and the distributed scan produce byte-identical summaries (same fields,
+ * same order). run.ts can switch to it: `account` is its `account` closure,
+ * `addParts` its `parts.push`, `finish` the code after the scan loop.
+ */
+export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence'>): SummaryBuilder {
+  const log10P: number[] = []
+  const attributed = new Map<number, number[]>() // document index -> accounts
+  const errors: ScanError[] = []
+  const hist = new Array<number>(HIST_BINS).fill(0)
+  const parts: PooledPart[] = []
+  let tokens = 0
+  let bytes = 0
+  let documents = 0
+  return {
+    get documents() {
+      return documents
+    },
+    get tokens() {
+      return tokens
+    },
+    get bytes() {
+      return bytes
+    },
+    account(line) {
+      const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
+      if (r.type === 'error') {
+        errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
+        return
+      }
+      documents++
+      log10P.push(r.log10PValue)
+      tokens += r.tokens
+      bytes += r.bytes ?? 0
+      hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
+      if (r.attribution) attributed.set(r.index, r.attribution.accounts)
+    },
+    addParts(p) {
+      parts.push(...p)
+    },
+    finish(keys, seconds) {
+      const flags = flagged(Float64Array.from(log10P), o.fdr ?? 0.01, o.fdrDependence === 'arbitrary')
+      const perAccount = new Map<number, number>()
+      let nFlagged = 0
+      for (let i = 0; i < flags.length; i++) {
+        if (!flags[i]) continue
+        nFlagged++
+        for (const a of attributed.get(i) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
+      }
+      const pooled = pValueOf(pooledLogP(keys, parts))
+      return {
+        type: 'summary',
+        documents,
+        flagged: nFlagged,
+        flaggedDocuments: Array.from(flags.keys()).filter((i) => flags[i]),
+        errors,
+        pooledPValue: pooled.pValue,
+        pooledLog10PValue: pooled.log10PValue,
+        fdr: o.fdr ?? 0.01,
+        fdrProcedure: o.fdrDependence === 'arbitrary' ? 'Benjamini-Yekutieli' : 'Benjamini-Hochberg',
+        keys: keys.map((k) => ({ keyId: k.keyId, spec: { ...k.spec } })),
+        accounts: [...perAccount].map(([a, n]) => ({ account: a, documents: n })).sort((x, y) => y.documents - x.documents),
+        tokens,
+        bytes,
+        seconds,
+        pHistogram: hist,
+      }
+    },
+  }
+}

@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createWatermarker, generateKey, serializeKey } from '@tracemark/watermark'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runScan, type ScanOptions } from '../../src/scan/run.js'
+import { getTokenizer } from '../../src/text/tokenizer.js'
+
+// Needs a real Redis (Debian `redis-server`) and the `ioredis` client that BullMQ drives.
+const REDIS_SERVER = '/usr/bin/redis-server'
+const hasIoredis = await import('ioredis').then(
+  () => true,
+  () => false,
+)
+const skip = !existsSync(REDIS_SERVER) || !hasIoredis
+const why = !existsSync(REDIS_SERVER) ? 'redis-server is not installed (apt-get install redis-server)' : 'the ioredis package is not installed'
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function collect() {
+  const records: string[] = []
+  const warnings: string[] = []
+  return { records, warnings, io: { record: (l: string) => records.push(l), warn: (m: string) => warnings.push(m) } }
+}
+
+const withoutSeconds = (line: string) => {
+  const { seconds: _s, ...rest } = JSON.parse(line) as Record<string, unknown>
+  return rest
+}
+
+describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on a local redis-server'})`, () => {
+  let dir: string
+  let redis: ChildProcess | undefined
+  let url: string
+  const stop = new AbortController()
+  let workers: Promise<void>[] = []
+  let keyTexts: string[]
+  let corpus: string
+  let empty: string
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tm-dist-'))
+    const port = await freePort()
+    url = `redis://127.0.0.1:${port}`
+    redis = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
+    const { Redis } = await import('ioredis')
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })
+    probe.on('error', () => {})
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        await probe.connect()
+        if ((await probe.ping()) === 'PONG') break
+      } catch {
+        if (Date.now() > deadline) throw new Error('redis-server did not answer PING')
+        probe.disconnect()
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    probe.disconnect()
+
+    // Corpus: watermarked documents, unrelated text, and bad lines, in a fixed order.
+    const key = generateKey({ scheme: 'kgw', gamma: 0.25, delta: 4 })
+    const other = generateKey({ scheme: 'kgw', gamma: 0.5, delta: 2 })
+    keyTexts = [serializeKey(key), serializeKey(other)]
+    const tok = getTokenizer('cl100k_base')
+    const words = ' the a of and to in is it that was for on are with as his they at be this from have or by one had'.split(/(?= )/)
+    const allowed = [...new Set(words.map((w) => tok.encode(w)).filter((ids) => ids.length === 1).map((ids) => ids[0]))]
+    const logits = new Float32Array(tok.vocabSize).fill(-Infinity)
+    for (const id of allowed) logits[id] = 0
+    const wm = createWatermarker(key)
+    let seed = 12345
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const lines: string[] = []
+    for (let i = 0; i < 37; i++) {
+      if (i % 5 === 3) lines.push(i % 2 ? '{not json' : JSON.stringify({ other: 'no text field' }))
+      else if (i % 3 === 0) {
+        const s = wm.session()
+        const ids: number[] = []
+        for (let t = 0; t < 120; t++) ids.push(s.sample(logits))
+        lines.push(JSON.stringify({ text: tok.decode(ids) }))
+      } else {
+        const n = 40 + Math.floor(rand() * 80)
+        lines.push(JSON.stringify({ text: Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join('') }))
+      }
+    }
+    lines.push(JSON.stringify({ text: 'a zebra-quokka sentinel document' }))
+    corpus = join(dir, 'corpus.jsonl')
+    writeFileSync(corpus, `${lines.join('\n')}\n`)
+    empty = join(dir, 'empty.jsonl')
+    writeFileSync(empty, '')
+
+    const { runScanWorker } = await import('../../src/scan/distributed/worker.js')
+    workers = [0, 1].map(() => runScanWorker(url, { concurrency: 1, signal: stop.signal, log: () => {} }))
+  })
+
+  afterAll(async () => {
+    stop.abort()
+    await Promise.race([Promise.allSettled(workers), new Promise((r) => setTimeout(r, 10_000))])
+    if (redis && redis.exitCode === null) {
+      const exited = new Promise((r) => redis!.once('exit', r))
+      redis.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+      if (redis.exitCode === null) redis.kill('SIGKILL')
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const compare = async (inputs: string[], extra: Partial<ScanOptions> & { shardSize?: number }) => {
+    const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
+    const options: ScanOptions = { inputs, keyTexts, workers: 2, blockSize: 4, fdr: 0.05, ...extra }
+    const local = collect()
+    const localSummary = await runScan(options, local.io)
+    const dist = collect()
+    const distSummary = await runDistributedScan({ ...options, redis: url, shardSize: extra.shardSize }, dist.io)
+    expect(dist.records.slice(0, -1)).toEqual(local.records.slice(0, -1))
+    expect(withoutSeconds(dist.records.at(-1)!)).toEqual(withoutSeconds(local.records.at(-1)!))
+    expect(withoutSeconds(JSON.stringify(distSummary))).toEqual(withoutSeconds(JSON.stringify(localSummary)))
+    expect(dist.warnings).toEqual(local.warnings)
+    return { local, localSummary }
+  }
+
+  it('emits the same records and summary as runScan', async () => {
+    // shardSize 5 rounds up to 8 (two blocks of 4): 10 shards spread over two workers.
+    const { local, localSummary } = await compare([corpus], { shardSize: 5 })
+    // The corpus is what we meant it to be: detections, clean documents, errors.
+    expect(localSummary.documents).toBeGreaterThan(20)
+    expect(localSummary.errors.length).toBeGreaterThan(3)
+    expect(localSummary.flagged).toBeGreaterThan(5)
+    expect(localSummary.flagged).toBeLessThan(localSummary.documents)
+    expect(localSummary.pooledLog10PValue).toBeLessThan(-10)
+    expect(local.records.filter((l) => l.includes('"type":"error"')).length).toBe(localSummary.errors.length)
+  })
+
+  it('matches with one shard holding everything, and with BY under arbitrary dependence', async () => {
+    await compare([corpus, corpus], { shardSize: 1000, fdrDependence: 'arbitrary', alpha: 1e-3 })
+  })
+
+  it('handles an empty corpus and a missing file', async () => {
+    const { localSummary } = await compare([empty, join(dir, 'missing.jsonl')], {})
+    expect(localSummary.documents).toBe(0)
+    expect(localSummary.errors).toHaveLength(1)
+  })
+
+  it('leaves no key text or job data in Redis', async () => {
+    const { Redis } = await import('ioredis')
+    const r = new Redis(url)
+    try {
+      const secrets = keyTexts.map((t) => (JSON.parse(t) as { secret: string }).secret)
+      const dump: string[] = []
+      for (const k of await r.keys('*')) {
+        const type = await r.type(k)
+        if (type === 'string') dump.push((await r.get(k)) ?? '')
+        else if (type === 'hash') dump.push(JSON.stringify(await r.hgetall(k)))
+        else if (type === 'list') dump.push(JSON.stringify(await r.lrange(k, 0, -1)))
+        else if (type === 'set') dump.push(JSON.stringify(await r.smembers(k)))
+        else if (type === 'zset') dump.push(JSON.stringify(await r.zrange(k, 0, -1)))
+        else if (type === 'stream') dump.push(JSON.stringify(await r.xrange(k, '-', '+')))
+      }
+      const all = dump.join('\n')
+      for (const s of secrets) expect(all.includes(s)).toBe(false)
+      // Neither the documents' text (the sentinel is in the last shard's job data).
+      expect(all.includes('zebra-quokka')).toBe(false)
+    } finally {
+      r.disconnect()
+    }
+  })
+})
