@@ -3,7 +3,9 @@ import { detect } from '../detect.js'
 import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_SCHEME, serializeKey } from '@tracemark/watermark'
-import { inputBytes, runScan } from '../scan/run.js'
+import { runDistributedScan } from '../scan/distributed/coordinator.js'
+import { runScanWorker } from '../scan/distributed/worker.js'
+import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { formatAttribution, formatDocumentLine, formatSummary, formatVerdict } from './format.js'
 import { createProgress } from './progress.js'
 import { readRegistry, readTextInput } from './input.js'
@@ -124,6 +126,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
+    .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
+    .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', number('--shard-size'))
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
@@ -131,7 +135,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
       const progress = createProgress(io, inputBytes(inputs))
-      const summary = await runScan(
+      if (o.redis && (o.resume || o.report)) throw new Error('--resume and --report are not available with --redis yet')
+      const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
+      const summary = await scan(
         {
           inputs,
           keyTexts,
@@ -164,6 +170,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
       progress.clear()
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       status = summary.flagged > 0 || summary.pooledLog10PValue < Math.log10(o.alpha) ? 0 : 1
+    })
+
+  program
+    .command('worker')
+    .description('process distributed scan shards from a Redis queue until interrupted (SIGINT/SIGTERM finish the active shards)')
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (loopback or a trusted network: shards carry key files)')
+    .option('--concurrency <n>', 'shards at once and scoring threads (default: all cores)', number('--concurrency'))
+    .action(async (o) => {
+      const stop = new AbortController()
+      const onSignal = () => stop.abort()
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      await runScanWorker(o.redis, { concurrency: o.concurrency, signal: stop.signal, log: (m) => io.err(`${m}\n`) })
+      status = 0
     })
 
   try {

@@ -8,8 +8,8 @@ import { readSources, type SourceFormat } from './sources/index.js'
 import { reportInput } from './report/input.js'
 import { renderReport } from './report/html.js'
 import { openState, type ResumeState } from './state.js'
-import { flagged, pooledLogP, pValueOf } from './summary.js'
-import type { DocumentResult, ScanError, ScanSummary, SourceRecord } from './types.js'
+import { createSummaryBuilder } from './summary-builder.js'
+import type { DocumentResult, ScanSummary, SourceRecord } from './types.js'
 
 export interface ScanOptions {
   inputs: string[]
@@ -42,7 +42,6 @@ export interface ScanIo {
   progress?(p: { documents: number; tokens: number; bytes: number; seconds: number }): void
 }
 
-const HIST_BINS = 20
 /** Flagged documents shown (with their text) in the HTML report, strongest first. */
 const REPORT_DOCUMENTS = 200
 
@@ -73,14 +72,8 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const workers = Math.max(1, o.workers ?? 1)
   const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize)) : null
 
-  const log10P: number[] = []
-  const attributed = new Map<number, number[]>() // document index -> accounts
-  const errors: ScanError[] = []
-  const hist = new Array<number>(HIST_BINS).fill(0)
-  const parts: PooledPart[] = []
-  let tokens = 0
-  let bytes = 0
-  let documents = 0
+  const summaryOf = createSummaryBuilder(o)
+  const account = (line: string) => summaryOf.account(line)
   // The strongest documents' texts, kept for the HTML report (bounded).
   const strongest: Array<{ r: DocumentResult; text: string }> = []
   const keep = (r: DocumentResult, text: string) => {
@@ -91,31 +84,18 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     if (strongest.length > REPORT_DOCUMENTS) strongest.pop()
   }
 
-  const account = (line: string) => {
-    const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
-    if (r.type === 'error') {
-      errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
-      return
-    }
-    documents++
-    log10P.push(r.log10PValue)
-    tokens += r.tokens
-    bytes += r.bytes ?? 0
-    hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
-    if (r.attribution) attributed.set(r.index, r.attribution.accounts)
-  }
   // Replay what a previous run completed: same records, same order.
   if (state) {
     for (const line of state.lines) {
       account(line)
       io.record(line)
     }
-    parts.push(...state.parts)
+    summaryOf.addParts(state.parts)
   }
 
   const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts })
   let consumed = state?.consumed ?? 0
-  let nextIndex = documents
+  let nextIndex = summaryOf.documents
   type Block = { records: Array<SourceRecord & { index?: number }>; done: Promise<{ results: DocumentResult[]; parts: PooledPart[] }>; consumed: number }
   const inFlight: Block[] = []
 
@@ -137,12 +117,12 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
       }
     }
     state?.append(lines, b.consumed, bp)
-    parts.push(...bp)
+    summaryOf.addParts(bp)
     for (const l of lines) {
       account(l)
       io.record(l)
     }
-    io.progress?.({ documents, tokens, bytes, seconds: (performance.now() - t0) / 1000 })
+    io.progress?.({ documents: summaryOf.documents, tokens: summaryOf.tokens, bytes: summaryOf.bytes, seconds: (performance.now() - t0) / 1000 })
   }
 
   let skip = consumed
@@ -174,35 +154,11 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     state?.close()
   }
 
-  const flags = flagged(Float64Array.from(log10P), o.fdr ?? 0.01, o.fdrDependence === 'arbitrary')
-  const perAccount = new Map<number, number>()
-  let nFlagged = 0
-  for (let i = 0; i < flags.length; i++) {
-    if (!flags[i]) continue
-    nFlagged++
-    for (const a of attributed.get(i) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
-  }
-  const pooled = pValueOf(pooledLogP(keys, parts))
-  const summary: ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string } = {
-    type: 'summary',
-    documents,
-    flagged: nFlagged,
-    flaggedDocuments: Array.from(flags.keys()).filter((i) => flags[i]),
-    errors,
-    pooledPValue: pooled.pValue,
-    pooledLog10PValue: pooled.log10PValue,
-    fdr: o.fdr ?? 0.01,
-    fdrProcedure: o.fdrDependence === 'arbitrary' ? 'Benjamini-Yekutieli' : 'Benjamini-Hochberg',
-    keys: keys.map((k) => ({ keyId: k.keyId, spec: { ...k.spec } })),
-    accounts: [...perAccount].map(([a, n]) => ({ account: a, documents: n })).sort((x, y) => y.documents - x.documents),
-    tokens,
-    bytes,
-    seconds: (performance.now() - t0) / 1000,
-    pHistogram: hist,
-  }
+  const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000)
   io.record(JSON.stringify(summary))
   if (o.report) {
-    const shown = strongest.filter((d) => flags[d.r.index])
+    const isFlagged = new Set(summary.flaggedDocuments)
+    const shown = strongest.filter((d) => isFlagged.has(d.r.index))
     writeFileSync(o.report, renderReport(reportInput(summary, keys, shown, o.scorer)))
   }
   return summary

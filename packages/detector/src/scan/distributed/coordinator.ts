@@ -22,7 +22,7 @@ import type { ScanIo, ScanOptions } from '../run.js'
 import { readSources } from '../sources/index.js'
 import type { ScanSummary } from '../types.js'
 import { connect, disconnect, MERGE_QUEUE, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
-import { createSummaryBuilder } from './summary-builder.js'
+import { createSummaryBuilder } from '../summary-builder.js'
 
 export interface DistributedScanOptions extends ScanOptions {
   /** Redis URL (`redis://host:port`, `rediss://` for TLS). */

@@ -1,8 +1,8 @@
 import type { WatermarkKey } from '@tracemark/watermark'
-import type { PooledPart } from '../document.js'
-import type { ScanOptions } from '../run.js'
-import { flagged, pooledLogP, pValueOf } from '../summary.js'
-import type { DocumentResult, ScanError, ScanSummary } from '../types.js'
+import type { PooledPart } from './document.js'
+import type { ScanOptions } from './run.js'
+import { flagged, pooledLogP, pValueOf } from './summary.js'
+import type { DocumentResult, ScanError, ScanSummary } from './types.js'
 
 const HIST_BINS = 20
 
@@ -20,10 +20,8 @@ export interface SummaryBuilder {
 }
 
 /**
- * The summary computation of `runScan` (run.ts), factored out unchanged so the
- * local and the distributed scan produce byte-identical summaries (same fields,
- * same order). run.ts can switch to it: `account` is its `account` closure,
- * `addParts` its `parts.push`, `finish` the code after the scan loop.
+ * The corpus summary, shared by the local and the distributed scan so both
+ * produce identical summaries (same fields, same order) from the same records.
  */
 export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence'>): SummaryBuilder {
   const log10P: number[] = []
