@@ -26,7 +26,7 @@ export {
 export { createWatermarker, type Watermarker, type Session, type SessionOptions } from './session.js'
 export { sampleLogits, type SampleOptions } from './sampling.js'
 export { scoreTokens, nullModel, type TokenScores, type NullModel } from './score.js'
-export { seededRandom } from './random.js'
+export { seededRandom, sfc32 } from './random.js'
 export { siphash24 } from './siphash.js'
 export {
   FINGERPRINT_DEFAULTS,

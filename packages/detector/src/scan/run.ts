@@ -8,6 +8,7 @@ import { readSources, type SourceFormat } from './sources/index.js'
 import { reportInput } from './report/input.js'
 import { renderReport } from './report/html.js'
 import { openState, type ResumeState } from './state.js'
+import { blockLines } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
 import type { DocumentResult, ScanSummary, SourceRecord } from './types.js'
 
@@ -101,20 +102,15 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
 
   const emit = async (b: Block) => {
     const { results, parts: bp } = await b.done
-    const byIndex = new Map(results.map((r) => [r.index, r]))
-    const lines: string[] = []
     for (const rec of b.records) {
-      if (rec.error !== undefined) {
-        const where = rec.line !== undefined ? `${rec.file}:${rec.line}` : rec.row !== undefined ? `${rec.file} row ${rec.row}` : rec.file
-        io.warn(`${where}: ${rec.error}`)
-        lines.push(JSON.stringify({ type: 'error', file: rec.file, line: rec.line, row: rec.row, reason: rec.error }))
-      } else {
-        const r = byIndex.get(rec.index!)!
-        r.detected = r.log10PValue < Math.log10(alpha)
-        r.bytes = Buffer.byteLength(rec.text)
-        lines.push(JSON.stringify(r))
-        keep(r, rec.text)
-      }
+      if (rec.error === undefined) continue
+      const where = rec.line !== undefined ? `${rec.file}:${rec.line}` : rec.row !== undefined ? `${rec.file} row ${rec.row}` : rec.file
+      io.warn(`${where}: ${rec.error}`)
+    }
+    const lines = blockLines(b.records, results, alpha)
+    if (o.report) {
+      const texts = new Map(b.records.map((x) => [x.index, x.text]))
+      for (const r of results) keep(r, texts.get(r.index)!)
     }
     state?.append(lines, b.consumed, bp)
     summaryOf.addParts(bp)

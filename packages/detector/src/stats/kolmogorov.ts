@@ -151,7 +151,6 @@ const PI2 = Math.PI ** 2
 const PI4 = Math.PI ** 4
 const PI6 = Math.PI ** 6
 const SQRT2PI = Math.sqrt(2 * Math.PI)
-const SQRT3 = Math.sqrt(3)
 
 /**
  * Pelz–Good asymptotic P(D_n ≤ d) ≈ K0(z) + K1(z)/√n + K2(z)/n + K3(z)/n^(3/2),

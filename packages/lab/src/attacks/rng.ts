@@ -4,6 +4,7 @@
  * small fast counter generator, 128-bit state, passes PractRand) seeded through
  * splitmix32, which spreads nearby seeds (0, 1, 2 …) into unrelated states.
  */
+import { sfc32 } from '@tracemark/watermark'
 
 /** A generator of uniform floats in [0, 1). */
 export type Rng = () => number
@@ -32,19 +33,10 @@ export function createRng(seed: number, stream = ''): Rng {
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`)
   const s0 = Math.trunc(seed) >>> 0
   const hi = Math.trunc(seed / 2 ** 32) >>> 0 // keep seeds beyond 2^32 distinct
-  let a = splitmix32(s0 ^ fnv1a(stream))
-  let b = splitmix32(a ^ hi)
-  let c = splitmix32(b ^ 0x6a09e667)
-  let d = 1 // sfc32's counter starts at 1
-  const next = (): number => {
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
-    return (t >>> 0) / 4294967296
-  }
+  const a = splitmix32(s0 ^ fnv1a(stream))
+  const b = splitmix32(a ^ hi)
+  const c = splitmix32(b ^ 0x6a09e667)
+  const next = sfc32(a, b, c, 1) // sfc32's counter starts at 1
   for (let i = 0; i < 12; i++) next() // discard the warm-up, as sfc32's author recommends
   return next
 }

@@ -11,9 +11,9 @@
  * ever logged. Anyone who can read that Redis can read the keys while a scan
  * runs.
  */
+import type { IndexedRecord } from '../records.js'
 import { Redis } from 'ioredis'
 import type { PooledPart, ScorerOptions } from '../document.js'
-import type { SourceRecord } from '../types.js'
 
 /** Queue of shard jobs (children of the flow), processed by `tracemark worker`. */
 export const SHARD_QUEUE = 'tracemark-scan-shard'
@@ -21,7 +21,7 @@ export const SHARD_QUEUE = 'tracemark-scan-shard'
 export const MERGE_QUEUE = 'tracemark-scan-merge'
 
 /** A source record with its document index (valid records only). */
-export type ShardRecord = SourceRecord & { index?: number }
+export type ShardRecord = IndexedRecord
 
 export interface ShardJobData {
   /** Key file contents: secrets, see the module note. */

@@ -8,6 +8,7 @@
  * job's lock alive. See protocol.ts for the security note: shard jobs carry
  * the key files' text.
  */
+import { blockLines } from '../records.js'
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type Job as BullJob } from 'bullmq'
@@ -23,23 +24,6 @@ export interface ScanWorkerOptions {
   signal?: AbortSignal
   /** Problems (connection errors, failed shards): messages only, never job data. Default: stderr. */
   log?: (message: string) => void
-}
-
-/** Formats a block's records exactly as `runScan` emits them. */
-export function blockLines(records: ShardRecord[], results: DocumentResult[], alpha: number): string[] {
-  const byIndex = new Map(results.map((r) => [r.index, r]))
-  const lines: string[] = []
-  for (const rec of records) {
-    if (rec.error !== undefined) {
-      lines.push(JSON.stringify({ type: 'error', file: rec.file, line: rec.line, row: rec.row, reason: rec.error }))
-    } else {
-      const r = byIndex.get(rec.index!)!
-      r.detected = r.log10PValue < Math.log10(alpha)
-      r.bytes = Buffer.byteLength(rec.text)
-      lines.push(JSON.stringify(r))
-    }
-  }
-  return lines
 }
 
 interface PoolEntry {
