@@ -105,15 +105,10 @@ function subsequenceRest(sub: readonly string[], seq: readonly string[]): string
 
 describe('WordNet synonyms', () => {
   // First in the file, so this is the cold parse.
-  it('parses index.sense + data.* once, in under 2 s, into tens of thousands of lemmas', () => {
-    const t0 = performance.now()
+  it('parses index.sense + data.* once into tens of thousands of lemmas', () => {
     const map = synonymMap()
-    const ms = performance.now() - t0
-    expect(ms).toBeLessThan(2000)
     expect(map.size).toBeGreaterThan(30_000)
-    const t1 = performance.now()
-    expect(synonymMap()).toBe(map) // cached
-    expect(performance.now() - t1).toBeLessThan(5)
+    expect(synonymMap()).toBe(map) // cached: the same object, not a second parse
   })
 
   it('knows hand-checked synonym pairs and not antonyms', () => {

@@ -309,11 +309,7 @@ describe('the default model (trained on the train split, cached)', () => {
     expect(dir.startsWith(join(repoRoot(), '.cache', 'lab-model'))).toBe(true)
     expect(existsSync(join(dir, 'model.bin'))).toBe(true)
     expect(loadOrTrainDefaultModel()).toBe(m) // memoised in-process
-    const t0 = performance.now()
     const again = loadModel(dir)
-    const ms = performance.now() - t0
-    console.log(`default model: ${m.stats.tokens} training tokens, n-grams per order ${m.stats.ngrams.join(' / ')}, loaded from disk in ${ms.toFixed(0)} ms`)
-    expect(ms).toBeLessThan(5000) // ~270 ms measured on 2 cores
     const ctx = Array.from(heldOut[0].subarray(20, 23))
     expect(logits(again, ctx)).toEqual(logits(m, ctx))
   })
@@ -375,19 +371,17 @@ describe('the default model (trained on the train split, cached)', () => {
       const random = mulberry32(seed)
       const out: number[] = []
       const lp = new Float32Array(V)
-      const t0 = performance.now()
       for (let i = 0; i < n; i++) {
         const w = sample(logits(m, out, lp), random)
         if (w === EOT) break
         out.push(w)
       }
-      return { ids: out, ms: performance.now() - t0 }
+      return { ids: out }
     }
     const g1 = generate(1, 300)
     const g2 = generate(1, 300)
     expect(g2.ids).toEqual(g1.ids)
     const text = tok.decode(g1.ids)
-    console.log(`sample (seed 1, ${g1.ids.length} tokens, ${((g1.ids.length / g1.ms) * 1000).toFixed(0)} tok/s incl. sampling):\n${text}`)
     const words = text.split(/\s+/).filter(Boolean)
     expect(words.length).toBeGreaterThan(50)
     const wordy = words.filter((w) => /^["'(]?[A-Za-z][a-z'-]*[.,;:?!")]*$/.test(w)).length
@@ -405,17 +399,6 @@ describe('the default model (trained on the train split, cached)', () => {
     expect(Math.abs(hits / N - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / N))
   })
 
-  it('computes full-vocabulary logits fast (> 1,000 per second)', () => {
-    const seq = heldOut[3]
-    const lp = new Float32Array(V)
-    const n = Math.min(3000, seq.length)
-    for (let i = 0; i < 200; i++) logits(m, seq.subarray(0, i), lp) // warm-up
-    const t0 = performance.now()
-    for (let i = 0; i < n; i++) logits(m, seq.subarray(Math.max(0, i - 3), i), lp)
-    const perSecond = (n / (performance.now() - t0)) * 1000
-    console.log(`logits: ${perSecond.toFixed(0)} calls/s`)
-    expect(perSecond).toBeGreaterThan(1000) // ~4,000–6,500 measured on 2 busy cores
-  })
 })
 
 describe('the on-disk cache under concurrency', () => {
