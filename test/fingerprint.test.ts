@@ -7,12 +7,12 @@ import {
   fingerprintCode,
   fingerprintVotes,
   generateKey,
+  rsFromPositions,
   seededRandom,
   type SpecInput,
   type Watermarker,
 } from '@tracemark/watermark'
 import { binomialUpperTailLog } from '../packages/detector/src/stats/tails.js'
-import { rsFromPositions } from '../packages/watermark/src/fingerprint/reedsolomon.js'
 import { createSyntheticModel } from '../packages/lab/src/synthetic.js'
 import { binomialBounds, testSecret } from './helpers.js'
 import { generate } from '../packages/lab/src/generate.js'
