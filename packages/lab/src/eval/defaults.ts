@@ -5,12 +5,16 @@
 import type { ConfigReport, EvalReport, SummaryRow } from './report.js'
 
 export const MAX_PERPLEXITY_RATIO = 1.15
+/** Mean attacked TPR difference treated as a tie when preferring a longer context. */
+export const NEAR_TIE = 0.05
 
 export const DEFAULTS_RULE =
   `Among the configurations whose perplexity ratio (watermarked / unwatermarked, same prompts and sampler seeds) is <= ${MAX_PERPLEXITY_RATIO}, ` +
   'choose the one with the highest TPR at FPR 1e-6 at the summary length (200 generated tokens), averaged over every attack × strength row ' +
   '(normalization-off diagnostic rows excluded, the emoji rows included). Ties go to the higher clean TPR, then the fewer tokens needed for 99 % TPR, ' +
-  'then the lower perplexity ratio.'
+  'then the lower perplexity ratio. Finally, among the eligible configurations of the same scheme whose mean attacked TPR is within ' +
+  `${NEAR_TIE} of that choice, the one with the largest context width h wins: a longer window makes the key harder to learn from ` +
+  'watermarked output (watermark stealing, Jovanovic et al. 2024), a cost this evaluation does not measure.'
 
 /** Index of the summary length: 200 if measured, else the longest length below it (else the shortest). */
 export function summaryLengthIndex(lengths: readonly number[]): number {
@@ -77,6 +81,19 @@ export function chooseDefaults(configs: readonly ConfigReport[], summary: readon
   const eligible = ranking.filter((r) => r.eligible).map((r) => r.label)
   let chosen: string | null = null
   for (const l of eligible) if (chosen === null || better(l, chosen)) chosen = l
+  const widthOf = (label: string) => {
+    const spec = configs.find((x) => x.label === label)!.spec as { scheme: string; h?: number }
+    return { scheme: spec.scheme, h: spec.h ?? 0 }
+  }
+  const byRule = chosen
+  if (chosen) {
+    const top = summary.find((x) => x.label === chosen)!.meanAttackTpr200 ?? 0
+    for (const l of eligible) {
+      const s = summary.find((x) => x.label === l)!
+      const w = widthOf(l), c = widthOf(chosen)
+      if (w.scheme === c.scheme && w.h > c.h && (s.meanAttackTpr200 ?? -1) >= top - NEAR_TIE) chosen = l
+    }
+  }
   ranking.sort((a, b) => (a.eligible !== b.eligible ? (a.eligible ? -1 : 1) : better(a.label, b.label) ? -1 : better(b.label, a.label) ? 1 : 0))
   const reasoning: string[] = []
   const excluded = ranking.filter((r) => !r.eligible)
@@ -89,6 +106,9 @@ export function chooseDefaults(configs: readonly ConfigReport[], summary: readon
       `Chosen: ${chosen} — mean attacked TPR@1e-6 at ${lengthLabel} tokens ${fmt(s.meanAttackTpr200)}, clean ${fmt(s.cleanTpr200)}, ` +
         `tokens for 99 % TPR ${s.tokensFor99}, perplexity ratio ${fmt(s.perplexityRatio)}.`,
     )
+    if (byRule !== chosen) {
+      reasoning.push(`${byRule} ranks first on attacked TPR and ${chosen} is within ${NEAR_TIE} of it; ${chosen} has the longer context (h = ${widthOf(chosen).h} vs ${widthOf(byRule!).h}), so it is chosen.`)
+    }
     const runnerUp = ranking.find((r) => r.eligible && r.label !== chosen)
     if (runnerUp) reasoning.push(`Runner-up: ${runnerUp.label} (mean attacked TPR ${fmt(runnerUp.score)}, perplexity ratio ${fmt(runnerUp.perplexityRatio)}).`)
     const base = summary.find((x) => x.label === 'kgw-ref')
