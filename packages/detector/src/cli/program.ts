@@ -123,6 +123,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--fdr-dependence <d>', 'positive (Benjamini-Hochberg) | arbitrary (Benjamini-Yekutieli)', 'positive')
     .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is ~3x faster)`, 'tiktoken')
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
@@ -133,6 +134,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (o.key.length === 0) throw new Error('--key is required')
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
+      if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
       const progress = createProgress(io, inputBytes(inputs))
       if (o.redis && (o.resume || o.report)) throw new Error('--resume and --report are not available with --redis yet')
@@ -151,6 +153,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           resume: o.resume,
           blockSize: o.blockSize,
           report: o.report,
+          scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend },
         },
         {
           record: (line) => {
