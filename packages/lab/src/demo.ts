@@ -5,7 +5,7 @@
  * held-out corpus. Every number printed is computed here.
  */
 import { detect, type DetectionResult } from '@tracemark/detector'
-import { createWatermarker, generateKey, SCHEME_NAMES } from '@tracemark/watermark'
+import { createWatermarker, DEFAULT_SCHEME, generateKey, SCHEME_NAMES } from '@tracemark/watermark'
 import { splitCorpus } from './corpus/corpus.js'
 import { generate } from './generate.js'
 import { loadOrTrainDefaultModel } from './model/default.js'
@@ -20,8 +20,10 @@ function main(): void {
   const model = loadOrTrainDefaultModel({ log: (m) => console.log(`   ${m}`) })
   console.log(`   ready: vocabulary ${model.vocabSize}\n`)
 
-  const key = generateKey({ scheme: 'kgw' })
-  console.log(`2. The provider makes a key: ${key.keyId} (${key.spec.scheme}, gamma ${'gamma' in key.spec ? key.spec.gamma : ''}, delta ${'delta' in key.spec ? key.spec.delta : ''}, SelfHash h = 4)`)
+  // The default scheme, as `tracemark keygen` makes it (chosen by the lab evaluation).
+  const key = generateKey({ scheme: DEFAULT_SCHEME })
+  const params = Object.entries(key.spec).filter(([k]) => k !== 'tokenizer' && k !== 'vocabSize')
+  console.log(`2. The provider makes a key: ${key.keyId} (${params.map(([k, v]) => `${k} ${v}`).join(', ')}; ${key.spec.tokenizer})`)
   const prompt = 'The President said that the nation'
   const answer = generate(model, { key, prompt, maxTokens: 200, seed: 7, stopAtEnd: false })
   console.log(`   and its model answers "${prompt} ...":\n`)
@@ -29,7 +31,7 @@ function main(): void {
 
   console.log('3. The investigator tests the text (as text: decoded, normalized and re-tokenized):')
   const r = detect(answer.text, key)
-  console.log(`   ${verdict(r)}: p = ${fmtP(r)} (${r.scored} unique tuples, ${r.score} green, ${r.expected.toFixed(1)} expected by chance)`)
+  console.log(`   ${verdict(r)}: p = ${fmtP(r)} (${r.scored} unique tuples, score ${r.score.toFixed(1)}, ${r.expected.toFixed(1)} expected by chance)`)
   const human = splitCorpus().heldOut.find((d) => d.id.startsWith('brown/'))!
   const h = detect(human.text.slice(0, 1500), key)
   console.log(`   a human text (${human.id}, held out from training): ${verdict(h)}: p = ${fmtP(h)}\n`)

@@ -1,4 +1,4 @@
-import type { Context } from '../context.js'
+import { candidateSeed, type Context } from '../context.js'
 import { selfTables, type Keyring } from '../keyring.js'
 import { mixHi } from '../mix.js'
 import { draw, keepNucleus, truncate, type Candidates, type SampleOptions } from '../sampling.js'
@@ -26,19 +26,22 @@ function isSelf(spec: GreenSpec): boolean {
   return spec.scheme === 'kgw' && spec.seeding === 'self'
 }
 
+const masks = new WeakMap<Keyring, Uint8Array>()
+
 /**
- * Adds delta to the green logits in place. Masked (-Infinity) logits stay masked
- * since -Infinity + delta is -Infinity.
+ * The green list of one context over the whole vocabulary (1 = green), in a buffer
+ * reused per watermarker. SelfHash decides per candidate: a token whose keyed
+ * rank beats the window's anchor seeds itself, else the anchor's seed applies.
  */
-export function biasGreen(kr: Keyring, ctx: Context, logits: Float32Array): void {
-  const spec = kr.spec as GreenSpec
-  const thr = greenThreshold(spec.gamma)
-  const delta = spec.delta
-  const n = logits.length
-  if (!isSelf(spec)) {
+function greenMask(kr: Keyring, ctx: Context): Uint8Array {
+  const n = kr.spec.vocabSize
+  let mask = masks.get(kr)
+  if (!mask) masks.set(kr, (mask = new Uint8Array(n)))
+  const thr = greenThreshold((kr.spec as GreenSpec).gamma)
+  if (!isSelf(kr.spec as GreenSpec)) {
     const s0 = ctx.s0, s1 = ctx.s1
-    for (let x = 0; x < n; x++) if (mixHi(s0, s1, x) < thr) logits[x] += delta
-    return
+    for (let x = 0; x < n; x++) mask[x] = mixHi(s0, s1, x) < thr ? 1 : 0
+    return mask
   }
   const { rank, seed } = selfTables(kr)
   const a0 = ctx.anchor, ar = ctx.anchorRank
@@ -46,20 +49,27 @@ export function biasGreen(kr: Keyring, ctx: Context, logits: Float32Array): void
   for (let x = 0; x < n; x++) {
     const r = rank[x]
     const own = r < ar || (r === ar && x < a0)
-    const h = own ? mixHi(seed[2 * x], seed[2 * x + 1], x) : mixHi(as0, as1, x)
-    if (h < thr) logits[x] += delta
+    mask[x] = (own ? mixHi(seed[2 * x], seed[2 * x + 1], x) : mixHi(as0, as1, x)) < thr ? 1 : 0
   }
+  return mask
 }
 
-/** Whether candidate `x` is green under `ctx`. */
+/**
+ * Adds delta to the green logits in place. Masked (-Infinity) logits stay masked
+ * since -Infinity + delta is -Infinity.
+ */
+export function biasGreen(kr: Keyring, ctx: Context, logits: Float32Array): void {
+  const delta = (kr.spec as GreenSpec).delta
+  const mask = greenMask(kr, ctx)
+  for (let x = 0; x < logits.length; x++) if (mask[x]) logits[x] += delta
+}
+
+const one = new Int32Array(2)
+
+/** Whether candidate `x` is green under `ctx` (the same rule as the mask, for one token). */
 export function isGreen(kr: Keyring, ctx: Context, x: number): boolean {
-  const spec = kr.spec as GreenSpec
-  const thr = greenThreshold(spec.gamma)
-  if (!isSelf(spec)) return mixHi(ctx.s0, ctx.s1, x) < thr
-  const { rank, seed } = selfTables(kr)
-  const r = rank[x]
-  const a = r < ctx.anchorRank || (r === ctx.anchorRank && x < ctx.anchor) ? x : ctx.anchor
-  return mixHi(seed[2 * a], seed[2 * a + 1], x) < thr
+  candidateSeed(kr, ctx, x, one)
+  return mixHi(one[0], one[1], x) < greenThreshold((kr.spec as GreenSpec).gamma)
 }
 
 /**
@@ -91,32 +101,14 @@ export function sampleGreen(
  * where `top` bounds the biased maximum so no weight overflows.
  */
 function weighBiased(kr: Keyring, ctx: Context, logits: Float32Array, top: number, inv: number, c: Candidates): void {
-  const spec = kr.spec as GreenSpec
-  const thr = greenThreshold(spec.gamma)
-  const delta = spec.delta
+  const delta = (kr.spec as GreenSpec).delta
+  const mask = greenMask(kr, ctx)
   const n = logits.length, pr = c.prob
   let sum = 0
-  if (!isSelf(spec)) {
-    const s0 = ctx.s0, s1 = ctx.s1
-    for (let x = 0; x < n; x++) {
-      const l = mixHi(s0, s1, x) < thr ? logits[x] + delta : logits[x]
-      const e = Math.exp((l - top) * inv)
-      pr[x] = e
-      sum += e
-    }
-  } else {
-    const { rank, seed } = selfTables(kr)
-    const a0 = ctx.anchor, ar = ctx.anchorRank
-    const as0 = seed[2 * a0], as1 = seed[2 * a0 + 1]
-    for (let x = 0; x < n; x++) {
-      const r = rank[x]
-      const own = r < ar || (r === ar && x < a0)
-      const h = own ? mixHi(seed[2 * x], seed[2 * x + 1], x) : mixHi(as0, as1, x)
-      const l = h < thr ? logits[x] + delta : logits[x]
-      const e = Math.exp((l - top) * inv)
-      pr[x] = e
-      sum += e
-    }
+  for (let x = 0; x < n; x++) {
+    const e = Math.exp((mask[x] ? logits[x] + delta - top : logits[x] - top) * inv)
+    pr[x] = e
+    sum += e
   }
   c.src = logits
   c.dense = true
