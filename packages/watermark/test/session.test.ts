@@ -86,7 +86,7 @@ describe('generation sessions', () => {
   }
 
   it('bias() adds delta exactly to the green tokens, leaves masks, and is refused by sampling schemes', () => {
-    const key = generateKey({ scheme: 'kgw', seeding: 'left', h: 2, vocabSize: V, delta: 1.5 })
+    const key = generateKey({ scheme: 'kgw', seeding: 'left', h: 2, vocabSize: V, delta: 1.5 }, { secret: new Uint8Array(32).fill(9) })
     const wm = createWatermarker(key)
     const s = wm.session({ prompt: [10, 20] })
     const l = randomLogits(seededRandom(1))
