@@ -22,3 +22,9 @@ export {
   type TokenizerBackend,
 } from './text/tokenizer.js'
 export { normalizeText, DEFAULT_NORMALIZE, type NormalizeOptions } from './text/normalize.js'
+export {
+  radioactivityFromAnswers,
+  radioactivityByReading,
+  type RadioactivityResult,
+  type RadioactivityOptions,
+} from './radioactivity.js'

@@ -1,0 +1,129 @@
+import { contextWidth, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { testStatistic } from './detect.js'
+import { toPValue } from './stats/tails.js'
+
+/**
+ * Radioactivity (Sander et al. 2024): was a suspect model trained on our
+ * watermarked output? Its own text then carries a faint trace of the key.
+ * One exact test pools every scored tuple of the suspect's text, each counted
+ * once across ALL texts (a model repeats itself far more than a document does),
+ * and excluding every tuple that also occurs in the inputs we fed it (prompts,
+ * or in reading mode the teacher-forced text): a clean model that merely copies
+ * its input would otherwise inherit the input's watermark and look radioactive.
+ */
+export interface RadioactivityResult {
+  pValue: number
+  log10PValue: number
+  /** Unique tuples scored. */
+  scored: number
+  score: number
+  expected: number
+  /** Tuples dropped because they also occur in the inputs. */
+  excludedInput: number
+  /** Tuples dropped because they were already counted. */
+  duplicates: number
+  nullHypothesis: string
+}
+
+function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<number> {
+  const out = new Set<number>()
+  for (let i = 0; i < texts.length; i++) {
+    const s = scoreTokens(wm, texts[i])
+    for (let j = 0; j < s.count; j++) out.add(s.tuple[j])
+  }
+  return out
+}
+
+function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>, exclude: Set<number>, dedup = true): RadioactivityResult {
+  const seen = new Set<number>()
+  let n = 0, sum = 0, excludedInput = 0, duplicates = 0
+  for (const s of parts) {
+    for (let j = 0; j < s.count; j++) {
+      const t = s.tuple[j]
+      if (exclude.has(t)) {
+        excludedInput++
+        continue
+      }
+      if (dedup && seen.has(t)) {
+        duplicates++
+        continue
+      }
+      seen.add(t)
+      n++
+      sum += s.score[j]
+    }
+  }
+  const stat = testStatistic(wm.spec, n, sum)
+  const p = toPValue(stat.logP)
+  return {
+    pValue: p.pValue,
+    log10PValue: p.log10PValue,
+    scored: n,
+    score: sum,
+    expected: stat.expected,
+    excludedInput,
+    duplicates,
+    nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`,
+  }
+}
+
+export interface RadioactivityOptions {
+  /** Turn off the input-tuple exclusion (only to show why it is needed). */
+  excludeInputs?: boolean
+  /** Turn off the global dedup (only to show why it is needed). */
+  dedup?: boolean
+}
+
+/**
+ * Closed-model setting: the suspect's answers to our prompts (token ids; an answer
+ * is scored with its prompt as left context, so the first windows are complete).
+ */
+export function radioactivityFromAnswers(
+  wm: Watermarker,
+  samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number> }>,
+  options: RadioactivityOptions = {},
+): RadioactivityResult {
+  const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
+  const parts = samples.map(({ prompt, answer }) => {
+    const full = new Uint32Array(prompt.length + answer.length)
+    full.set(Array.from(prompt))
+    full.set(Array.from(answer), prompt.length)
+    const s = scoreTokens(wm, full)
+    // Keep only positions inside the answer.
+    const keep: number[] = []
+    for (let j = 0; j < s.count; j++) if (s.position[j] >= prompt.length) keep.push(j)
+    return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
+  })
+  return pooled(wm, parts, exclude, options.dedup !== false)
+}
+
+/**
+ * Open-model (reading) setting: teacher-force our watermarked texts through the
+ * suspect and score its top-1 prediction at every position, in the window of our
+ * text. `predict(context)` returns the suspect's most likely next token.
+ */
+export function radioactivityByReading(
+  wm: Watermarker,
+  texts: ArrayLike<number>[],
+  predict: (context: ArrayLike<number>) => number,
+  options: RadioactivityOptions = {},
+): RadioactivityResult {
+  const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, texts)
+  const h = contextWidth(wm.spec)
+  const probe = new Uint32Array(h + 1)
+  const parts = texts.map((raw) => {
+    const text = Uint32Array.from(raw)
+    const tuple: number[] = []
+    const score: number[] = []
+    for (let i = h; i < text.length; i++) {
+      // The window of our text before position i, then the suspect's prediction there.
+      for (let j = 0; j < h; j++) probe[j] = text[i - h + j]
+      probe[h] = predict(text.subarray(0, i))
+      const s = scoreTokens(wm, probe)
+      tuple.push(s.tuple[0])
+      score.push(s.score[0])
+    }
+    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length }
+  })
+  return pooled(wm, parts, exclude, options.dedup !== false)
+}
