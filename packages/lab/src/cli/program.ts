@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { parseKey } from '@tracemark/watermark'
 import { runEval } from '../eval/run.js'
+import { loadModel } from '../model/io.js'
+import { serve } from '../serve/server.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
@@ -72,6 +74,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
         payload: o.payload,
       })
       io.out(`${g.text}\n`)
+    })
+
+  program
+    .command('serve')
+    .description('serve the reference model over an OpenAI-compatible HTTP API, watermarked, with each API key fingerprinted as its account')
+    .option('--model <dir>', 'a saved model directory (default: the cached reference model)', 'default')
+    .option('--key <file>', 'watermark key file (required unless --no-watermark)')
+    .requiredOption('--accounts <file>', 'JSON object mapping API keys to account numbers, e.g. {"sk-alice": 1001}')
+    .option('--port <p>', 'port (0 = any free port)', int('--port'), 8000)
+    .option('--host <h>', 'address to bind (loopback by default)', '127.0.0.1')
+    .option('--no-watermark', 'serve without the watermark (e.g. a suspect student model)')
+    .action(async (o) => {
+      if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
+      let accounts: Record<string, number>
+      try {
+        accounts = JSON.parse(readFileSync(o.accounts, 'utf8'))
+      } catch (e) {
+        throw new Error(`${o.accounts}: not a readable JSON object of api key -> account (${(e as Error).message.split('\n')[0]})`)
+      }
+      const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
+      const server = await serve({ model, key: o.watermark ? readKey(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host })
+      io.err(`serving on ${server.url} (${Object.keys(accounts).length} api keys${o.watermark ? ', watermarked' : ', no watermark'})\n`)
+      await new Promise<void>((resolve) => {
+        const stop = () => void server.close().then(resolve)
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      })
     })
 
   program

@@ -1,0 +1,151 @@
+import { attributeTokens, detect, getTokenizer } from '@tracemark/detector'
+import { createWatermarker, generateKey } from '@tracemark/watermark'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadOrTrainDefaultModel } from '../src/model/default.js'
+import { serve } from '../src/serve/server.js'
+
+const key = generateKey({ scheme: 'gumbel', fingerprint: {} }, { secret: Uint8Array.from({ length: 32 }, (_, i) => i) })
+const accounts = { 'sk-alice': 1001, 'sk-bob': 2002 }
+let wm: { url: string; close(): Promise<void> }
+let plain: { url: string; close(): Promise<void> }
+
+beforeAll(async () => {
+  const model = loadOrTrainDefaultModel()
+  wm = await serve({ model, key, accounts, port: 0 })
+  plain = await serve({ model, key, watermark: false, accounts, port: 0 })
+})
+afterAll(async () => {
+  await wm?.close()
+  await plain?.close()
+})
+
+function post(path: string, body: unknown, apiKey: string | null = 'sk-alice', base = wm.url) {
+  return fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+/** Concatenated deltas of an SSE response, and whether it ended with [DONE]. */
+async function readStream(res: Response, chat: boolean) {
+  const events = (await res.text()).split('\n\n').filter(Boolean)
+  expect(events.every((e) => e.startsWith('data: '))).toBe(true)
+  const done = events.at(-1) === 'data: [DONE]'
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)))
+  const text = chunks.map((c) => (chat ? (c.choices[0].delta.content ?? '') : c.choices[0].text)).join('')
+  return { done, chunks, text }
+}
+
+describe('OpenAI-compatible server', () => {
+  it('rejects missing and unknown API keys with 401', async () => {
+    for (const apiKey of [null, 'sk-mallory', 'constructor']) {
+      const res = await post('/v1/completions', { prompt: 'Hi' }, apiKey)
+      expect(res.status).toBe(401)
+      const body = await res.json()
+      expect(body.error).toMatchObject({ param: null, code: 'invalid_api_key' })
+      expect(['invalid_request_error', 'authentication_error']).toContain(body.error.type)
+      expect(typeof body.error.message).toBe('string')
+      if (apiKey) expect(body.error.message).not.toContain(apiKey)
+    }
+  })
+
+  it('rejects malformed requests with 400 naming the field', async () => {
+    const malformed = await post('/v1/completions', '{"prompt": ')
+    expect(malformed.status).toBe(400)
+    expect((await malformed.json()).error.message).toMatch(/JSON/)
+    const cases: [string, unknown, string][] = [
+      ['/v1/completions', {}, 'prompt'],
+      ['/v1/completions', { prompt: 'Hi', max_tokens: 0 }, 'max_tokens'],
+      ['/v1/completions', { prompt: 'Hi', max_tokens: 5000 }, 'max_tokens'],
+      ['/v1/completions', { prompt: 'Hi', temperature: 3 }, 'temperature'],
+      ['/v1/completions', { prompt: 'Hi', temperature: '1' }, 'temperature'],
+      ['/v1/chat/completions', { messages: [] }, 'messages'],
+      ['/v1/chat/completions', { messages: [{ role: 'user', content: 5 }] }, 'messages[0].content'],
+    ]
+    for (const [path, body, field] of cases) {
+      const res = await post(path, body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      const err = (await res.json()).error
+      expect(err.type).toBe('invalid_request_error')
+      expect(err.param).toBe(field)
+      expect(err.message).toContain(field)
+    }
+  })
+
+  it('answers 404, 405 and 413', async () => {
+    expect((await post('/v1/nope', { prompt: 'x' })).status).toBe(404)
+    const get = await fetch(wm.url + '/v1/completions', { headers: { authorization: 'Bearer sk-alice' } })
+    expect(get.status).toBe(405)
+    expect(get.headers.get('allow')).toBe('POST')
+    const big = await post('/v1/completions', JSON.stringify({ prompt: 'x'.repeat(1_100_000) }))
+    expect(big.status).toBe(413)
+  })
+
+  it('serves completions and chat completions in the OpenAI shapes', async () => {
+    const res = await post('/v1/completions', { prompt: 'The president said', max_tokens: 20, seed: 7 })
+    expect(res.status).toBe(200)
+    const c = await res.json()
+    expect(c).toMatchObject({ object: 'text_completion', model: expect.any(String), created: expect.any(Number) })
+    expect(c.id).toMatch(/^cmpl-/)
+    expect(c.choices).toHaveLength(1)
+    expect(c.choices[0]).toMatchObject({ index: 0, text: expect.any(String) })
+    expect(['length', 'stop']).toContain(c.choices[0].finish_reason)
+    const u = c.usage
+    expect(u.prompt_tokens).toBe(getTokenizer('cl100k_base').encode('The president said').length)
+    expect(u.completion_tokens).toBeGreaterThan(0)
+    expect(u.completion_tokens).toBeLessThanOrEqual(20)
+    if (c.choices[0].finish_reason === 'length') expect(u.completion_tokens).toBe(20)
+    expect(u.total_tokens).toBe(u.prompt_tokens + u.completion_tokens)
+
+    const chat = await (await post('/v1/chat/completions', { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Tell me about the war.' }], max_tokens: 20, seed: 7 })).json()
+    expect(chat.object).toBe('chat.completion')
+    expect(chat.id).toMatch(/^chatcmpl-/)
+    expect(chat.choices[0]).toMatchObject({ index: 0, message: { role: 'assistant', content: expect.any(String) } })
+    expect(chat.usage.prompt_tokens).toBe(getTokenizer('cl100k_base').encode('Be brief.\nTell me about the war.\n').length)
+    expect(chat.usage.total_tokens).toBe(chat.usage.prompt_tokens + chat.usage.completion_tokens)
+  })
+
+  it('is deterministic given a seed, and streams the same text', async () => {
+    const body = { prompt: 'In the year', max_tokens: 40, seed: 42, temperature: 0.9 }
+    const a = (await (await post('/v1/completions', body)).json()).choices[0].text
+    const b = (await (await post('/v1/completions', body)).json()).choices[0].text
+    expect(a).toBe(b)
+    const other = (await (await post('/v1/completions', { ...body, seed: 43 })).json()).choices[0].text
+    expect(other).not.toBe(a)
+
+    const res = await post('/v1/completions', { ...body, stream: true })
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const s = await readStream(res, false)
+    expect(s.done).toBe(true)
+    expect(s.chunks.length).toBeGreaterThan(5)
+    expect(s.chunks.every((c) => c.object === 'text_completion')).toBe(true)
+    expect(s.text).toBe(a)
+
+    const chatBody = { messages: [{ role: 'user', content: 'Hello there.' }], max_tokens: 30, seed: 5 }
+    const full = (await (await post('/v1/chat/completions', chatBody)).json()).choices[0].message.content
+    const cs = await readStream(await post('/v1/chat/completions', { ...chatBody, stream: true }), true)
+    expect(cs.done).toBe(true)
+    expect(cs.chunks[0].object).toBe('chat.completion.chunk')
+    expect(cs.chunks[0].choices[0].delta.role).toBe('assistant')
+    expect(cs.chunks.at(-1).choices[0].finish_reason).toMatch(/^(length|stop)$/)
+    expect(cs.text).toBe(full)
+  })
+
+  it('serves watermarked text attributable to the account; watermark: false does not', async () => {
+    const body = { prompt: 'The Congress of the United States', max_tokens: 300, seed: 1 }
+    const res = await (await post('/v1/completions', body)).json()
+    const text: string = res.choices[0].text
+    expect(res.usage.completion_tokens).toBeGreaterThan(200)
+    expect(detect(text, key).pValue).toBeLessThan(1e-6)
+    const ids = getTokenizer('cl100k_base').encode(text)
+    expect(attributeTokens(createWatermarker(key), ids, { accounts: [1001, 2002, 3003] })?.account).toBe(1001)
+    const bobText: string = (await (await post('/v1/completions', body, 'sk-bob')).json()).choices[0].text
+    expect(bobText).not.toBe(text) // same seed, other account: other payload, other text
+    const bobIds = getTokenizer('cl100k_base').encode(bobText)
+    expect(attributeTokens(createWatermarker(key), bobIds, { accounts: [1001, 2002, 3003] })?.account).toBe(2002)
+
+    const plainText: string = (await (await post('/v1/completions', body, 'sk-alice', plain.url)).json()).choices[0].text
+    expect(detect(plainText, key).pValue).toBeGreaterThan(1e-6)
+  })
+})
