@@ -28,3 +28,4 @@ export {
   type RadioactivityResult,
   type RadioactivityOptions,
 } from './radioactivity.js'
+export { readKeyFile } from './cli/keyfile.js'

@@ -4,6 +4,7 @@ import {
   sampleLogits,
   seededRandom,
   type SampleOptions,
+  type Session,
   type Watermarker,
   type WatermarkKey,
 } from '@tracemark/watermark'
@@ -38,6 +39,38 @@ export interface Generation {
   watermarked: number
 }
 
+export type FinishReason = 'stop' | 'length'
+
+export interface StepOptions {
+  prompt: ArrayLike<number>
+  maxTokens: number
+  sample: SampleOptions
+  /** The request's watermark session; null samples without a watermark. */
+  session: Session | null
+  /** Stop at the model's end-of-text token (default true); false masks it for a fixed length. */
+  stopAtEnd?: boolean
+}
+
+/**
+ * The decoding loop every lab generator shares (the CLI, the evaluation, the
+ * server): logits from the model, special tokens masked as a host's tokenizer
+ * config would, one token from the session. Yields token ids; returns why it ended.
+ */
+export function* generateTokens(model: NgramModel, o: StepOptions): Generator<number, FinishReason> {
+  const context = Array.from(o.prompt)
+  const logits = new Float32Array(model.vocabSize)
+  const firstMasked = o.stopAtEnd === false ? END_OF_TEXT : END_OF_TEXT + 1
+  for (let i = 0; i < o.maxTokens; i++) {
+    modelLogits(model, context, logits)
+    for (let t = firstMasked; t < logits.length; t++) logits[t] = -Infinity
+    const id = o.session ? o.session.sample(logits, o.sample) : sampleLogits(logits, o.sample)
+    if (id === END_OF_TEXT) return 'stop'
+    context.push(id)
+    yield id
+  }
+  return 'length'
+}
+
 /**
  * Generates a continuation with the reference model, through a tracemark
  * session exactly as a serving stack would call it: logits in, token out.
@@ -45,24 +78,9 @@ export interface Generation {
 export function generate(model: NgramModel, o: GenerateOptions): Generation {
   const tok = getTokenizer('cl100k_base')
   const prompt = typeof o.prompt === 'string' ? Array.from(tok.encode(o.prompt)) : Array.from(o.prompt)
-  const random = seededRandom(o.seed ?? 0)
-  const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random }
+  const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random: seededRandom(o.seed ?? 0) }
   const wm = o.watermark === false || !o.key ? null : 'session' in o.key ? o.key : createWatermarker(o.key)
-  const session = wm?.session({ prompt, payload: o.payload })
-  const context = prompt.slice()
-  const out: number[] = []
-  const logits = new Float32Array(model.vocabSize)
-  // Special tokens are masked as a host's tokenizer config would; end-of-text only
-  // when the caller wants a fixed length.
-  const firstMasked = o.stopAtEnd === false ? END_OF_TEXT : END_OF_TEXT + 1
-  for (let i = 0; i < o.maxTokens; i++) {
-    modelLogits(model, context, logits)
-    for (let t = firstMasked; t < logits.length; t++) logits[t] = -Infinity
-    const id = session ? session.sample(logits, sample) : sampleLogits(logits, sample)
-    if (id === END_OF_TEXT) break
-    context.push(id)
-    out.push(id)
-  }
-  const ids = Uint32Array.from(out)
+  const session = wm?.session({ prompt, payload: o.payload }) ?? null
+  const ids = Uint32Array.from(generateTokens(model, { prompt, maxTokens: o.maxTokens, sample, session, stopAtEnd: o.stopAtEnd }))
   return { ids, text: tok.decode(ids), watermarked: session?.watermarked ?? 0 }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 
-/** Reads and validates a key file; errors name the file, never its contents. */
+/** Reads and validates a key file (Node only); errors name the file, never its contents. */
 export function readKeyFile(path: string): WatermarkKey {
   let text: string
   try {

@@ -1,7 +1,8 @@
 import type { WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart } from './document.js'
 import type { ScanOptions } from './run.js'
-import { flagged, pooledLogP, pValueOf } from './summary.js'
+import { toPValue } from '../stats/tails.js'
+import { flagged, pooledLogP } from './summary.js'
 import type { DocumentResult, ScanError, ScanSummary } from './types.js'
 
 const HIST_BINS = 20
@@ -67,7 +68,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
         nFlagged++
         for (const a of attributed.get(i) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
       }
-      const pooled = pValueOf(pooledLogP(keys, parts))
+      const pooled = toPValue(pooledLogP(keys, parts))
       return {
         type: 'summary',
         documents,

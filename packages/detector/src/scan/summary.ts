@@ -1,7 +1,6 @@
 import type { WatermarkKey } from '@tracemark/watermark'
 import { testStatistic } from '../detect.js'
 import { benjaminiHochbergLog } from '../stats/fdr.js'
-import { toPValue } from '../stats/tails.js'
 import type { PooledPart } from './document.js'
 
 /**
@@ -26,8 +25,4 @@ export function flagged(log10P: Float64Array, q: number, arbitrary: boolean): Ui
   if (log10P.length === 0) return new Uint8Array(0)
   const ln = Float64Array.from(log10P, (x) => x * Math.LN10)
   return benjaminiHochbergLog(ln, q, { dependence: arbitrary ? 'arbitrary' : 'positive' }).rejected
-}
-
-export function pValueOf(logP: number): { pValue: number; log10PValue: number } {
-  return toPValue(logP)
 }

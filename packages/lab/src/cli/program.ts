@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
-import { parseKey } from '@tracemark/watermark'
+import { readKeyFile } from '@tracemark/detector'
 import { runEval } from '../eval/run.js'
 import { loadModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
@@ -24,19 +24,6 @@ const real = (name: string, lo: number, hi: number) => (v: string) => {
   return x
 }
 
-function readKey(path: string) {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    throw new Error(`cannot read key file ${path}: ${(e as NodeJS.ErrnoException).code}`)
-  }
-  try {
-    return parseKey(text)
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`)
-  }
-}
 
 /** The `tracemark-lab` command line; returns the exit status (0 ok, 2 usage or input error). */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -60,7 +47,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--no-watermark', 'sample without the watermark')
     .action((o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
-      const key = o.watermark ? readKey(o.key) : undefined
+      const key = o.watermark ? readKeyFile(o.key) : undefined
       const model = loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) })
       const g = generate(model, {
         key,
@@ -94,7 +81,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         throw new Error(`${o.accounts}: not a readable JSON object of api key -> account (${(e as Error).message.split('\n')[0]})`)
       }
       const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
-      const server = await serve({ model, key: o.watermark ? readKey(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host })
+      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host })
       io.err(`serving on ${server.url} (${Object.keys(accounts).length} api keys${o.watermark ? ', watermarked' : ', no watermark'})\n`)
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve)

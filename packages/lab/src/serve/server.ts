@@ -15,9 +15,10 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createWatermarker, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import type { NgramModel } from '../model/ngram.js'
-import { generateTokens, textStream, tokenizer, type FinishReason } from './generate.js'
+import { generateTokens, type FinishReason } from '../generate.js'
+import { textStream, tokenizer } from './generate.js'
 
 export const MODEL_ID = 'tracemark-lab-ngram'
 const BODY_LIMIT = 1 << 20 // 1 MB
@@ -166,15 +167,14 @@ export function createServer(o: ServerOptions): http.Server {
     }
     const r = parseRequest(await readJson(req), chat, maxTokensLimit)
     const promptIds = tokenizer.encode(r.prompt)
+    // One watermark session per request; the caller's account is the fingerprint payload.
+    const session = wm ? wm.session({ prompt: promptIds, payload: fingerprint ? account : undefined }) : null
     const tokens = generateTokens(o.model, {
-      promptIds,
+      prompt: promptIds,
       maxTokens: r.maxTokens,
-      temperature: r.temperature,
-      topP: r.topP,
-      topK: r.topK,
-      seed: r.seed,
-      watermarker: wm,
-      payload: fingerprint ? account : undefined,
+      session,
+      // Same seed, same request: same output. Without a seed: Math.random.
+      sample: { temperature: r.temperature, topP: r.topP, topK: r.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
     })
     const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomBytes(12).toString('hex')
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: MODEL_ID }
