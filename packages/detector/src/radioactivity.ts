@@ -1,4 +1,5 @@
-import { contextWidth, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { COLOURS, contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { attributeVotes, type Attribution } from './attribution.js'
 import { testStatistic } from './detect.js'
 import { toPValue } from './stats/tails.js'
 
@@ -23,6 +24,11 @@ export interface RadioactivityResult {
   /** Tuples dropped because they were already counted. */
   duplicates: number
   nullHypothesis: string
+  /**
+   * Closed-model setting, keys with a fingerprint: the account(s) whose fingerprint
+   * shows through the suspect's answers (same dedup and input exclusion), or null.
+   */
+  attribution?: Attribution | null
 }
 
 function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<number> {
@@ -72,6 +78,10 @@ export interface RadioactivityOptions {
   excludeInputs?: boolean
   /** Turn off the global dedup (only to show why it is needed). */
   dedup?: boolean
+  /** Registered accounts for fingerprint attribution (default: every 2^bits account). */
+  accounts?: ArrayLike<number>
+  /** Significance level for naming an account (default 1e-6). */
+  attributionAlpha?: number
 }
 
 /**
@@ -84,17 +94,31 @@ export function radioactivityFromAnswers(
   options: RadioactivityOptions = {},
 ): RadioactivityResult {
   const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
-  const parts = samples.map(({ prompt, answer }) => {
+  const joined = samples.map(({ prompt, answer }) => {
     const full = new Uint32Array(prompt.length + answer.length)
     full.set(Array.from(prompt))
     full.set(Array.from(answer), prompt.length)
-    const s = scoreTokens(wm, full)
+    return full
+  })
+  const parts = samples.map(({ prompt }, i) => {
+    const s = scoreTokens(wm, joined[i])
     // Keep only positions inside the answer.
     const keep: number[] = []
     for (let j = 0; j < s.count; j++) if (s.position[j] >= prompt.length) keep.push(j)
     return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
   })
-  return pooled(wm, parts, exclude, options.dedup !== false)
+  const result = pooled(wm, parts, exclude, options.dedup !== false)
+  if (!wm.spec.fingerprint) return result
+  // The fingerprint's own tuples, under the same two safeguards.
+  const excludeVotes = new Set<number>()
+  if (options.excludeInputs !== false) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
+  const votes = { counts: new Uint32Array(wm.spec.fingerprint.positions * COLOURS), positions: wm.spec.fingerprint.positions, scored: 0 }
+  const seen = new Set<number>()
+  samples.forEach((s, i) =>
+    fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen }),
+  )
+  const attribution = attributeVotes(wm.spec.fingerprint, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
+  return { ...result, attribution }
 }
 
 /**

@@ -32,7 +32,7 @@ export {
   FINGERPRINT_DEFAULTS,
   type FingerprintSpec,
 } from './spec.js'
-export { fingerprintVotes, type FingerprintVotes } from './fingerprint/votes.js'
+export { fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
 export {
   decodeCandidates,
   registryCandidates,
