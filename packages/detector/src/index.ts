@@ -28,4 +28,9 @@ export {
   type RadioactivityResult,
   type RadioactivityOptions,
 } from './radioactivity.js'
+export { probeEndpoint, PROBE_TEMPERATURE, type ProbeOptions, type ProbeResult } from './probe/probe.js'
+export { collectAnswers, type CollectOptions, type Answer } from './probe/collect.js'
+export type { EndpointOptions } from './probe/client.js'
+export { DEFAULT_PROBE_PROMPTS } from './probe/prompts.js'
 export { readKeyFile } from './cli/keyfile.js'
+export { readPrompts } from './cli/input.js'

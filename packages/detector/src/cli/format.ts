@@ -1,6 +1,7 @@
 import type { WatermarkSpec } from '@tracemark/watermark'
 import type { Attribution } from '../attribution.js'
 import type { DetectionResult } from '../detect.js'
+import type { ProbeResult } from '../probe/probe.js'
 import type { DocumentResult, ScanSummary } from '../scan/types.js'
 
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
@@ -62,5 +63,24 @@ export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): strin
     `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
   ]
   for (const a of s.accounts) lines.push(`  account ${a.account}: ${a.documents} flagged documents`)
+  return lines.join('\n')
+}
+
+/** The verdict of `tracemark probe`. */
+export function formatProbe(r: ProbeResult, endpoint: string): string {
+  const p = formatP(r.pValue, r.log10PValue)
+  const head = r.radioactive
+    ? `RADIOACTIVE: ${endpoint} was trained on text watermarked with ${r.keyId}: p = ${p} < alpha = ${r.alpha}`
+    : `not radioactive: no trace of ${r.keyId} in ${endpoint}: p = ${p} (alpha = ${r.alpha})`
+  const lines = [
+    head,
+    `  queried   ${r.queriedTokens} tokens in ${r.answers} answers to ${r.prompts} prompts`,
+    `  scored    ${r.scored} unique (window, token) tuples; ${r.duplicates} repeats counted once, ${r.excludedInput} prompt tuples excluded`,
+    `  score     ${Number.isInteger(r.score) ? r.score : r.score.toFixed(2)} (expected ${r.expected.toFixed(1)} if the model never saw the watermark)`,
+    `  null      ${r.nullHypothesis}`,
+  ]
+  if (r.attribution !== undefined) {
+    lines.push(r.attribution ? formatAttribution(r.attribution, r.scored).replace(/^attributed to/, 'fingerprint of') : 'no account\'s fingerprint shows through')
+  }
   return lines.join('\n')
 }

@@ -43,3 +43,29 @@ export function readRegistry(path: string): number[] {
   if (out.length === 0) throw new Error(`${path}: no account numbers`)
   return out
 }
+
+/**
+ * Reads probe prompts: one per line in a text file, or, for `.jsonl`, one JSON
+ * string or object with a string `prompt` per line. Blank lines are skipped;
+ * errors name the file and line.
+ */
+export function readPrompts(path: string): string[] {
+  const text = readTextInput(path)
+  const jsonl = /\.jsonl$/i.test(path)
+  const out: string[] = []
+  text.split(/\r?\n/).forEach((raw, i) => {
+    if (raw.trim() === '') return
+    if (!jsonl) return void out.push(raw)
+    let v: unknown
+    try {
+      v = JSON.parse(raw)
+    } catch {
+      throw new Error(`${path}:${i + 1}: not valid JSON`)
+    }
+    const prompt = typeof v === 'string' ? v : (v as { prompt?: unknown } | null)?.prompt
+    if (typeof prompt !== 'string' || prompt === '') throw new Error(`${path}:${i + 1}: expected a JSON string or an object with a non-empty string "prompt"`)
+    out.push(prompt)
+  })
+  if (out.length === 0) throw new Error(`${path}: no prompts`)
+  return out
+}

@@ -6,9 +6,11 @@ import { DEFAULT_SCHEME, serializeKey } from '@tracemark/watermark'
 import { runDistributedScan } from '../scan/distributed/coordinator.js'
 import { runScanWorker } from '../scan/distributed/worker.js'
 import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
-import { formatAttribution, formatDocumentLine, formatSummary, formatVerdict } from './format.js'
+import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
 import { createProgress } from './progress.js'
-import { readRegistry, readTextInput } from './input.js'
+import { readPrompts, readRegistry, readTextInput } from './input.js'
+import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
+import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
 
@@ -173,6 +175,45 @@ export async function run(argv: string[], io: Io): Promise<number> {
       progress.clear()
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       status = summary.flagged > 0 || summary.pooledLog10PValue < Math.log10(o.alpha) ? 0 : 1
+    })
+
+  program
+    .command('probe')
+    .description('radioactivity test: was the model behind an OpenAI-compatible endpoint trained on text watermarked with the key? (exit 0 radioactive, 1 not)')
+    .requiredOption('--key <file>', 'key file')
+    .requiredOption('--endpoint <url>', 'base URL of the suspect API, e.g. http://127.0.0.1:8000 or https://host/v1')
+    .option('--api-key <k>', 'API key for the suspect endpoint (or set TRACEMARK_PROBE_API_KEY)')
+    .option('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line); best: those the suspected account sent. Default: 40 built-in openings')
+    .option('--max-tokens <n>', 'tokens per answer', number('--max-tokens'), 200)
+    .option('--budget <n>', 'stop after this many answer tokens', number('--budget'), 100_000)
+    .option('--temperature <t>', 'sampling temperature requested (near-mode answers carry more of what the suspect learned)', number('--temperature'), PROBE_TEMPERATURE)
+    .option('--chat', 'use /v1/chat/completions instead of /v1/completions')
+    .option('--model <name>', 'model name to request (default: the first one /v1/models lists)')
+    .option('--concurrency <n>', 'requests in flight', number('--concurrency'), 4)
+    .option('--alpha <a>', 'significance level', probability, 1e-6)
+    .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      const key = readKeyFile(o.key)
+      const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
+      const tty = process.stderr.isTTY === true
+      const r = await probeEndpoint(key, {
+        endpoint: o.endpoint,
+        apiKey: o.apiKey ?? process.env.TRACEMARK_PROBE_API_KEY,
+        prompts,
+        maxTokens: o.maxTokens,
+        budget: o.budget,
+        chat: !!o.chat,
+        model: o.model,
+        temperature: o.temperature,
+        concurrency: o.concurrency,
+        alpha: o.alpha,
+        accounts: o.accounts ? readRegistry(o.accounts) : undefined,
+        onProgress: tty ? (p) => io.err(`\r${p.answers} answers, ${p.tokens} tokens   `) : undefined,
+      })
+      if (tty) io.err('\r\x1b[K')
+      io.out(o.json ? `${JSON.stringify({ endpoint: o.endpoint, ...r })}\n` : `${formatProbe(r, o.endpoint)}\n`)
+      status = r.radioactive ? 0 : 1
     })
 
   program

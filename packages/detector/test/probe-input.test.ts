@@ -1,0 +1,36 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readPrompts } from '../src/cli/input.js'
+import { apiBase } from '../src/probe/client.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'tm-prompts-'))
+const file = (name: string, text: string) => {
+  const p = join(dir, name)
+  writeFileSync(p, text)
+  return p
+}
+
+describe('probe inputs', () => {
+  it('reads prompts from text lines and from JSONL', () => {
+    expect(readPrompts(file('p.txt', 'First prompt\n\n  Second, with spaces \r\n'))).toEqual(['First prompt', '  Second, with spaces '])
+    expect(readPrompts(file('p.jsonl', '"a string"\n{"prompt": "an object", "id": 3}\n\n'))).toEqual(['a string', 'an object'])
+  })
+
+  it('names the file and line of a bad prompt', () => {
+    const bad = file('bad.jsonl', '{"prompt": "ok"}\n{"prompt": 5}\n')
+    expect(() => readPrompts(bad)).toThrow(`${bad}:2: expected a JSON string or an object with a non-empty string "prompt"`)
+    const broken = file('broken.jsonl', '{"prompt": "ok"}\n{"prompt": \n')
+    expect(() => readPrompts(broken)).toThrow(`${broken}:2: not valid JSON`)
+    expect(() => readPrompts(file('empty.txt', '\n\n'))).toThrow(/no prompts/)
+  })
+
+  it('accepts endpoints with or without /v1', () => {
+    expect(apiBase('http://127.0.0.1:8000')).toBe('http://127.0.0.1:8000/v1')
+    expect(apiBase('http://127.0.0.1:8000/v1/')).toBe('http://127.0.0.1:8000/v1')
+    expect(apiBase('https://host/api/v1')).toBe('https://host/api/v1')
+    expect(() => apiBase('localhost:8000')).toThrow(/http and https|not a URL/)
+    expect(() => apiBase('not a url')).toThrow(/not a URL/)
+  })
+})
