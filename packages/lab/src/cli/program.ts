@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
-import { readKeyFile } from '@tracemark/detector'
+import { readKeyFile, readPrompts } from '@tracemark/detector'
+import { distill } from '../distill/distill.js'
 import { runEval } from '../eval/run.js'
-import { loadModel } from '../model/io.js'
+import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
+import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 
@@ -91,6 +93,39 @@ export async function run(argv: string[], io: Io): Promise<number> {
     })
 
   program
+    .command('distill')
+    .description('act as a distiller: buy answers from an endpoint, mix them with human text, train a student n-gram model on the mix')
+    .requiredOption('--endpoint <url>', 'OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000')
+    .option('--api-key <k>', 'API key of the distilling account (or set TRACEMARK_LAB_API_KEY)')
+    .requiredOption('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line), sent in turn until the budget is spent')
+    .requiredOption('--out <dir>', 'where to save the student (serve it with: serve --model DIR --no-watermark)')
+    .option('--budget <n>', 'answer tokens to buy', int('--budget'), 50_000)
+    .option('--max-tokens <n>', 'tokens per answer', int('--max-tokens'), 200)
+    .option('--fraction <f>', "share of the student's training tokens that are answers; the rest is the lab corpus's held-out human text", real('--fraction', 0, 1), 0.05)
+    .option('--order <n>', 'student n-gram order', int('--order'), 4)
+    .option('--chat', 'use /v1/chat/completions')
+    .option('--concurrency <n>', 'requests in flight', int('--concurrency'), 4)
+    .action(async (o) => {
+      const d = await distill({
+        endpoint: o.endpoint,
+        apiKey: o.apiKey ?? process.env.TRACEMARK_LAB_API_KEY,
+        prompts: readPrompts(o.prompts),
+        budget: o.budget,
+        maxTokens: o.maxTokens,
+        fraction: o.fraction,
+        order: o.order,
+        chat: !!o.chat,
+        concurrency: o.concurrency,
+        onProgress: process.stderr.isTTY ? (p) => io.err(`\r${p.answers} answers, ${p.tokens} tokens   `) : undefined,
+      })
+      if (process.stderr.isTTY) io.err('\r\x1b[K')
+      const path = saveModel(d.student, o.out)
+      io.out(
+        `student saved to ${path}: ${d.answers} answers to ${d.prompts} prompts (${d.mix.answerTokens} tokens) + ${d.mix.humanTokens} human tokens = ${(100 * d.mix.fraction).toFixed(2)}% answers, order ${d.student.order}\n`,
+      )
+    })
+
+  program
     .command('eval')
     .description('evaluate every scheme (TPR at FPR, attacks, quality, human false positives); writes docs/eval/')
     .option('--quick', 'CI-sized run (writes docs/eval/quick/)')
@@ -107,6 +142,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--out <dir>', 'output directory (default docs/fingerprint)')
     .action((o) => {
       runFingerprintEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
+    })
+
+  program
+    .command('eval-radioactivity')
+    .description('radioactivity p-values vs the watermarked fraction of a student\'s training data and the queried tokens (writes docs/radioactivity/)')
+    .option('--quick', 'CI-sized run (writes docs/radioactivity/quick/)')
+    .option('--out <dir>', 'output directory')
+    .action((o) => {
+      runRadioactivityEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
     })
 
   try {

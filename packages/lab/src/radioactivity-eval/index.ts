@@ -1,0 +1,222 @@
+/**
+ * Radioactivity evaluation: a teacher (the reference model) answers with the
+ * default watermark and a fingerprint; a student n-gram model is trained on
+ * human text with a fraction of those answers; the closed-model probe and the
+ * reading-mode test are run against it. Reports log10 p against the watermarked
+ * fraction, the queried tokens, the probe's prompts and temperature, and checks
+ * that a clean student's p-values are uniform over keys.
+ * Writes docs/radioactivity/{radioactivity.json,radioactivity.md}.
+ *
+ * In-process (no HTTP): the same decoding loop the server runs, a host with
+ * top-k 50 on both sides for speed; `tracemark probe` runs the same test over HTTP.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { getTokenizer, radioactivityByReading, radioactivityFromAnswers } from '@tracemark/detector'
+import { createWatermarker, generateKey, seededRandom, type Watermarker } from '@tracemark/watermark'
+import { ksUniform } from '../../../detector/src/stats/ks.js'
+import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
+import { corpusPrompts } from '../corpus/prompts.js'
+import { mixTrainingData } from '../distill/mix.js'
+import { generate } from '../generate.js'
+import { loadOrTrainDefaultModel, repoRoot } from '../model/default.js'
+import { probabilities, trainModel, type NgramModel } from '../model/ngram.js'
+
+export interface RadioactivityEvalOptions {
+  quick: boolean
+  outDir?: string
+}
+
+const ACCOUNT = 4242
+const TOP_K = 50
+
+interface Probe {
+  prompts: 'logged' | 'fresh'
+  temperature: number
+  /** log10 p at each checkpoint of queried tokens. */
+  log10P: Array<{ tokens: number; log10P: number; scored: number }>
+  attributed: number | null
+  attributionLog10P: number | null
+}
+
+interface Row {
+  fraction: number
+  keySeed: number
+  answerTokens: number
+  humanTokens: number
+  probes: Probe[]
+  reading: { human: { log10P: number; scored: number }; ours: { log10P: number; scored: number; excluded: number }; oursWithoutExclusion: number }
+}
+
+const secret = (seed: number) => {
+  const r = seededRandom(seed * 104729 + 17)
+  return Uint8Array.from({ length: 32 }, () => Math.floor(r() * 256))
+}
+
+export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: string) => void): { rows: Row[] } {
+  const t0 = performance.now()
+  const el = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`
+  const tok = getTokenizer('cl100k_base')
+  const teacher = loadOrTrainDefaultModel({ log })
+  const split = splitCorpus()
+  const human = tokenizeDocuments(split.heldOut)
+  const H = human.reduce((n, d) => n + d.length, 0)
+  const fractions = o.quick ? [0, 0.05] : [0, 0.005, 0.01, 0.05, 0.1, 0.5]
+  const checkpoints = o.quick ? [2_000, 5_000] : [10_000, 30_000, 100_000]
+  // Past 5 % the first checkpoint already gives p far below 1e-30: stop there.
+  const checkpointsFor = (f: number) => (f >= 0.05 ? checkpoints.slice(0, 1) : checkpoints)
+  const keySeeds = (f: number) => (o.quick ? [1] : f > 0 && f <= 0.01 ? [1, 2] : [1])
+  const PROBES = [
+    { prompts: 'logged', temperature: 1 },
+    { prompts: 'logged', temperature: 0.5 },
+    { prompts: 'fresh', temperature: 0.5 },
+  ] as const
+  const logged = corpusPrompts(split.train, { count: 1200, offset: 0 })
+  const fresh = corpusPrompts(split.train, { count: 600, offset: 3 })
+  // Reading mode reads text the student never trained on: human text from the
+  // teacher's training split, and fresh watermarked answers of our own.
+  const readingHuman = tokenizeDocuments(split.train.slice(0, o.quick ? 2 : 12)).map((d) => d.subarray(0, 2500))
+  const maxAnswerTokens = Math.max(...fractions.filter((f) => f < 0.5).map((f) => (f * H) / (1 - f)), o.quick ? 20_000 : 116_000)
+
+  const rows: Row[] = []
+  const answersByKey = new Map<number, { wm: Watermarker; docs: Uint32Array[] }>()
+  const answersFor = (seed: number, tokens: number) => {
+    let e = answersByKey.get(seed)
+    if (!e) {
+      const key = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: secret(seed) })
+      e = { wm: createWatermarker(key), docs: [] }
+      answersByKey.set(seed, e)
+    }
+    let n = e.docs.reduce((a, d) => a + d.length, 0)
+    for (let i = e.docs.length; n < tokens; i++) {
+      const prompt = tok.encode(logged[i % logged.length])
+      const g = generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT })
+      const doc = new Uint32Array(prompt.length + g.ids.length)
+      doc.set(prompt)
+      doc.set(g.ids, prompt.length)
+      e.docs.push(doc)
+      n += doc.length
+    }
+    return e
+  }
+
+  for (const f of fractions) {
+    for (const keySeed of keySeeds(f)) {
+      // 50 %: as many human tokens as answers (the pool is not large enough for 1.04M of answers).
+      const need = f === 0 ? 0 : f === 0.5 ? maxAnswerTokens : (f * H) / (1 - f)
+      const { wm, docs } = answersFor(keySeed, need)
+      const mix = mixTrainingData(docs, human, f)
+      const student = trainModel(mix.docs, { order: 4 })
+      // The prompts whose answers went into the mix (answers are taken in order).
+      let used = 0
+      for (let n = 0; n < mix.answerTokens; used++) n += docs[used].length
+      const usedPrompts = logged.slice(0, Math.max(1, used))
+      const probes: Probe[] = []
+      const marks = checkpointsFor(f)
+      const budget = marks[marks.length - 1]
+      for (const { prompts, temperature } of PROBES) {
+        {
+          const ps = prompts === 'logged' ? (f === 0 ? logged.slice(0, 50) : usedPrompts) : fresh
+          const samples: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
+          const points: Probe['log10P'] = []
+          let q = 0
+          let next = 0
+          for (let i = 0; q < budget; i++) {
+            const prompt = tok.encode(ps[i % ps.length])
+            const g = generate(student, { prompt, maxTokens: 200, seed: 5000 + i, topK: TOP_K, temperature })
+            samples.push({ prompt, answer: g.ids })
+            q += g.ids.length
+            while (next < marks.length && q >= marks[next]) {
+              const r = radioactivityFromAnswers(wm, samples)
+              points.push({ tokens: q, log10P: r.log10PValue, scored: r.scored })
+              next++
+            }
+          }
+          const full = radioactivityFromAnswers(wm, samples)
+          const a = full.attribution ?? null
+          probes.push({ prompts, temperature, log10P: points, attributed: a?.account ?? null, attributionLog10P: a?.log10PValue ?? null })
+        }
+      }
+      // Reading mode: the student's top-1 prediction at every position.
+      const p = new Float64Array(student.vocabSize)
+      const top1 = (ctx: ArrayLike<number>) => {
+        probabilities(student, ctx, p)
+        let best = 0
+        for (let t = 1; t < p.length; t++) if (p[t] > p[best]) best = t
+        return best
+      }
+      const ours = Array.from({ length: o.quick ? 3 : 40 }, (_, i) =>
+        Uint32Array.from(generate(teacher, { key: wm, prompt: fresh[i], maxTokens: 200, seed: 9000 + i, topK: TOP_K, payload: ACCOUNT }).ids),
+      )
+      const rh = radioactivityByReading(wm, readingHuman, top1)
+      const ro = radioactivityByReading(wm, ours, top1)
+      const naive = radioactivityByReading(wm, ours, top1, { excludeInputs: false })
+      const row: Row = {
+        fraction: mix.fraction,
+        keySeed,
+        answerTokens: mix.answerTokens,
+        humanTokens: mix.humanTokens,
+        probes,
+        reading: { human: { log10P: rh.log10PValue, scored: rh.scored }, ours: { log10P: ro.log10PValue, scored: ro.scored, excluded: ro.excludedInput }, oursWithoutExclusion: naive.log10PValue },
+      }
+      rows.push(row)
+      log(
+        `fraction ${(100 * mix.fraction).toFixed(2)}% key ${keySeed}: ${probes.map((pr) => `${pr.prompts}/T${pr.temperature} ${pr.log10P.map((x) => x.log10P.toFixed(1)).join('/')}`).join('  ')}  reading human ${rh.log10PValue.toFixed(1)} ours ${ro.log10PValue.toFixed(1)} (without exclusion ${naive.log10PValue.toFixed(1)})  (${el()})`,
+      )
+    }
+  }
+
+  // A clean student (0 %) scored with many fresh keys: its p-values must be uniform.
+  const clean = trainModel(human, { order: 4 })
+  const cleanSamples = Array.from({ length: o.quick ? 20 : 150 }, (_, i) => {
+    const prompt = tok.encode(fresh[i % fresh.length])
+    return { prompt, answer: generate(clean, { prompt, maxTokens: 200, seed: 7000 + i, topK: TOP_K, temperature: 0.5 }).ids }
+  })
+  const keys = o.quick ? 50 : 500
+  const nullP: number[] = []
+  for (let k = 0; k < keys; k++) {
+    const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: secret(100_000 + k) }))
+    nullP.push(radioactivityFromAnswers(wm, cleanSamples).pValue)
+  }
+  const uniformity = {
+    keys,
+    tokens: cleanSamples.reduce((n, s) => n + s.answer.length, 0),
+    ksPValue: ksUniform(nullP).pValue,
+    below01: nullP.filter((x) => x < 0.01).length,
+    below05: nullP.filter((x) => x < 0.05).length,
+    min: Math.min(...nullP),
+  }
+  log(`clean student over ${keys} keys: KS p = ${uniformity.ksPValue.toFixed(3)}, ${uniformity.below01} below 0.01, min ${uniformity.min.toExponential(2)} (${el()})`)
+
+  const outDir = o.outDir ?? join(repoRoot(), 'docs', 'radioactivity', o.quick ? 'quick' : '')
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(join(outDir, 'radioactivity.json'), `${JSON.stringify({ topK: TOP_K, checkpoints, humanTokens: H, rows, uniformity }, null, 1)}\n`)
+  writeFileSync(join(outDir, 'radioactivity.md'), markdown(rows, checkpoints, uniformity))
+  log(`wrote ${outDir}`)
+  return { rows }
+}
+
+function markdown(rows: Row[], checkpoints: number[], u: { keys: number; tokens: number; ksPValue: number; below01: number; below05: number; min: number }): string {
+  const k = (n: number) => `${Math.round(n / 1000)}k`
+  const head = ['watermarked fraction', 'key', 'answer tokens', ...['logged, T 1', 'logged, T 0.5', 'fresh, T 0.5'].map((p) => `${p}: log10 p at ${checkpoints.map(k).join(' / ')}`), 'fingerprint (logged, T 0.5)', 'reading: human text', 'reading: our text', 'reading: our text, no exclusion (invalid)']
+  const lines = [
+    '# Radioactivity: was the student trained on our watermarked answers?',
+    '',
+    'Generated by `pnpm lab eval-radioactivity`. Teacher: the reference 4-gram model with the default key (gumbel, h = 4, 32-bit fingerprint), top-k 50. Student: a 4-gram model trained on the held-out human split (1.04M tokens) plus the fraction of teacher answers (prompt + answer); the 50 % row uses as many human tokens as answers. Probe: the student answers prompts (200 tokens each, top-k 50) until the token budget; every answer is scored with global tuple dedup and without the prompt tuples. "logged" prompts are the ones the distilling account sent (the provider\'s logs); "fresh" prompts are other sentence openings of the same corpus. Reading mode: the student\'s top-1 prediction teacher-forced on human text it never saw, and on fresh watermarked answers of ours (their own tuples excluded).',
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+  ]
+  for (const r of rows) {
+    const fp = r.probes.find((p) => p.prompts === 'logged' && p.temperature === 0.5)
+    lines.push(
+      `| ${(100 * r.fraction).toFixed(2)}% | ${r.keySeed} | ${r.answerTokens} | ${r.probes.map((p) => p.log10P.map((x) => x.log10P.toFixed(1)).join(' / ')).join(' | ')} | ${fp?.attributed === null || !fp ? 'none' : `${fp.attributed} (log10 p ${fp.attributionLog10P!.toFixed(1)})`} | ${r.reading.human.log10P.toFixed(1)} | ${r.reading.ours.log10P.toFixed(1)} | ${r.reading.oursWithoutExclusion.toFixed(1)} |`,
+    )
+  }
+  lines.push(
+    '',
+    `Clean student (0 %), ${u.tokens} answer tokens (fresh prompts, T 0.5) scored with ${u.keys} independent keys: KS p = ${u.ksPValue.toFixed(3)}; ${u.below01} p-values below 0.01 and ${u.below05} below 0.05 (expected ${(u.keys * 0.01).toFixed(0)} and ${(u.keys * 0.05).toFixed(0)}); smallest ${u.min.toExponential(2)}.`,
+    '',
+  )
+  return lines.join('\n')
+}
