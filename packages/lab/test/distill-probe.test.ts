@@ -64,7 +64,7 @@ describe('training mix', () => {
 describe('distillation on trial, end to end over HTTP', () => {
   it('a student distilled from one account is radioactive and carries that account; a clean model is not', async () => {
     const d = await distill({ endpoint: teacher.url, apiKey: 'sk-distiller', prompts, budget: 4_500, maxTokens: 150, fraction: 0.5, human })
-    expect(d.answers).toBeGreaterThanOrEqual(25)
+    expect(d.answers.length).toBeGreaterThanOrEqual(25)
     expect(d.mix.fraction).toBeCloseTo(0.5, 3)
     const student = await serveStudent(d.student)
     // The provider's logs give the prompts the account sent.

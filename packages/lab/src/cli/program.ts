@@ -74,6 +74,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--port <p>', 'port (0 = any free port)', int('--port'), 8000)
     .option('--host <h>', 'address to bind (loopback by default)', '127.0.0.1')
     .option('--no-watermark', 'serve without the watermark (e.g. a suspect student model)')
+    .option('--top-k <k>', 'top_k for requests that send none (0 = full vocabulary)', int('--top-k'), 0)
     .action(async (o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
       let accounts: Record<string, number>
@@ -83,7 +84,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         throw new Error(`${o.accounts}: not a readable JSON object of api key -> account (${(e as Error).message.split('\n')[0]})`)
       }
       const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
-      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host })
+      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host, topK: o.topK || undefined })
       io.err(`serving on ${server.url} (${Object.keys(accounts).length} api keys${o.watermark ? ', watermarked' : ', no watermark'})\n`)
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve)
@@ -121,7 +122,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (process.stderr.isTTY) io.err('\r\x1b[K')
       const path = saveModel(d.student, o.out)
       io.out(
-        `student saved to ${path}: ${d.answers} answers to ${d.prompts} prompts (${d.mix.answerTokens} tokens) + ${d.mix.humanTokens} human tokens = ${(100 * d.mix.fraction).toFixed(2)}% answers, order ${d.student.order}\n`,
+        `student saved to ${path}: ${d.answers.length} answers to ${d.prompts} prompts (${d.mix.answerTokens} tokens) + ${d.mix.humanTokens} human tokens = ${(100 * d.mix.fraction).toFixed(2)}% answers, order ${d.student.order}\n`,
       )
     })
 

@@ -1,4 +1,4 @@
-import { collectAnswers, getTokenizer, type EndpointOptions } from '@tracemark/detector'
+import { collectAnswers, getTokenizer, type Answer, type EndpointOptions } from '@tracemark/detector'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { trainModel, type NgramModel } from '../model/ngram.js'
 import { mixTrainingData, type TrainingMix } from './mix.js'
@@ -23,7 +23,8 @@ export interface DistillOptions extends EndpointOptions {
 export interface Distillation {
   student: NgramModel
   mix: Omit<TrainingMix, 'docs'>
-  answers: number
+  /** Every answer bought, in request order (some may not be in the mix: see `mix`). */
+  answers: Answer[]
   /** Distinct prompts sent. */
   prompts: number
 }
@@ -55,5 +56,5 @@ export async function distill(o: DistillOptions): Promise<Distillation> {
     meta: { kind: 'distilled student', answers: answers.length, answerTokens: mix.answerTokens, humanTokens: mix.humanTokens, fraction: mix.fraction },
   })
   const { docs: _docs, ...stats } = mix
-  return { student, mix: stats, answers: answers.length, prompts: new Set(answers.map((a) => a.prompt)).size }
+  return { student, mix: stats, answers, prompts: new Set(answers.map((a) => a.prompt)).size }
 }

@@ -25,18 +25,20 @@ export function mixTrainingData(answers: readonly Uint32Array[], human: readonly
     useA = Math.round((H * fraction) / (1 - fraction))
   }
   if (fraction === 0) useH = H
-  const take = (xs: readonly Uint32Array[], n: number) => {
-    const out: Uint32Array[] = []
-    for (const x of xs) {
-      if (n <= 0) break
-      out.push(x.length <= n ? x : x.subarray(0, n))
-      n -= x.length
-    }
-    return out
-  }
-  const a = take(answers, useA)
-  const h = take(human, useH)
+  const a = takeTokens(answers, useA)
+  const h = takeTokens(human, useH)
   const answerTokens = total(a)
   const humanTokens = total(h)
   return { docs: [...a, ...h], answerTokens, humanTokens, fraction: answerTokens / Math.max(1, answerTokens + humanTokens) }
+}
+
+/** The first n tokens of the documents, in order, the last document cut to length. */
+export function takeTokens(docs: readonly Uint32Array[], n: number): Uint32Array[] {
+  const out: Uint32Array[] = []
+  for (const x of docs) {
+    if (n <= 0) break
+    out.push(x.length <= n ? x : x.subarray(0, n))
+    n -= x.length
+  }
+  return out
 }

@@ -34,6 +34,8 @@ export interface ServerOptions {
   accounts: Record<string, number>
   /** Upper bound of max_tokens (default 1024). */
   maxTokensLimit?: number
+  /** top_k for requests that send none (the host's sampling config; default: the full vocabulary). */
+  topK?: number
 }
 
 /** A 4xx/5xx answer in OpenAI's error format. */
@@ -174,7 +176,7 @@ export function createServer(o: ServerOptions): http.Server {
       maxTokens: r.maxTokens,
       session,
       // Same seed, same request: same output. Without a seed: Math.random.
-      sample: { temperature: r.temperature, topP: r.topP, topK: r.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
+      sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
     })
     const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomBytes(12).toString('hex')
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: MODEL_ID }
