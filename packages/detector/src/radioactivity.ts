@@ -74,7 +74,11 @@ function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Floa
 }
 
 export interface RadioactivityOptions {
-  /** Turn off the input-tuple exclusion (only to show why it is needed). */
+  /**
+   * Turn off the input-tuple exclusion. Valid only when the inputs do not depend
+   * on the key (human text, or the provider's own unwatermarked generations); with
+   * watermarked inputs a clean model that copies or predicts them well is accused.
+   */
   excludeInputs?: boolean
   /** Turn off the global dedup (only to show why it is needed). */
   dedup?: boolean
@@ -125,6 +129,11 @@ export function radioactivityFromAnswers(
  * Open-model (reading) setting: teacher-force our watermarked texts through the
  * suspect and score its top-1 prediction at every position, in the window of our
  * text. `predict(context)` returns the suspect's most likely next token.
+ *
+ * Weak against deterministic schemes (gumbel, the default): a student that learned
+ * our text predicts our own next token, a tuple the exclusion must drop. In the lab
+ * it gave log10 p ≈ 0 for students the closed-model test convicts at 1e-30; with an
+ * open model, prefer sampling from it and `radioactivityFromAnswers`.
  */
 export function radioactivityByReading(
   wm: Watermarker,

@@ -6,8 +6,8 @@ import { collectAnswers, type CollectOptions } from './collect.js'
 /**
  * The probe's default sampling temperature. A suspect sampled near its mode
  * repeats what it learned most: in the lab, a student with 1 % watermarked
- * training data gave log10 p about -6 at temperature 1 and below -20 at 0.5
- * for the same 100k tokens (docs/radioactivity). Any temperature keeps the test
+ * training data gave log10 p = -3.2 at temperature 1 and -36 at 0.5 for the
+ * same 100k tokens (docs/radioactivity). Any temperature keeps the test
  * exact: the null only needs the suspect's answers not to depend on the key.
  */
 export const PROBE_TEMPERATURE = 0.5
