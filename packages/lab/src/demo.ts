@@ -12,12 +12,14 @@
  *
  * Every number printed is computed here; the ground truth (which document is
  * whose) is known only to this script and used only to label the results.
+ * The key is fresh each run; TRACEMARK_DEMO_SEED=n derives it from n instead,
+ * which makes the whole run reproducible (every request carries a seed).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { collectAnswers, getTokenizer, type ProbeResult } from '@tracemark/detector'
-import { DEFAULT_SCHEME, generateKey, serializeKey } from '@tracemark/watermark'
+import { DEFAULT_SCHEME, generateKey, seededRandom, serializeKey } from '@tracemark/watermark'
 import { run as tracemark } from '../../detector/src/cli/program.js'
 import { formatP, formatProbe } from '../../detector/src/cli/format.js'
 import type { DocumentResult, ScanSummary } from '../../detector/src/scan/types.js'
@@ -62,7 +64,10 @@ async function main(): Promise<void> {
 
   // ---- 1. the provider ----
   const model = loadOrTrainDefaultModel({ log: (m) => console.log(`   ${m}`) })
-  const key = generateKey({ scheme: DEFAULT_SCHEME, fingerprint: { bits: 32 } })
+  const seed = process.env.TRACEMARK_DEMO_SEED
+  const rnd = seed === undefined ? null : seededRandom(Number(seed))
+  const secret = rnd ? { secret: Uint8Array.from({ length: 32 }, () => Math.floor(rnd() * 256)) } : {}
+  const key = generateKey({ scheme: DEFAULT_SCHEME, fingerprint: { bits: 32 } }, secret)
   const keyFile = join(dir, 'key.json')
   writeFileSync(keyFile, serializeKey(key), { mode: 0o600 })
   const accountsFile = join(dir, 'accounts.txt')

@@ -10,13 +10,35 @@ const run = promisify(execFile)
 describe('pnpm demo', () => {
   it('tells the whole story with computed verdicts and never prints the key', async () => {
     const root = repoRoot()
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/src/demo.ts')], { cwd: root, maxBuffer: 1 << 24 })
+    // A fixed key seed makes the run reproducible; the assertions are the story's
+    // verdicts, each of which must hold for any key with overwhelming probability.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/src/demo.ts')], {
+      cwd: root,
+      maxBuffer: 1 << 24,
+      env: { ...process.env, TRACEMARK_DEMO_SEED: '7' },
+    })
     const summary = stdout.slice(stdout.indexOf('Summary'))
-    // The verdicts the story needs; the numbers behind them are the tools' own output.
-    expect(summary).toMatch(/dataset scan +30\/30 of account 3003's answers and 8\/8 of account 1001's flagged; 0\/300 human paragraphs flagged/)
+    const row = (truth: string) => {
+      const m = new RegExp(`^ +${truth} +(\\d+) of +(\\d+) flagged(?: \\((.*)\\))?$`, 'm').exec(stdout)
+      expect(m, truth).not.toBeNull()
+      const attributed = [...(m![3] ?? '').matchAll(/(\d+) attributed to (\d+)/g)].map((a) => ({ n: Number(a[1]), account: Number(a[2]) }))
+      return { flagged: Number(m![1]), total: Number(m![2]), attributed }
+    }
+    // 200-token gumbel answers are detected at 1e-6 within ~20 tokens (docs/eval);
+    // only an answer the model ends early can escape.
+    const leaked = row('account 3003')
+    expect(leaked.total).toBe(30)
+    expect(leaked.flagged).toBeGreaterThanOrEqual(27)
+    // Attribution may abstain on a short answer but never names the wrong account.
+    expect(leaked.attributed.every((a) => a.account === 3003)).toBe(true)
+    expect(row('account 1001').attributed.every((a) => a.account === 1001)).toBe(true)
+    // Human text: each paragraph's p-value is uniform, so P(any of 300 below 1e-6) < 3e-4.
+    expect(row('human')).toMatchObject({ flagged: 0, total: 300 })
     expect(summary).toMatch(/probe student +p = \S+ -> RADIOACTIVE; fingerprint: account 3003/)
-    expect(summary).toMatch(/probe clean model p = \S+ -> not radioactive/)
-    expect(stdout).toMatch(/account 3003 +30 of +30 flagged \(30 attributed to 3003\)/)
+    const clean = /probe clean model p = (\S+) -> not radioactive/.exec(summary)
+    expect(clean).not.toBeNull()
+    // Under the null p is uniform: p > 1e-3 fails a correct test with probability 1e-3.
+    expect(Number(clean![1])).toBeGreaterThan(1e-3)
     const dir = /files in (\S+)/.exec(summary)![1]
     const key = JSON.parse(readFileSync(join(dir, 'key.json'), 'utf8'))
     expect(typeof key.secret).toBe('string')
