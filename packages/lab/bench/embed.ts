@@ -94,3 +94,39 @@ export function benchEmbed(vocabSize: number, topK: number): void {
   }
   table(`embed step, V = ${vocabSize}${topK ? `, host top-k ${topK}` : ', full-vocabulary host'}: median per step, ratio to host`, bench(cases), 'host (no watermark)')
 }
+
+/**
+ * A short request end to end: open a session, then 32 steps behind a top-k 50 host.
+ * Per-request setup (buffers, the fingerprint codeword) shows here, not in the per-step table.
+ */
+export function benchRequest(vocabSize: number): void {
+  const model = createSyntheticModel({ vocabSize, seed: 3 })
+  const pool = Array.from({ length: 16 }, (_, i) => model.logits([i, i * 7 + 1]))
+  const rnd = seededRandom(2)
+  const STEPS = 32
+  let r = 0
+  const cases: Case[] = [
+    {
+      name: 'host (no watermark)',
+      run: () => {
+        let id = 0
+        for (let i = 0; i < STEPS; i++) id = naiveHostTopK(pool[i & 15], 50, rnd)
+        return id
+      },
+    },
+  ]
+  for (const spec of [...EMBED_SCHEMES, { scheme: 'gumbel', fingerprint: { bits: 32 } } as SpecInput]) {
+    const wm = createWatermarker(generateKey({ ...spec, vocabSize }))
+    cases.push({
+      name: `${label(spec)}${spec.fingerprint ? ' + fingerprint' : ''}`,
+      run: () => {
+        r++
+        const s = wm.session({ prompt: [r, r >> 8, 3, 4], payload: spec.fingerprint ? r & 0xffff : undefined })
+        let id = 0
+        for (let i = 0; i < STEPS; i++) id = s.sample(pool[(i + r) & 15], { random: rnd, topK: 50 })
+        return id
+      },
+    })
+  }
+  table(`one request (session + ${STEPS} steps, host top-k 50), V = ${vocabSize}: median per request, ratio to host`, bench(cases), 'host (no watermark)')
+}

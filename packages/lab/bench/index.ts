@@ -4,7 +4,7 @@
  * assertions: the machines are shared and noisy.
  */
 import { benchDetect } from './detect.js'
-import { benchEmbed } from './embed.js'
+import { benchEmbed, benchRequest } from './embed.js'
 import { benchGenerate } from './generate.js'
 import { benchScan } from './scan.js'
 
@@ -16,6 +16,7 @@ if (!only || only === 'embed') {
     benchEmbed(v, 50)
   }
 }
+if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))

@@ -7,7 +7,7 @@ import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
 import { contextWidth, type WatermarkSpec } from './spec.js'
 import { accountCodeword } from './fingerprint/code.js'
-import { biasColour, fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
+import { biasColour, biasColourCandidates, fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
 
 /** Options for one generation request. */
 export interface SessionOptions {
@@ -131,14 +131,13 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   let pending = -1
   let watermarked = 0
 
-  /** The fingerprint bias for the next position, in place; false when this window already carried one. */
-  const fingerprint = (logits: Float32Array): boolean => {
+  /** Prepares the fingerprint of the next position; false when this window already carried one. */
+  const fingerprintDue = (): boolean => {
     fpending = -1
     if (!f || length < f.h) return false
     fingerprintStepAt(kr, f, tokens, length, fstep)
     if (fseen.has(fstep.windowKey)) return false
     fpending = fstep.windowKey
-    biasColour(fstep, codeword![fstep.position], f.delta, logits)
     return true
   }
 
@@ -160,18 +159,24 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
       }
       checkLogits(logits, V)
       if (prepare()) biasGreen(kr, ctx, logits)
-      fingerprint(logits)
+      if (fingerprintDue()) biasColour(fstep, codeword![fstep.position], f!.delta, logits)
     },
     sample(logits, o = {}) {
       checkOptions(o)
-      if (f) {
-        // The fingerprint biases a copy: sample() promises not to touch the host's logits.
+      const fp = fingerprintDue()
+      // Behind a truncating host (top-k, greedy) the fingerprint biases only the
+      // candidates, selected with its delta as extra slack; otherwise it biases a
+      // copy of the whole vocabulary: sample() promises not to touch the host's logits.
+      const truncating = (o.temperature ?? 1) === 0 || ((o.topK ?? 0) > 0 && (o.topK ?? 0) < V)
+      if (fp && !truncating) {
         checkLogits(logits, V)
         scratch ??= new Float32Array(V)
         scratch.set(logits)
-        if (fingerprint(scratch)) logits = scratch
+        biasColour(fstep, codeword![fstep.position], f!.delta, scratch)
+        logits = scratch
       }
-      const max = select(logits, V, o, work, slack)
+      const max = select(logits, V, o, work, slack + (fp && truncating ? f!.delta : 0))
+      if (fp && truncating) biasColourCandidates(fstep, codeword![fstep.position], f!.delta, work.ids, work.logit, work.n)
       const random = o.random ?? Math.random
       let token: number
       if (!prepare()) {

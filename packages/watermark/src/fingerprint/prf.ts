@@ -49,3 +49,12 @@ export function biasColour(step: FingerprintStep, favoured: number, delta: numbe
   const s0 = step.s0, s1 = step.s1
   for (let x = 0; x < logits.length; x++) if (mixHi(s0, s1, x) >>> 24 === favoured) logits[x] += delta
 }
+
+/**
+ * The same bias on a candidate list (ids and logits side by side): behind a
+ * top-k host only the candidates need a colour, not the whole vocabulary.
+ */
+export function biasColourCandidates(step: FingerprintStep, favoured: number, delta: number, ids: Int32Array, logit: Float64Array, n: number): void {
+  const s0 = step.s0, s1 = step.s1
+  for (let i = 0; i < n; i++) if (mixHi(s0, s1, ids[i]) >>> 24 === favoured) logit[i] += delta
+}
