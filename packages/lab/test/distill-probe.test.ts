@@ -14,6 +14,8 @@ import { generate } from '../src/generate.js'
 import { loadOrTrainDefaultModel } from '../src/model/default.js'
 import { trainModel, type NgramModel } from '../src/model/ngram.js'
 import { serve } from '../src/serve/server.js'
+import { run as lab } from '../src/cli/program.js'
+import { loadModel } from '../src/model/io.js'
 
 const secret = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 5) & 255)
 const key = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret })
@@ -100,6 +102,26 @@ describe('distillation on trial, end to end over HTTP', () => {
       expect(out).not.toContain('sk-probe')
     }
   }, 240_000)
+
+  it('tracemark-lab distill saves a student that loads and records its mix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-distill-'))
+    const promptFile = join(dir, 'prompts.jsonl')
+    writeFileSync(promptFile, prompts.slice(0, 5).map((prompt) => JSON.stringify({ prompt })).join('\n'))
+    let out = ''
+    const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) }
+    const args = ['distill', '--endpoint', teacher.url, '--api-key', 'sk-distiller', '--prompts', promptFile, '--budget', '600', '--max-tokens', '100', '--fraction', '0.5', '--out', join(dir, 'student')]
+    expect(await lab(args, io)).toBe(0)
+    expect(out).toMatch(/student saved to .*: \d+ answers to 5 prompts \(\d+ tokens\) \+ \d+ human tokens = 50\.00% answers, order 4/)
+    const student = loadModel(join(dir, 'student'))
+    expect(student.order).toBe(4)
+    expect(student.meta).toMatchObject({ kind: 'distilled student' })
+    expect(out).not.toContain('sk-distiller')
+    // A bad prompt file is named with its line, and nothing is trained.
+    writeFileSync(promptFile, '{"prompt": "ok"}\nnot json\n')
+    out = ''
+    expect(await lab(args, io)).toBe(2)
+    expect(out).toContain(`${promptFile}:2: not valid JSON`)
+  })
 
   it('names the endpoint and status on a rejected API key, never the key', async () => {
     const err = await probeEndpoint(key, { endpoint: teacher.url, apiKey: 'sk-wrong-key', prompts, budget: 100 }).catch((e: Error) => e)
