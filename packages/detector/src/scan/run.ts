@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import { statSync, writeFileSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart, ScorerOptions } from './document.js'
 import { createScanPool, type Job } from './pool.js'
 import { readSources, type SourceFormat } from './sources/index.js'
-import { reportInput } from './report/input.js'
-import { renderReport } from './report/html.js'
+import { strongestDocuments } from './report/strongest.js'
+import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
 import { blockLines } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
@@ -43,9 +43,6 @@ export interface ScanIo {
   progress?(p: { documents: number; tokens: number; bytes: number; seconds: number }): void
 }
 
-/** Flagged documents shown (with their text) in the HTML report, strongest first. */
-const REPORT_DOCUMENTS = 200
-
 function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
   const h = createHash('sha256')
   h.update(JSON.stringify({
@@ -76,14 +73,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const summaryOf = createSummaryBuilder(o)
   const account = (line: string) => summaryOf.account(line)
   // The strongest documents' texts, kept for the HTML report (bounded).
-  const strongest: Array<{ r: DocumentResult; text: string }> = []
-  const keep = (r: DocumentResult, text: string) => {
-    if (!o.report) return
-    if (strongest.length >= REPORT_DOCUMENTS && r.log10PValue >= strongest[strongest.length - 1].r.log10PValue) return
-    strongest.push({ r, text })
-    strongest.sort((a, b) => a.r.log10PValue - b.r.log10PValue)
-    if (strongest.length > REPORT_DOCUMENTS) strongest.pop()
-  }
+  const strongest = strongestDocuments<{ r: DocumentResult; text: string }>()
 
   // Replay what a previous run completed: same records, same order.
   if (state) {
@@ -110,7 +100,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     const lines = blockLines(b.records, results, alpha)
     if (o.report) {
       const texts = new Map(b.records.map((x) => [x.index, x.text]))
-      for (const r of results) keep(r, texts.get(r.index)!)
+      for (const r of results) strongest.keep({ r, text: texts.get(r.index)! })
     }
     state?.append(lines, b.consumed, bp)
     summaryOf.addParts(bp)
@@ -152,11 +142,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
 
   const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000)
   io.record(JSON.stringify(summary))
-  if (o.report) {
-    const isFlagged = new Set(summary.flaggedDocuments)
-    const shown = strongest.filter((d) => isFlagged.has(d.r.index))
-    writeFileSync(o.report, renderReport(reportInput(summary, keys, shown, o.scorer)))
-  }
+  if (o.report) writeReport(o.report, summary, keys, strongest.list(), o.scorer)
   return summary
 }
 

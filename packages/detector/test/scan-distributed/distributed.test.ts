@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -125,9 +125,16 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
     const options: ScanOptions = { inputs, keyTexts, workers: 2, blockSize: 4, fdr: 0.05, ...extra }
     const local = collect()
-    const localSummary = await runScan(options, local.io)
+    const localSummary = await runScan({ ...options, report: join(dir, 'local.html') }, local.io)
     const dist = collect()
-    const distSummary = await runDistributedScan({ ...options, redis: url, shardSize: extra.shardSize }, dist.io)
+    const distSummary = await runDistributedScan({ ...options, redis: url, shardSize: extra.shardSize, report: join(dir, 'dist.html') }, dist.io)
+    // The same HTML report, but for the time it was made and the scan's duration.
+    const report = (name: string) =>
+      readFileSync(join(dir, name), 'utf8')
+        .replace(/<time datetime="[^"]*">[^<]*<\/time>/g, '<time/>')
+        .replace(/Time<\/[^>]+>\s*<[^>]+>[^<]*/g, 'Time')
+        .replace(/[\d,.]+ documents\/s · [\d,.]+ tokens\/s · [\d.]+ MB\/s/g, 'rate')
+    expect(report('dist.html')).toEqual(report('local.html'))
     expect(dist.records.slice(0, -1)).toEqual(local.records.slice(0, -1))
     expect(withoutSeconds(dist.records.at(-1)!)).toEqual(withoutSeconds(local.records.at(-1)!))
     expect(withoutSeconds(JSON.stringify(distSummary))).toEqual(withoutSeconds(JSON.stringify(localSummary)))
@@ -159,6 +166,12 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     const { localSummary } = await compare([empty, join(dir, 'missing.jsonl')], {})
     expect(localSummary.documents).toBe(0)
     expect(localSummary.errors).toHaveLength(1)
+  })
+
+  it('refuses a report over standard input, which cannot be read twice', async () => {
+    const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
+    const run = runDistributedScan({ inputs: ['-'], keyTexts, redis: url, report: join(dir, 'x.html') }, collect().io)
+    await expect(run).rejects.toThrow(/standard input/)
   })
 
   it('leaves no key text or job data in Redis', async () => {

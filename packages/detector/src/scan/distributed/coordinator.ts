@@ -14,13 +14,19 @@
  *
  * The flow is kept from completing early by a "gate" child (no data) added
  * delayed and promoted only after the last shard is enqueued.
+ *
+ * `--report`: the coordinator picks the strongest documents from the merged
+ * records and reads the inputs a second time for their texts. Shard results
+ * never carry text, since BullMQ keeps return values in its events stream.
  */
 import { randomUUID } from 'node:crypto'
 import { parseKey } from '@tracemark/watermark'
 import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
 import type { ScanIo, ScanOptions } from '../run.js'
 import { readSources } from '../sources/index.js'
-import type { ScanSummary } from '../types.js'
+import type { DocumentResult, ScanSummary } from '../types.js'
+import { strongestDocuments } from '../report/strongest.js'
+import { writeReport } from '../report/write.js'
 import { connect, disconnect, MERGE_QUEUE, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
 import { createSummaryBuilder } from '../summary-builder.js'
 
@@ -40,14 +46,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Same contract as `runScan` (same records in the same order, same summary;
- * only `seconds` differs), with the scoring done by `tracemark worker`s.
- * `workers` does not apply; `resume` and `report` are rejected.
+ * only `seconds` differs; the same HTML report), with the scoring done by
+ * `tracemark worker`s. `workers` does not apply; `resume` is rejected.
  */
 export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo): Promise<ScanSummary> {
   const t0 = performance.now()
   if (o.resume) throw new Error('--resume is not supported with --redis')
-  // The HTML report needs the flagged documents' texts, which stay on the workers' side here.
-  if ((o as { report?: string }).report) throw new Error('--report is not supported with --redis yet')
+  if (o.report && o.inputs.includes('-')) throw new Error('--report with --redis reads the inputs twice: standard input cannot be one of them')
   const keys = o.keyTexts.map((t) => parseKey(t))
   if (keys.length === 0) throw new Error('at least one key is needed')
   const blockSize = o.blockSize ?? 512
@@ -55,6 +60,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const shardSize = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize)) * blockSize
   const scorer = { ...o.scorer, accounts: o.accounts }
   const builder = createSummaryBuilder(o)
+  const strongest = strongestDocuments<{ r: DocumentResult }>()
   const runId = randomUUID()
   const shardId = (k: number) => `${runId}-${k}`
   const gateId = `${runId}-gate`
@@ -132,6 +138,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       for (const line of r.records) {
         builder.account(line)
         const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
+        if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
         if (e.type === 'error') {
           const where = e.line !== undefined ? `${e.file}:${e.line}` : e.row !== undefined ? `${e.file} row ${e.row}` : e.file
           io.warn(`${where}: ${e.reason}`)
@@ -150,5 +157,27 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 
   const summary = builder.finish(keys, (performance.now() - t0) / 1000)
   io.record(JSON.stringify(summary))
+  if (o.report) writeReport(o.report, summary, keys, await withTexts(o, strongest.list(), io), o.scorer)
   return summary
+}
+
+/**
+ * The texts of the given documents, from a second read of the inputs (indices
+ * count valid records in input order, as the first read did). A document whose
+ * text changed size since the scan is left out of the report, with a warning.
+ */
+async function withTexts(o: ScanOptions, docs: Array<{ r: DocumentResult }>, io: ScanIo): Promise<Array<{ r: DocumentResult; text: string }>> {
+  const wanted = new Map(docs.map((d) => [d.r.index, d.r]))
+  const found = new Map<number, string>()
+  const utf8 = new TextEncoder()
+  let index = 0
+  for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+    if (rec.error !== undefined) continue
+    const r = wanted.get(index++)
+    if (!r) continue
+    if (r.bytes !== undefined && utf8.encode(rec.text).length !== r.bytes) io.warn(`${rec.file}${rec.line !== undefined ? `:${rec.line}` : ''}: changed during the scan; left out of the report`)
+    else found.set(r.index, rec.text)
+    if (found.size === wanted.size) break
+  }
+  return docs.filter((d) => found.has(d.r.index)).map((d) => ({ r: d.r, text: found.get(d.r.index)! }))
 }
