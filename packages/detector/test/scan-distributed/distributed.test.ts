@@ -121,13 +121,13 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  const compare = async (inputs: string[], extra: Partial<ScanOptions> & { shardSize?: number }) => {
+  const compare = async (inputs: string[], extra: Partial<ScanOptions> & { shardSize?: number; maxPendingResults?: number }) => {
     const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
     const options: ScanOptions = { inputs, keyTexts, workers: 2, blockSize: 4, fdr: 0.05, ...extra }
     const local = collect()
     const localSummary = await runScan({ ...options, report: join(dir, 'local.html') }, local.io)
     const dist = collect()
-    const distSummary = await runDistributedScan({ ...options, redis: url, shardSize: extra.shardSize, report: join(dir, 'dist.html') }, dist.io)
+    const distSummary = await runDistributedScan({ ...options, redis: url, shardSize: extra.shardSize, maxPendingResults: extra.maxPendingResults, report: join(dir, 'dist.html') }, dist.io)
     // The same HTML report, but for the time it was made and the scan's duration.
     const report = (name: string) =>
       readFileSync(join(dir, name), 'utf8')
@@ -166,6 +166,28 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     const { localSummary } = await compare([empty, join(dir, 'missing.jsonl')], {})
     expect(localSummary.documents).toBe(0)
     expect(localSummary.errors).toHaveLength(1)
+  })
+
+  it('streams results: at most maxPendingResults shard results are ever held in Redis', async () => {
+    const { Redis } = await import('ioredis')
+    const r = new Redis(url)
+    let most = 0
+    let polling = true
+    const poll = (async () => {
+      while (polling) {
+        most = Math.max(most, (await r.keys('tracemark:scan:*:result:*')).length)
+        await new Promise((res) => setTimeout(res, 2))
+      }
+    })()
+    try {
+      // Three copies in shards of one block: ~30 shards through a window of 2.
+      await compare([corpus, corpus, corpus], { shardSize: 4, maxPendingResults: 2 })
+    } finally {
+      polling = false
+      await poll
+      r.disconnect()
+    }
+    expect(most).toBeLessThanOrEqual(2)
   })
 
   it('refuses a report over standard input, which cannot be read twice', async () => {

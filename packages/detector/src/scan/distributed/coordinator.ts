@@ -3,14 +3,16 @@
  * the sources (once, streaming), cuts them into shards of whole pooling blocks
  * and enqueues one BullMQ flow: a parent "merge" job whose children are the
  * shards. `tracemark worker --redis URL` processes (see worker.ts) score the
- * shards; when all are done the coordinator gathers the children's results in
- * shard order, emits the records and the summary exactly as `runScan` does.
+ * shards and push each result to its own list; the coordinator pops them in
+ * shard order while it is still enqueueing, and emits the records and the
+ * summary exactly as `runScan` does.
  *
  * Data path: shard jobs carry the documents' text and the key files' text
  * through Redis (see protocol.ts: trusted loopback/internal Redis only). The
  * coordinator throttles itself so at most {@link MAX_WAITING_SHARDS} shards
- * wait in Redis; the results (one NDJSON line per record) stay in Redis
- * until every shard is done and then pass through the coordinator's memory.
+ * wait in Redis and at most {@link MAX_PENDING_RESULTS} shards run ahead of
+ * the first result not yet emitted: Redis and the coordinator hold a bounded
+ * window of the scan however large the corpus, and output streams.
  *
  * The flow is kept from completing early by a "gate" child (no data) added
  * delayed and promoted only after the last shard is enqueued.
@@ -27,7 +29,7 @@ import { readSources } from '../sources/index.js'
 import type { DocumentResult, ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
 import { writeReport } from '../report/write.js'
-import { connect, disconnect, MERGE_QUEUE, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
+import { connect, disconnect, MERGE_QUEUE, resultKey, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
 import { createSummaryBuilder } from '../summary-builder.js'
 
 export interface DistributedScanOptions extends ScanOptions {
@@ -35,10 +37,14 @@ export interface DistributedScanOptions extends ScanOptions {
   redis: string
   /** Source records per shard, rounded up to a multiple of blockSize (default 8 blocks). */
   shardSize?: number
+  /** Shards enqueued ahead of the first result not yet emitted (default {@link MAX_PENDING_RESULTS}). */
+  maxPendingResults?: number
 }
 
 /** Shards queued but not yet taken by a worker before the coordinator waits. */
 export const MAX_WAITING_SHARDS = 16
+/** Shards enqueued ahead of the first result not yet emitted (bounds results held in Redis). */
+export const MAX_PENDING_RESULTS = 64
 const GATE_HOLD_MS = 24 * 3600 * 1000
 const POLL_MS = 100
 
@@ -59,6 +65,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const alpha = o.alpha ?? 1e-6
   const shardSize = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize)) * blockSize
   const scorer = { ...o.scorer, accounts: o.accounts }
+  const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
   const builder = createSummaryBuilder(o)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
   const runId = randomUUID()
@@ -67,7 +74,9 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 
   const connection = connect(o.redis)
   const eventsConnection = connect(o.redis)
-  const shards = new Queue<ShardJobData | { gate: true }, ShardResult>(SHARD_QUEUE, { connection })
+  // Blocking pops get their own connection.
+  const results = connect(o.redis)
+  const shards = new Queue<ShardJobData | { gate: true }, number>(SHARD_QUEUE, { connection })
   const merges = new Queue(MERGE_QUEUE, { connection })
   const flows = new FlowProducer({ connection })
   const events = new QueueEvents(SHARD_QUEUE, { connection: eventsConnection })
@@ -77,6 +86,9 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   })
   events.on('error', () => {}) // connection trouble surfaces through the queue calls
   let parent: BullJob | undefined
+  // Shards enqueued, and shards whose results were emitted (in order).
+  let count = 0
+  let emitted = 0
   const childOpts = {
     removeOnComplete: true,
     // A failed job would keep its data (the keys) in Redis: drop it; the reason comes by QueueEvents.
@@ -98,43 +110,19 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     parent = node.job
     const parentRef = { id: runId, queue: merges.qualifiedName }
 
-    let count = 0
+    let enqueued = false
     let position = 0
     let nextIndex = 0
     let current: ShardRecord[] = []
-    const flush = async () => {
-      if (current.length === 0) return
-      const data: ShardJobData = { keyTexts: o.keyTexts, scorer, alpha, blockSize, start: position, records: current }
-      position += current.length
-      current = []
-      while ((await shards.getWaitingCount()) >= MAX_WAITING_SHARDS) await sleep(POLL_MS * 5)
-      await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
-    }
-    for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
-      current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
-      if (current.length >= shardSize) await flush()
-    }
-    await flush()
-    // Every shard is a child now: let the gate through.
-    await shards.getJob(gateId).then((g) => g?.promote())
 
-    // Wait until every child is done (the parent leaves waiting-children) or one failed.
-    for (;;) {
-      const state = await parent.getState()
-      if (state === 'failed' || state === 'unknown') {
-        const p = await BullJob.fromId(merges, runId)
-        const reasons = [...failures].map(([id, r]) => `${id}: ${r}`).join('; ')
-        throw new Error(`distributed scan failed: ${reasons || p?.failedReason || state}`)
-      }
-      if (state !== 'waiting-children') break
-      await sleep(POLL_MS)
+    const failed = async () => {
+      const state = await parent!.getState()
+      if (failures.size === 0 && state !== 'failed' && state !== 'unknown') return
+      const p = await BullJob.fromId(merges, runId)
+      const reasons = [...failures].map(([id, r]) => `${id}: ${r}`).join('; ')
+      throw new Error(`distributed scan failed: ${reasons || p?.failedReason || state}`)
     }
-    const values = await parent.getChildrenValues<ShardResult>()
-    const byId = new Map<string, ShardResult>()
-    for (const [key, v] of Object.entries(values)) byId.set(key.slice(key.lastIndexOf(':') + 1), v)
-    for (let k = 0; k < count; k++) {
-      const r = byId.get(shardId(k))
-      if (!r) throw new Error(`distributed scan: no result for shard ${k}`)
+    const emit = (r: ShardResult) => {
       for (const line of r.records) {
         builder.account(line)
         const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
@@ -148,11 +136,56 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       builder.addParts(r.parts)
       io.progress?.({ documents: builder.documents, tokens: builder.tokens, bytes: builder.bytes, seconds: (performance.now() - t0) / 1000 })
     }
+    // Streams the results in shard order while the sources are still being read.
+    let emitError: unknown
+    const emitter = (async () => {
+      while (!(enqueued && emitted === count)) {
+        if (emitted === count) {
+          await sleep(POLL_MS)
+          continue
+        }
+        const popped = await results.blpop(resultKey(runId, emitted), 1)
+        if (!popped) {
+          await failed()
+          continue
+        }
+        emit(JSON.parse(popped[1]) as ShardResult)
+        emitted++
+      }
+    })().catch((e: unknown) => {
+      emitError = e
+    })
+
+    const flush = async () => {
+      if (current.length === 0) return
+      const data: ShardJobData = { keyTexts: o.keyTexts, scorer, alpha, blockSize, start: position, records: current, resultKey: resultKey(runId, count) }
+      position += current.length
+      current = []
+      // Bound what waits in Redis: shards not yet taken, and results not yet emitted.
+      while (emitError === undefined && ((await shards.getWaitingCount()) >= MAX_WAITING_SHARDS || count - emitted >= maxPending)) await sleep(POLL_MS)
+      if (emitError !== undefined) throw emitError
+      await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
+    }
+    try {
+      for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+        current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
+        if (current.length >= shardSize) await flush()
+      }
+      await flush()
+    } finally {
+      enqueued = true
+    }
+    // Every shard is a child now: let the gate through.
+    await shards.getJob(gateId).then((g) => g?.promote())
+    await emitter
+    if (emitError !== undefined) throw emitError
   } finally {
-    // Drop the flow (and any shard not yet taken, with its data) from Redis.
+    // Drop the flow (and any shard not yet taken, with its data) and unread results from Redis.
     if (parent) await parent.remove({ removeChildren: true }).catch(() => {})
+    const unread = Array.from({ length: count - emitted }, (_, i) => resultKey(runId, emitted + i))
+    if (unread.length) await connection.del(...unread).catch(() => {})
     await Promise.allSettled([events.close(), flows.close(), shards.close(), merges.close()])
-    await Promise.all([disconnect(connection), disconnect(eventsConnection)])
+    await Promise.all([disconnect(connection), disconnect(eventsConnection), disconnect(results)])
   }
 
   const summary = builder.finish(keys, (performance.now() - t0) / 1000)

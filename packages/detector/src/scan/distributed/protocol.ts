@@ -10,6 +10,12 @@
  * (`removeOnComplete`/`removeOnFail`), and neither the keys nor job data are
  * ever logged. Anyone who can read that Redis can read the keys while a scan
  * runs.
+ *
+ * Results travel separately: a worker pushes each shard's result (records
+ * without text, and pooled evidence) to its own list, which the coordinator
+ * pops in shard order as soon as it is there, so results never pile up in
+ * Redis and output streams while the scan runs. Job return values are tiny
+ * (BullMQ keeps them in its events stream).
  */
 import type { IndexedRecord } from '../records.js'
 import { Redis } from 'ioredis'
@@ -32,6 +38,8 @@ export interface ShardJobData {
   /** Position of the shard's first record in the scan (a multiple of blockSize). */
   start: number
   records: ShardRecord[]
+  /** The list the result goes to (see {@link resultKey}). */
+  resultKey: string
 }
 
 export interface ShardResult {
@@ -40,6 +48,14 @@ export interface ShardResult {
   /** Pooled evidence, one entry list per block, in block order. */
   parts: PooledPart[]
 }
+
+/** The list a shard's result is pushed to: one per shard, popped once by the coordinator. */
+export function resultKey(runId: string, shard: number): string {
+  return `tracemark:scan:${runId}:result:${shard}`
+}
+
+/** A result nobody pops (the coordinator died) expires after a day. */
+export const RESULT_TTL_SECONDS = 24 * 3600
 
 /** A Redis connection for BullMQ (which needs `maxRetriesPerRequest: null`). */
 export function connect(url: string): Redis {

@@ -15,7 +15,7 @@ import { Worker, type Job as BullJob } from 'bullmq'
 import { createScanPool, type Job, type ScanPool } from '../pool.js'
 import type { PooledPart } from '../document.js'
 import type { DocumentResult } from '../types.js'
-import { connect, disconnect, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
+import { connect, disconnect, RESULT_TTL_SECONDS, SHARD_QUEUE, type ShardJobData, type ShardRecord } from './protocol.js'
 
 export interface ScanWorkerOptions {
   /** Shards scored at once, and threads in the local scoring pool (default: available cores). */
@@ -72,8 +72,9 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
     if (e.refs === 0 && (e.broken || pools.get(id) !== e)) closePool(e)
   }
 
-  const processShard = async (job: BullJob<ShardJobData | { gate: true }, ShardResult>): Promise<ShardResult> => {
-    if ('gate' in job.data) return { records: [], parts: [] }
+  const results = connect(redis)
+  const processShard = async (job: BullJob<ShardJobData | { gate: true }, number>): Promise<number> => {
+    if ('gate' in job.data) return 0
     const d = job.data
     const [id, entry] = acquire(d)
     try {
@@ -93,7 +94,9 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
         records.push(...blockLines(blocks[i], done[i].results, d.alpha))
         parts.push(...done[i].parts)
       }
-      return { records, parts }
+      // A retried shard replaces, never appends: the list holds exactly one result.
+      await results.multi().del(d.resultKey).rpush(d.resultKey, JSON.stringify({ records, parts })).expire(d.resultKey, RESULT_TTL_SECONDS).exec()
+      return records.length
     } catch (e) {
       entry.broken = true
       throw e
@@ -103,7 +106,7 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
   }
 
   const connection = connect(redis)
-  const worker = new Worker<ShardJobData | { gate: true }, ShardResult>(SHARD_QUEUE, processShard, {
+  const worker = new Worker<ShardJobData | { gate: true }, number>(SHARD_QUEUE, processShard, {
     connection,
     concurrency: size,
     // Scoring runs on threads, so the lock is renewed on time; this only bounds a stuck machine.
@@ -122,6 +125,6 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
     await worker.close()
     await Promise.all([...pools.values()].map((e) => e.pool.then((p) => p.close()).catch(() => {})))
     pools.clear()
-    await disconnect(connection)
+    await Promise.all([disconnect(connection), disconnect(results)])
   }
 }
