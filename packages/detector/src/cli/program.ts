@@ -139,7 +139,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
       const progress = createProgress(io, inputBytes(inputs))
-      if (o.redis && o.resume) throw new Error('--resume is not available with --redis yet')
       const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
       const summary = await scan(
         {

@@ -43,7 +43,12 @@ export interface ScanIo {
   progress?(p: { documents: number; tokens: number; bytes: number; seconds: number }): void
 }
 
-function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
+/**
+ * Identity of a scan for its resume state: inputs, keys and the options that
+ * change results. Local and distributed scans of the same corpus share it (both
+ * advance in whole blocks), so either can resume the other's state.
+ */
+export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
   const h = createHash('sha256')
   h.update(JSON.stringify({
     inputs: o.inputs.map((i) => (i === '-' ? '-' : resolve(i))),

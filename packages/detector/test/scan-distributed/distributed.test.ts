@@ -190,6 +190,35 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     expect(most).toBeLessThanOrEqual(2)
   })
 
+  it('resumes from its own state after a crash, and from a local scan\'s state, with the same output', async () => {
+    const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
+    const options: ScanOptions = { inputs: [corpus, corpus], keyTexts, blockSize: 4, fdr: 0.05 }
+    const full = collect()
+    await runScan(options, full.io)
+    // A coordinator that dies after 30 records: the state holds the shards emitted before.
+    const state = join(dir, 'dist.state')
+    let n = 0
+    const crashing = { record: () => { if (++n > 30) throw new Error('coordinator killed') }, warn: () => {} }
+    await expect(runDistributedScan({ ...options, redis: url, shardSize: 8, resume: state }, crashing)).rejects.toThrow('coordinator killed')
+    const blocks = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('"type":"block"')).length
+    expect(blocks(state)).toBeGreaterThan(1) // shards completed before the crash, to be replayed
+    const resumed = collect()
+    await runDistributedScan({ ...options, redis: url, shardSize: 8, resume: state }, resumed.io)
+    expect(resumed.records.slice(0, -1)).toEqual(full.records.slice(0, -1))
+    expect(withoutSeconds(resumed.records.at(-1)!)).toEqual(withoutSeconds(full.records.at(-1)!))
+    // A local scan's state (block by block) resumed on the workers.
+    const localState = join(dir, 'local.state')
+    let m = 0
+    const crashingLocal = { record: () => { if (++m > 13) throw new Error('killed') }, warn: () => {} }
+    await expect(runScan({ ...options, resume: localState }, crashingLocal)).rejects.toThrow('killed')
+    expect(blocks(localState)).toBeGreaterThan(1)
+    const mixed = collect()
+    await runDistributedScan({ ...options, redis: url, shardSize: 8, resume: localState }, mixed.io)
+    expect(mixed.records.slice(0, -1)).toEqual(full.records.slice(0, -1))
+    // A state file of another scan is refused.
+    await expect(runDistributedScan({ ...options, inputs: [corpus], redis: url, resume: state }, collect().io)).rejects.toThrow(/different scan/)
+  })
+
   it('refuses a report over standard input, which cannot be read twice', async () => {
     const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
     const run = runDistributedScan({ inputs: ['-'], keyTexts, redis: url, report: join(dir, 'x.html') }, collect().io)

@@ -24,7 +24,8 @@
 import { randomUUID } from 'node:crypto'
 import { parseKey } from '@tracemark/watermark'
 import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
-import type { ScanIo, ScanOptions } from '../run.js'
+import { scanId, type ScanIo, type ScanOptions } from '../run.js'
+import { openState, type ResumeState } from '../state.js'
 import { readSources } from '../sources/index.js'
 import type { DocumentResult, ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
@@ -52,12 +53,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Same contract as `runScan` (same records in the same order, same summary;
- * only `seconds` differs; the same HTML report), with the scoring done by
- * `tracemark worker`s. `workers` does not apply; `resume` is rejected.
+ * only `seconds` differs; the same HTML report; the same resume state), with
+ * the scoring done by `tracemark worker`s. `workers` does not apply.
  */
 export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo): Promise<ScanSummary> {
   const t0 = performance.now()
-  if (o.resume) throw new Error('--resume is not supported with --redis')
   if (o.report && o.inputs.includes('-')) throw new Error('--report with --redis reads the inputs twice: standard input cannot be one of them')
   const keys = o.keyTexts.map((t) => parseKey(t))
   if (keys.length === 0) throw new Error('at least one key is needed')
@@ -68,6 +68,21 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
   const builder = createSummaryBuilder(o)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
+  const record = (line: string) => {
+    builder.account(line)
+    const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
+    if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
+    return e
+  }
+  // Resume: replay what a previous run (local or distributed) completed, then go on from there.
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize)) : null
+  if (state) {
+    for (const line of state.lines) {
+      record(line)
+      io.record(line)
+    }
+    builder.addParts(state.parts)
+  }
   const runId = randomUUID()
   const shardId = (k: number) => `${runId}-${k}`
   const gateId = `${runId}-gate`
@@ -111,9 +126,12 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     const parentRef = { id: runId, queue: merges.qualifiedName }
 
     let enqueued = false
-    let position = 0
-    let nextIndex = 0
+    let skip = state?.consumed ?? 0
+    let position = skip
+    let nextIndex = builder.documents
     let current: ShardRecord[] = []
+    // Source records consumed up to the end of each shard (for the resume state).
+    const shardEnd: number[] = []
 
     const failed = async () => {
       const state = await parent!.getState()
@@ -122,11 +140,9 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       const reasons = [...failures].map(([id, r]) => `${id}: ${r}`).join('; ')
       throw new Error(`distributed scan failed: ${reasons || p?.failedReason || state}`)
     }
-    const emit = (r: ShardResult) => {
+    const emit = (r: ShardResult, shard: number) => {
       for (const line of r.records) {
-        builder.account(line)
-        const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
-        if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
+        const e = record(line)
         if (e.type === 'error') {
           const where = e.line !== undefined ? `${e.file}:${e.line}` : e.row !== undefined ? `${e.file} row ${e.row}` : e.file
           io.warn(`${where}: ${e.reason}`)
@@ -134,6 +150,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
         io.record(line)
       }
       builder.addParts(r.parts)
+      state?.append(r.records, shardEnd[shard], r.parts)
       io.progress?.({ documents: builder.documents, tokens: builder.tokens, bytes: builder.bytes, seconds: (performance.now() - t0) / 1000 })
     }
     // Streams the results in shard order while the sources are still being read.
@@ -149,7 +166,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
           await failed()
           continue
         }
-        emit(JSON.parse(popped[1]) as ShardResult)
+        emit(JSON.parse(popped[1]) as ShardResult, emitted)
         emitted++
       }
     })().catch((e: unknown) => {
@@ -160,6 +177,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       if (current.length === 0) return
       const data: ShardJobData = { keyTexts: o.keyTexts, scorer, alpha, blockSize, start: position, records: current, resultKey: resultKey(runId, count) }
       position += current.length
+      shardEnd[count] = position
       current = []
       // Bound what waits in Redis: shards not yet taken, and results not yet emitted.
       while (emitError === undefined && ((await shards.getWaitingCount()) >= MAX_WAITING_SHARDS || count - emitted >= maxPending)) await sleep(POLL_MS)
@@ -168,6 +186,10 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     }
     try {
       for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+        if (skip > 0) {
+          skip--
+          continue
+        }
         current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
         if (current.length >= shardSize) await flush()
       }
@@ -186,6 +208,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     if (unread.length) await connection.del(...unread).catch(() => {})
     await Promise.allSettled([events.close(), flows.close(), shards.close(), merges.close()])
     await Promise.all([disconnect(connection), disconnect(eventsConnection), disconnect(results)])
+    state?.close()
   }
 
   const summary = builder.finish(keys, (performance.now() - t0) / 1000)
