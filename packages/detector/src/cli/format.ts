@@ -62,6 +62,10 @@ export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): strin
     `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${s.flagged} documents`,
     `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
   ]
+  if (s.commonTuples) {
+    const c = s.commonTuples
+    lines.push(`common tuples not scored: ${c.excluded.join(' / ')} (found in >= ${c.minDocuments} of the first ${c.sampledDocuments} distinct documents; --common-tuples off to score them)`)
+  }
   for (const a of s.accounts) lines.push(`  account ${a.account}: ${a.documents} flagged documents`)
   return lines.join('\n')
 }

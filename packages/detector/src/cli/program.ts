@@ -29,6 +29,15 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v]
 }
 
+/** `--common-tuples`: a fraction in (0, 1), "off", or absent (automatic). */
+function commonTuplesOption(v: string | undefined): number | false | undefined {
+  if (v === undefined) return undefined
+  if (v === 'off') return false
+  const x = Number(v)
+  if (!(x > 0 && x < 1)) throw new Error('--common-tuples must be a fraction in (0, 1) or "off"')
+  return x
+}
+
 const number = (name: string) => (v: string) => {
   const x = Number(v)
   if (!Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`)
@@ -61,6 +70,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
       io.out(`${keygen(o)}\n`)
+      if (o.scheme === 'unigram') {
+        io.err('tracemark: note: with a unigram key, one key\'s false-positive rate on a human corpus can be far above alpha (a fixed green list); gumbel (the default) does not have this problem\n')
+      }
       status = 0
     })
 
@@ -128,6 +140,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is ~3x faster)`, 'tiktoken')
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
+    .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
     .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', number('--shard-size'))
@@ -154,6 +167,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           resume: o.resume,
           blockSize: o.blockSize,
           report: o.report,
+          commonTuples: commonTuplesOption(o.commonTuples),
           scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend },
         },
         {

@@ -16,6 +16,8 @@ export interface ScorerOptions {
   attributionAlpha?: number
   /** Unique tuples per pooled shard before it is closed (bounds memory). */
   shardTuples?: number
+  /** Per key (in key order): tuples never scored, the corpus's common tuples (see common.ts). */
+  exclude?: number[][]
 }
 
 /** Evidence pooled over many documents for one key: unique tuples and their score sum. */
@@ -47,6 +49,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       tokenizers.set(k.spec.tokenizer, getTokenizer(k.spec.tokenizer as TokenizerName, options.tokenizerBackend))
     }
   }
+  const exclude = keys.map((_, k) => new Set(options.exclude?.[k] ?? []))
   const logK = Math.log(keys.length)
   const cap = options.shardTuples ?? 4_000_000
   const open = keys.map(() => ({ seen: new Set<number>(), sum: 0 }))
@@ -71,9 +74,10 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const first = new Float64Array(s.count)
         let sum = 0
         const pool = open[k]
+        const skip = exclude[k]
         for (let i = 0; i < s.count; i++) {
           const t = s.tuple[i]
-          if (seen.has(t)) {
+          if (seen.has(t) || skip.has(t)) {
             first[i] = NaN
             continue
           }

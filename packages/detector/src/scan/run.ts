@@ -5,6 +5,7 @@ import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart, ScorerOptions } from './document.js'
 import { createScanPool, type Job } from './pool.js'
 import { readSources, type SourceFormat } from './sources/index.js'
+import { scanCommonTuples } from './common.js'
 import { strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
@@ -32,6 +33,8 @@ export interface ScanOptions {
   scorer?: ScorerOptions
   /** Write the self-contained HTML report here. */
   report?: string
+  /** Common-tuple filter fraction (see common.ts); undefined: automatic, false: off. */
+  commonTuples?: number | false
 }
 
 export interface ScanIo {
@@ -58,6 +61,7 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
     blockSize,
     alpha: o.alpha ?? 1e-6,
     accounts: o.accounts ? createHash('sha256').update(o.accounts.join(',')).digest('hex') : null,
+    commonTuples: o.commonTuples ?? 'auto',
   }))
   return h.digest('hex').slice(0, 32)
 }
@@ -89,7 +93,8 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     summaryOf.addParts(state.parts)
   }
 
-  const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts })
+  const common = await scanCommonTuples(o, keys, io.warn)
+  const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts, exclude: common?.exclude })
   let consumed = state?.consumed ?? 0
   let nextIndex = summaryOf.documents
   type Block = { records: Array<SourceRecord & { index?: number }>; done: Promise<{ results: DocumentResult[]; parts: PooledPart[] }>; consumed: number }
@@ -145,7 +150,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     state?.close()
   }
 
-  const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000)
+  const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
   if (o.report) writeReport(o.report, summary, keys, strongest.list(), o.scorer)
   return summary

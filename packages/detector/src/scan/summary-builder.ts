@@ -17,7 +17,7 @@ export interface SummaryBuilder {
   readonly tokens: number
   readonly bytes: number
   /** The summary record (caller emits it); `seconds` as given. */
-  finish(keys: WatermarkKey[], seconds: number): ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string }
+  finish(keys: WatermarkKey[], seconds: number, common?: ScanSummary['commonTuples']): ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string }
 }
 
 /**
@@ -59,7 +59,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
     addParts(p) {
       parts.push(...p)
     },
-    finish(keys, seconds) {
+    finish(keys, seconds, common = null) {
       const flags = flagged(Float64Array.from(log10P), o.fdr ?? 0.01, o.fdrDependence === 'arbitrary')
       const perAccount = new Map<number, number>()
       let nFlagged = 0
@@ -85,6 +85,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
         bytes,
         seconds,
         pHistogram: hist,
+        commonTuples: common,
       }
     },
   }

@@ -73,4 +73,6 @@ export interface ScanSummary {
   seconds: number
   /** Histogram of document p-values: counts in 20 equal bins of [0, 1]. */
   pHistogram: number[]
+  /** The common-tuple filter (see common.ts), or null when off. */
+  commonTuples: { fraction: number; sampledDocuments: number; minDocuments: number; excluded: number[] } | null
 }

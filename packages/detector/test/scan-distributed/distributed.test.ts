@@ -144,7 +144,9 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
 
   it('emits the same records and summary as runScan', async () => {
     // shardSize 5 rounds up to 8 (two blocks of 4): 10 shards spread over two workers.
-    const { local, localSummary } = await compare([corpus], { shardSize: 5 })
+    // The toy corpus (a 26-word vocabulary) shares most tuples between documents, so the
+    // common-tuple filter would drop them; the filter is compared in the next test.
+    const { local, localSummary } = await compare([corpus], { shardSize: 5, commonTuples: false })
     // The corpus is what we meant it to be: detections, clean documents, errors.
     expect(localSummary.documents).toBeGreaterThan(20)
     expect(localSummary.errors.length).toBeGreaterThan(3)
@@ -158,8 +160,10 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     expect(local.records.filter((l) => l.includes('"type":"error"')).length).toBe(localSummary.errors.length)
   })
 
-  it('matches with one shard holding everything, and with BY under arbitrary dependence', async () => {
-    await compare([corpus, corpus], { shardSize: 1000, fdrDependence: 'arbitrary', alpha: 1e-3 })
+  it('matches with one shard holding everything, with BY under arbitrary dependence, and with the common-tuple filter', async () => {
+    const { localSummary } = await compare([corpus, corpus], { shardSize: 1000, fdrDependence: 'arbitrary', alpha: 1e-3 })
+    // kgw keys: the common-tuple filter is on by default, and the same on both paths.
+    expect(localSummary.commonTuples).toMatchObject({ fraction: 0.004, minDocuments: 10 })
   })
 
   it('handles an empty corpus and a missing file', async () => {

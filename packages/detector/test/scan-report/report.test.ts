@@ -29,6 +29,7 @@ function input(over: Partial<ReportInput['summary']> = {}): ReportInput {
       bytes: 40_000_000,
       seconds: 20,
       pHistogram: [900, 600, 610, 590, 605, 595, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600],
+      commonTuples: { fraction: 0.004, sampledDocuments: 20000, minDocuments: 80, excluded: [1234] },
       ...over,
     },
     documents: [

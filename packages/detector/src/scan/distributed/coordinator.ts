@@ -26,6 +26,7 @@ import { parseKey } from '@tracemark/watermark'
 import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
 import { scanId, type ScanIo, type ScanOptions } from '../run.js'
 import { openState, type ResumeState } from '../state.js'
+import { scanCommonTuples } from '../common.js'
 import { readSources } from '../sources/index.js'
 import type { DocumentResult, ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
@@ -64,7 +65,8 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const shardSize = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize)) * blockSize
-  const scorer = { ...o.scorer, accounts: o.accounts }
+  const common = await scanCommonTuples(o, keys, io.warn)
+  const scorer = { ...o.scorer, accounts: o.accounts, exclude: common?.exclude }
   const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
   const builder = createSummaryBuilder(o)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
@@ -211,7 +213,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     state?.close()
   }
 
-  const summary = builder.finish(keys, (performance.now() - t0) / 1000)
+  const summary = builder.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
   if (o.report) writeReport(o.report, summary, keys, await withTexts(o, strongest.list(), io), o.scorer)
   return summary

@@ -185,6 +185,10 @@ export function renderReport(input: ReportInput): string {
   kv('Flagged documents', flaggedLine)
   kv('Input errors', `${int(s.errors.length)}${s.errors.length ? ' (<a href="#errors">listed below</a>)' : ''}`)
   kv('Pooled corpus p-value', formatPValue(s.pooledPValue, s.pooledLog10PValue))
+  if (s.commonTuples) {
+    const c = s.commonTuples
+    kv('Common tuples', `${c.excluded.map(int).join(' / ')} dropped: found in at least ${int(c.minDocuments)} of the first ${int(c.sampledDocuments)} distinct documents`)
+  }
   kv('Tokens', int(s.tokens))
   kv('Text', `${(s.bytes / 1e6).toFixed(2)} MB`)
   kv('Time', `${Number.isFinite(seconds) ? seconds.toFixed(1) : '—'} s`)
