@@ -2,7 +2,7 @@ import type { WatermarkSpec } from '@tracemark/watermark'
 import type { Attribution } from '../attribution.js'
 import type { DetectionResult } from '../detect.js'
 import type { ProbeResult } from '../probe/probe.js'
-import type { DocumentResult, ScanSummary } from '../scan/types.js'
+import { describeLocation, type DocumentResult, type ScanSummary } from '../scan/types.js'
 
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
 export function describeSpec(spec: WatermarkSpec): string {
@@ -49,7 +49,7 @@ export function formatVerdict(r: DetectionResult, spec: WatermarkSpec): string {
 
 /** One flagged document, for the human-readable scan output. */
 export function formatDocumentLine(r: DocumentResult & { file: string; line?: number; row?: number }): string {
-  const where = r.line !== undefined ? `${r.file}:${r.line}` : r.row !== undefined ? `${r.file} row ${r.row}` : r.file
+  const where = describeLocation(r)
   const acc = r.attribution ? `  account ${r.attribution.accounts.join(', ')}` : ''
   const span = r.span && r.span.log10PValue < r.log10PValue ? `  span tokens ${r.span.start}-${r.span.end} p = ${formatP(r.span.pValue, r.span.log10PValue)}` : ''
   return `${where}  p = ${formatP(r.pValue, r.log10PValue)}  ${r.tokens} tokens${span}${acc}`

@@ -1,7 +1,24 @@
+import { readSources, type ReadSourcesOptions } from './sources/index.js'
 import type { DocumentResult, SourceRecord } from './types.js'
 
 /** A source record with its document index (documents only). */
 export type IndexedRecord = SourceRecord & { index?: number }
+
+/**
+ * The inputs' records in order, each readable document numbered from `firstIndex`.
+ * The first `skip` records (documents and errors a resumed scan already emitted)
+ * are passed over unnumbered. Every scan path numbers documents this way.
+ */
+export async function* indexedRecords(inputs: string[], source: ReadSourcesOptions, skip = 0, firstIndex = 0): AsyncGenerator<IndexedRecord> {
+  let index = firstIndex
+  for await (const rec of readSources(inputs, source)) {
+    if (skip > 0) {
+      skip--
+      continue
+    }
+    yield rec.error === undefined ? { ...rec, index: index++ } : rec
+  }
+}
 
 /**
  * The NDJSON lines of one block, in input order: error records as they were read,

@@ -4,14 +4,14 @@ import { resolve } from 'node:path'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart, ScorerOptions } from './document.js'
 import { createScanPool, type Job } from './pool.js'
-import { readSources, type SourceFormat } from './sources/index.js'
+import type { SourceFormat } from './sources/index.js'
 import { scanCommonTuples } from './common.js'
 import { strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
-import { blockLines } from './records.js'
+import { blockLines, indexedRecords } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
-import type { DocumentResult, ScanSummary, SourceRecord } from './types.js'
+import { describeLocation, type DocumentResult, type ScanSummary, type SourceRecord } from './types.js'
 
 export interface ScanOptions {
   inputs: string[]
@@ -96,7 +96,6 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const common = await scanCommonTuples(o, keys, io.warn)
   const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts, exclude: common?.exclude })
   let consumed = state?.consumed ?? 0
-  let nextIndex = summaryOf.documents
   type Block = { records: Array<SourceRecord & { index?: number }>; done: Promise<{ results: DocumentResult[]; parts: PooledPart[] }>; consumed: number }
   const inFlight: Block[] = []
 
@@ -104,7 +103,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     const { results, parts: bp } = await b.done
     for (const rec of b.records) {
       if (rec.error === undefined) continue
-      const where = rec.line !== undefined ? `${rec.file}:${rec.line}` : rec.row !== undefined ? `${rec.file} row ${rec.row}` : rec.file
+      const where = describeLocation(rec)
       io.warn(`${where}: ${rec.error}`)
     }
     const lines = blockLines(b.records, results, alpha)
@@ -121,7 +120,6 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     io.progress?.({ documents: summaryOf.documents, tokens: summaryOf.tokens, bytes: summaryOf.bytes, seconds: (performance.now() - t0) / 1000 })
   }
 
-  let skip = consumed
   let current: Block['records'] = []
   const dispatch = async () => {
     if (current.length === 0) return
@@ -135,12 +133,8 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     while (inFlight.length > workers * 2) await emit(inFlight.shift()!)
   }
   try {
-    for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
-      if (skip > 0) {
-        skip--
-        continue
-      }
-      current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
+    for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field }, consumed, summaryOf.documents)) {
+      current.push(rec)
       if (current.length >= blockSize) await dispatch()
     }
     await dispatch()

@@ -12,6 +12,11 @@ export interface Location {
   row?: number
 }
 
+/** `file:line`, `file row N` or `file`: how every message and report names a record. */
+export function describeLocation(l: Location): string {
+  return l.line !== undefined ? `${l.file}:${l.line}` : l.row !== undefined ? `${l.file} row ${l.row}` : l.file
+}
+
 /** One unit of input: a document's text, or the reason it could not be read. */
 export type SourceRecord = (Location & { text: string; error?: undefined }) | (Location & { text?: undefined; error: string })
 

@@ -27,8 +27,8 @@ import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
 import { scanId, type ScanIo, type ScanOptions } from '../run.js'
 import { openState, type ResumeState } from '../state.js'
 import { scanCommonTuples } from '../common.js'
-import { readSources } from '../sources/index.js'
-import type { DocumentResult, ScanSummary } from '../types.js'
+import { indexedRecords } from '../records.js'
+import { describeLocation, type DocumentResult, type ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
 import { writeReport } from '../report/write.js'
 import { connect, disconnect, MERGE_QUEUE, resultKey, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
@@ -128,9 +128,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     const parentRef = { id: runId, queue: merges.qualifiedName }
 
     let enqueued = false
-    let skip = state?.consumed ?? 0
-    let position = skip
-    let nextIndex = builder.documents
+    let position = state?.consumed ?? 0
     let current: ShardRecord[] = []
     // Source records consumed up to the end of each shard (for the resume state).
     const shardEnd: number[] = []
@@ -146,7 +144,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       for (const line of r.records) {
         const e = record(line)
         if (e.type === 'error') {
-          const where = e.line !== undefined ? `${e.file}:${e.line}` : e.row !== undefined ? `${e.file} row ${e.row}` : e.file
+          const where = describeLocation(e)
           io.warn(`${where}: ${e.reason}`)
         }
         io.record(line)
@@ -187,12 +185,8 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
     }
     try {
-      for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
-        if (skip > 0) {
-          skip--
-          continue
-        }
-        current.push(rec.error === undefined ? { ...rec, index: nextIndex++ } : rec)
+      for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field }, position, builder.documents)) {
+        current.push(rec)
         if (current.length >= shardSize) await flush()
       }
       await flush()
@@ -220,20 +214,19 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 }
 
 /**
- * The texts of the given documents, from a second read of the inputs (indices
- * count valid records in input order, as the first read did). A document whose
+ * The texts of the given documents, from a second read of the inputs, numbered
+ * as the first read numbered them. A document whose
  * text changed size since the scan is left out of the report, with a warning.
  */
 async function withTexts(o: ScanOptions, docs: Array<{ r: DocumentResult }>, io: ScanIo): Promise<Array<{ r: DocumentResult; text: string }>> {
   const wanted = new Map(docs.map((d) => [d.r.index, d.r]))
   const found = new Map<number, string>()
   const utf8 = new TextEncoder()
-  let index = 0
-  for await (const rec of readSources(o.inputs, { format: o.format, field: o.field })) {
+  for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field })) {
     if (rec.error !== undefined) continue
-    const r = wanted.get(index++)
+    const r = wanted.get(rec.index!)
     if (!r) continue
-    if (r.bytes !== undefined && utf8.encode(rec.text).length !== r.bytes) io.warn(`${rec.file}${rec.line !== undefined ? `:${rec.line}` : ''}: changed during the scan; left out of the report`)
+    if (r.bytes !== undefined && utf8.encode(rec.text).length !== r.bytes) io.warn(`${describeLocation(rec)}: changed during the scan; left out of the report`)
     else found.set(r.index, rec.text)
     if (found.size === wanted.size) break
   }

@@ -1,4 +1,4 @@
-import type { ScanError, ScanSummary } from '../types.js'
+import { describeLocation, type ScanSummary } from '../types.js'
 import type { ReportPiece } from './pieces.js'
 
 /** A flagged document as the report shows it. */
@@ -52,10 +52,6 @@ export function formatPValue(pValue: number, log10PValue: number): string {
     e += 1
   }
   return `${m === 1 ? '' : `${m.toFixed(2).replace(/\.?0+$/, '')} × `}10<sup>${e < 0 ? '−' : ''}${Math.abs(e)}</sup>`
-}
-
-function where(e: ScanError): string {
-  return e.line !== undefined ? `${e.file}:${e.line}` : e.row !== undefined ? `${e.file} row ${e.row}` : e.file
 }
 
 function histogramSvg(counts: number[]): string {
@@ -244,7 +240,7 @@ export function renderReport(input: ReportInput): string {
     out.push('<p>None: every input record was read.</p>')
   } else {
     out.push('<table><thead><tr><th>Location</th><th>Reason</th></tr></thead><tbody>')
-    for (const err of s.errors.slice(0, MAX_ERROR_ROWS)) out.push(`<tr><td class="mono">${e(where(err))}</td><td>${e(err.reason)}</td></tr>`)
+    for (const err of s.errors.slice(0, MAX_ERROR_ROWS)) out.push(`<tr><td class="mono">${e(describeLocation(err))}</td><td>${e(err.reason)}</td></tr>`)
     out.push('</tbody></table>')
     if (s.errors.length > MAX_ERROR_ROWS) out.push(`<p class="more">... ${int(s.errors.length - MAX_ERROR_ROWS)} more</p>`)
   }

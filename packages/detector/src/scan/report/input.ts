@@ -2,7 +2,7 @@ import { createWatermarker, type WatermarkKey } from '@tracemark/watermark'
 import { normalizeText } from '../../text/normalize.js'
 import { getTokenizer, type TokenizerName } from '../../text/tokenizer.js'
 import type { ScorerOptions } from '../document.js'
-import type { DocumentResult, ScanSummary } from '../types.js'
+import { describeLocation, type DocumentResult, type ScanSummary } from '../types.js'
 import type { ReportInput } from './html.js'
 import { markedPieces } from './pieces.js'
 
@@ -28,7 +28,7 @@ export function reportInput(
       if (!wm) wms.set(r.keyId, (wm = createWatermarker(key)))
       const tok = getTokenizer(key.spec.tokenizer as TokenizerName, options.tokenizerBackend)
       const normalized = options.normalize === false ? text : normalizeText(text, options.normalize)
-      const where = r.line !== undefined ? `${r.file}:${r.line}` : r.row !== undefined ? `${r.file} row ${r.row}` : r.file
+      const where = describeLocation(r)
       return {
         index: r.index,
         where,
