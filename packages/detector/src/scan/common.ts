@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createWatermarker, scoreTokens, type WatermarkKey } from '@tracemark/watermark'
-import { normalizeText } from '../text/normalize.js'
-import { getTokenizer, type TokenizerName } from '../text/tokenizer.js'
-import type { ScorerOptions } from './document.js'
+import { keyTokenizers, type ScorerOptions } from './document.js'
 import { readSources, type SourceFormat } from './sources/index.js'
 
 /**
@@ -68,22 +66,22 @@ export async function findCommonTuples(
   if (!(o.fraction > 0 && o.fraction < 1)) throw new RangeError(`the common-tuple fraction must be in (0, 1), got ${o.fraction}`)
   const maxDocs = o.sampleDocuments ?? 20_000
   const maxTokens = o.sampleTokens ?? 4_000_000
-  const names = [...new Set(keys.map((k) => k.spec.tokenizer))]
-  const tokenized = new Map<string, Uint32Array[]>(names.map((n) => [n, []]))
+  // The scorer's own normalization and tokenization, so these are its tuples exactly.
+  const { tokenizers, encode } = keyTokenizers(keys, scorer)
+  const tokenized = new Map<string, Uint32Array[]>([...tokenizers.keys()].map((n) => [n, []]))
   let docs = 0
   let tokens = 0
   const distinct = new Set<string>()
   for await (const rec of readSources(inputs, source)) {
     if (rec.error !== undefined) continue
-    const text = scorer.normalize === false ? rec.text : normalizeText(rec.text, scorer.normalize)
-    const digest = createHash('sha256').update(text).digest('base64')
+    const ids = encode(rec.text)
+    // Distinct by token ids: what the scorer sees, normalization included.
+    const first = ids.values().next().value!
+    const digest = createHash('sha256').update(first).digest('base64')
     if (distinct.has(digest)) continue
     distinct.add(digest)
-    for (const n of names) {
-      const ids = getTokenizer(n as TokenizerName, scorer.tokenizerBackend).encode(text)
-      tokenized.get(n)!.push(ids)
-      if (n === names[0]) tokens += ids.length
-    }
+    for (const [n, x] of ids) tokenized.get(n)!.push(x)
+    tokens += first.length
     if (++docs >= maxDocs || tokens >= maxTokens) break
   }
   const minDocuments = Math.max(10, Math.ceil(o.fraction * docs))
@@ -105,7 +103,9 @@ export async function findCommonTuples(
 
 /**
  * The filter a scan uses: `fraction` undefined means automatic (on, at
- * DEFAULT_COMMON_FRACTION, when a key is a green-list scheme), false or 0 off.
+ * DEFAULT_COMMON_FRACTION, when a key is kgw), false or 0 off. Unigram keys,
+ * which the filter cannot help, get their warning here, where every scan path
+ * passes before scoring.
  * Standard input cannot be read twice: an automatic filter is then skipped with
  * a warning, an explicit one is an error.
  */

@@ -40,15 +40,31 @@ export interface Scorer {
  * dependence between keys). Alongside, each key accumulates its unique tuples
  * over documents for the corpus-level pooled test.
  */
-export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
-  if (keys.length === 0) throw new Error('at least one key is needed')
-  const wms: Watermarker[] = keys.map((k) => createWatermarker(k))
+/**
+ * How the scan turns a text into token ids: normalized once, then tokenized once
+ * per tokenizer the keys use. Returns the tokenizers and the function; everything
+ * that must see the scorer's exact tuples (the common-tuple prepass) uses it.
+ */
+export function keyTokenizers(keys: WatermarkKey[], options: Pick<ScorerOptions, 'tokenizerBackend' | 'normalize'> = {}) {
   const tokenizers = new Map<string, Tokenizer>()
   for (const k of keys) {
     if (!tokenizers.has(k.spec.tokenizer)) {
       tokenizers.set(k.spec.tokenizer, getTokenizer(k.spec.tokenizer as TokenizerName, options.tokenizerBackend))
     }
   }
+  const encode = (text: string): Map<string, Uint32Array> => {
+    const normalized = options.normalize === false ? text : normalizeText(text, options.normalize)
+    const ids = new Map<string, Uint32Array>()
+    for (const [name, tok] of tokenizers) ids.set(name, tok.encode(normalized))
+    return ids
+  }
+  return { tokenizers, encode }
+}
+
+export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
+  if (keys.length === 0) throw new Error('at least one key is needed')
+  const wms: Watermarker[] = keys.map((k) => createWatermarker(k))
+  const { tokenizers, encode } = keyTokenizers(keys, options)
   const exclude = keys.map((_, k) => new Set(options.exclude?.[k] ?? []))
   const logK = Math.log(keys.length)
   const cap = options.shardTuples ?? 4_000_000
@@ -61,9 +77,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
 
   return {
     score(text, where, index) {
-      const normalized = options.normalize === false ? text : normalizeText(text, options.normalize)
-      const ids = new Map<string, Uint32Array>()
-      for (const [name, tok] of tokenizers) ids.set(name, tok.encode(normalized))
+      const ids = encode(text)
       let best = { logP: 0, key: 0, n: 0, tokens: 0, spanLogP: 0 as number, span: null as ReturnType<typeof bestSpan>, positions: null as Int32Array | null }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
