@@ -1,4 +1,4 @@
-import { COLOURS, contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
 import { testStatistic } from './detect.js'
 import { toPValue } from './stats/tails.js'
@@ -116,7 +116,7 @@ export function radioactivityFromAnswers(
   // The fingerprint's own tuples, under the same two safeguards.
   const excludeVotes = new Set<number>()
   if (options.excludeInputs !== false) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
-  const votes = { counts: new Uint32Array(wm.spec.fingerprint.positions * COLOURS), positions: wm.spec.fingerprint.positions, scored: 0 }
+  const votes = fingerprintVotes(wm, []) // empty: every answer adds to it
   const seen = new Set<number>()
   samples.forEach((s, i) =>
     fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen }),

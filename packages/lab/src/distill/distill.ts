@@ -1,7 +1,7 @@
 import { collectAnswers, getTokenizer, type Answer, type EndpointOptions } from '@tracemark/detector'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { trainModel, type NgramModel } from '../model/ngram.js'
-import { mixTrainingData, type TrainingMix } from './mix.js'
+import { mixTrainingData, promptThenAnswer, type TrainingMix } from './mix.js'
 
 export interface DistillOptions extends EndpointOptions {
   prompts: readonly string[]
@@ -41,14 +41,7 @@ export async function distill(o: DistillOptions): Promise<Distillation> {
     budget: o.budget ?? 50_000,
     countTokens: (t) => tok.encode(t).length,
   })
-  const pairs = answers.map((a) => {
-    const p = tok.encode(a.prompt)
-    const x = tok.encode(a.text)
-    const doc = new Uint32Array(p.length + x.length)
-    doc.set(p)
-    doc.set(x, p.length)
-    return doc
-  })
+  const pairs = answers.map((a) => promptThenAnswer(tok.encode(a.prompt), tok.encode(a.text)))
   const human = o.human ?? tokenizeDocuments(splitCorpus().heldOut)
   const mix = mixTrainingData(pairs, human, o.fraction ?? 0.05)
   const student = trainModel(mix.docs, {

@@ -42,3 +42,11 @@ export function takeTokens(docs: readonly Uint32Array[], n: number): Uint32Array
   }
   return out
 }
+
+/** One training document: the prompt's ids, then the answer's (as instruction data is trained on). */
+export function promptThenAnswer(prompt: ArrayLike<number>, answer: ArrayLike<number>): Uint32Array {
+  const doc = new Uint32Array(prompt.length + answer.length)
+  doc.set(prompt)
+  doc.set(answer, prompt.length)
+  return doc
+}

@@ -12,12 +12,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { getTokenizer, radioactivityByReading, radioactivityFromAnswers } from '@tracemark/detector'
+import { getTokenizer, radioactivityByReading, radioactivityFromAnswers, type RadioactivityResult } from '@tracemark/detector'
 import { createWatermarker, generateKey, seededRandom, type Watermarker } from '@tracemark/watermark'
 import { ksUniform } from '../../../detector/src/stats/ks.js'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { corpusPrompts } from '../corpus/prompts.js'
-import { mixTrainingData } from '../distill/mix.js'
+import { mixTrainingData, promptThenAnswer } from '../distill/mix.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel, repoRoot } from '../model/default.js'
 import { probabilities, trainModel, type NgramModel } from '../model/ngram.js'
@@ -79,6 +79,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   const maxAnswerTokens = Math.max(...fractions.filter((f) => f < 0.5).map((f) => (f * H) / (1 - f)), o.quick ? 20_000 : 116_000)
 
   const rows: Row[] = []
+  let cleanStudent: NgramModel | undefined
   const answersByKey = new Map<number, { wm: Watermarker; docs: Uint32Array[] }>()
   const answersFor = (seed: number, tokens: number) => {
     let e = answersByKey.get(seed)
@@ -90,10 +91,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
     let n = e.docs.reduce((a, d) => a + d.length, 0)
     for (let i = e.docs.length; n < tokens; i++) {
       const prompt = tok.encode(logged[i % logged.length])
-      const g = generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT })
-      const doc = new Uint32Array(prompt.length + g.ids.length)
-      doc.set(prompt)
-      doc.set(g.ids, prompt.length)
+      const doc = promptThenAnswer(prompt, generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT }).ids)
       e.docs.push(doc)
       n += doc.length
     }
@@ -107,6 +105,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
       const { wm, docs } = answersFor(keySeed, need)
       const mix = mixTrainingData(docs, human, f)
       const student = trainModel(mix.docs, { order: 4 })
+      if (f === 0) cleanStudent = student
       // The prompts whose answers went into the mix (answers are taken in order).
       let used = 0
       for (let n = 0; n < mix.answerTokens; used++) n += docs[used].length
@@ -115,27 +114,23 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
       const marks = checkpointsFor(f)
       const budget = marks[marks.length - 1]
       for (const { prompts, temperature } of PROBES) {
-        {
-          const ps = prompts === 'logged' ? (f === 0 ? logged.slice(0, 50) : usedPrompts) : fresh
-          const samples: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
-          const points: Probe['log10P'] = []
-          let q = 0
-          let next = 0
-          for (let i = 0; q < budget; i++) {
-            const prompt = tok.encode(ps[i % ps.length])
-            const g = generate(student, { prompt, maxTokens: 200, seed: 5000 + i, topK: TOP_K, temperature })
-            samples.push({ prompt, answer: g.ids })
-            q += g.ids.length
-            while (next < marks.length && q >= marks[next]) {
-              const r = radioactivityFromAnswers(wm, samples)
-              points.push({ tokens: q, log10P: r.log10PValue, scored: r.scored })
-              next++
-            }
+        const ps = prompts === 'logged' ? (f === 0 ? logged.slice(0, 50) : usedPrompts) : fresh
+        const samples: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
+        const points: Probe['log10P'] = []
+        let last: RadioactivityResult | undefined
+        for (let i = 0, q = 0; q < budget; i++) {
+          const prompt = tok.encode(ps[i % ps.length])
+          const g = generate(student, { prompt, maxTokens: 200, seed: 5000 + i, topK: TOP_K, temperature })
+          samples.push({ prompt, answer: g.ids })
+          q += g.ids.length
+          // The loop ends right after the last checkpoint, so `last` scores every sample.
+          while (points.length < marks.length && q >= marks[points.length]) {
+            last = radioactivityFromAnswers(wm, samples)
+            points.push({ tokens: q, log10P: last.log10PValue, scored: last.scored })
           }
-          const full = radioactivityFromAnswers(wm, samples)
-          const a = full.attribution ?? null
-          probes.push({ prompts, temperature, log10P: points, attributed: a?.account ?? null, attributionLog10P: a?.log10PValue ?? null })
         }
+        const a = last?.attribution ?? null
+        probes.push({ prompts, temperature, log10P: points, attributed: a?.account ?? null, attributionLog10P: a?.log10PValue ?? null })
       }
       // Reading mode: the student's top-1 prediction at every position.
       const p = new Float64Array(student.vocabSize)
@@ -167,7 +162,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   }
 
   // A clean student (0 %) scored with many fresh keys: its p-values must be uniform.
-  const clean = trainModel(human, { order: 4 })
+  const clean = cleanStudent ?? trainModel(human, { order: 4 })
   const cleanSamples = Array.from({ length: o.quick ? 20 : 150 }, (_, i) => {
     const prompt = tok.encode(fresh[i % fresh.length])
     return { prompt, answer: generate(clean, { prompt, maxTokens: 200, seed: 7000 + i, topK: TOP_K, temperature: 0.5 }).ids }
