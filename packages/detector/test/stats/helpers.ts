@@ -3,29 +3,18 @@
  * relative-error matcher for log-probabilities, and exact rational arithmetic
  * on BigInt for independent references.
  */
+import { sfc32 as sfc32Base } from '@tracemark/watermark'
 import { expect } from 'vitest'
 
 /**
- * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator), seeded from four
- * 32-bit words. A fixed seed gives the same stream on every run and platform
- * (it uses only 32-bit integer ops), so any statistic computed from it is a
- * fixed number: a threshold assertion on it cannot flake.
+ * The watermark package's sfc32, shifted by half a step so 0 never comes out
+ * (the stats tests take logs). A fixed seed gives the same stream on every run
+ * and platform, so any statistic computed from it is a fixed number: a threshold
+ * assertion on it cannot flake. (t + 0.5) / 2^32 is exact in double precision.
  */
 export function sfc32(a: number, b: number, c: number, d: number): () => number {
-  return () => {
-    a |= 0
-    b |= 0
-    c |= 0
-    d |= 0
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
-    // 2^-32 * uint32, so in [0, 1); shifted by half a step to exclude 0.
-    return ((t >>> 0) + 0.5) / 4294967296
-  }
+  const next = sfc32Base(a, b, c, d)
+  return () => next() + 0.5 / 4294967296
 }
 
 /** Asserts |got − want| ≤ rel·|want| (exact equality for 0 and ±Infinity, with −0 = 0). */
