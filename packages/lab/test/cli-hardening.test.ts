@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -96,7 +97,7 @@ describe('lab numeric options', () => {
     const out = join(dir, 'student')
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, '../src/cli/main.ts'), 'distill', '--endpoint', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--prompts', file('p.txt', 'Hello\n'), '--out', out],
+      ['--import', 'tsx', fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)), 'distill', '--endpoint', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--prompts', file('p.txt', 'Hello\n'), '--out', out],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let err = ''

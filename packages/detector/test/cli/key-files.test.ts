@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -71,7 +72,7 @@ describe('keygen writes the secret atomically, 0600, never through a link', () =
   })
 
   it('the repository ignores the key-file names the README uses', () => {
-    const root = join(import.meta.dirname, '..', '..', '..', '..')
+    const root = fileURLToPath(new URL('../../../../', import.meta.url))
     for (const name of ['key.json', 'fp.json', 'accounts.json', 'prod.key.json']) {
       const r = execFileSync('git', ['check-ignore', '--no-index', name], { cwd: root, encoding: 'utf8' })
       expect(r.trim()).toBe(name)

@@ -5,6 +5,7 @@
  * failure to get answers must be exit 2 with a message, never a crash or exit 1
  * ("not radioactive"), and nothing the server wrote may reach the terminal raw.
  */
+import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -187,7 +188,7 @@ describe('probe options', () => {
       seen()
       setTimeout(() => res.destroy(), 20_000).unref() // holds every request; bounded
     })
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'probe', '--key', keyPath, '--endpoint', s.url, '--model', 'm'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), 'probe', '--key', keyPath, '--endpoint', s.url, '--model', 'm'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
