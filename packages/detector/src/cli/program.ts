@@ -220,6 +220,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(async (o) => {
       const key = readKeyFile(o.key, keyWarnings)
       const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
+      const accounts = o.accounts ? readRegistry(o.accounts) : undefined
       const endpoint = displayEndpoint(o.endpoint) // never the user:password of a URL
       const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens' })
       const interrupt = interruptOnSignals()
@@ -236,12 +237,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
           concurrency: o.concurrency,
           timeoutMs: o.timeout * 1000,
           alpha: o.alpha,
-          accounts: o.accounts ? readRegistry(o.accounts) : undefined,
+          accounts,
           signal: interrupt.signal,
           onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
         })
         progress.clear()
-        io.out(o.json ? `${JSON.stringify({ ...r, endpoint })}\n` : `${formatProbe(r, endpoint)}\n`)
+        io.out(o.json ? `${JSON.stringify({ endpoint, ...r })}\n` : `${formatProbe(r, endpoint)}\n`)
         status = r.radioactive ? 0 : 1
       } catch (e) {
         progress.clear()
