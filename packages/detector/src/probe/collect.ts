@@ -54,7 +54,6 @@ export async function collectAnswers(o: CollectOptions): Promise<Answer[]> {
   const concurrency = o.concurrency ?? 4
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`)
   const maxAnswers = o.maxAnswers ?? Infinity
-  // Our own count when we have one: a server's usage figure is only a claim.
   const count = o.countTokens ?? ((t: string) => Math.ceil(t.length / 4))
   const stop = new AbortController()
   const onAbort = () => stop.abort()
@@ -65,7 +64,6 @@ export async function collectAnswers(o: CollectOptions): Promise<Answer[]> {
   let tokens = 0
   let next = 0
   let empty = 0
-  let useful = 0
   let done = 0
   let failure: { error: unknown } | undefined
   const fail = (error: unknown) => {
@@ -82,17 +80,18 @@ export async function collectAnswers(o: CollectOptions): Promise<Answer[]> {
       } catch (e) {
         return fail(e)
       }
+      // Our own count when we have one: a server's usage figure is only a claim.
       const n = o.countTokens ? count(c.text) : (c.completionTokens ?? count(c.text))
       if (n === 0) {
-        if (++empty > EMPTY_GRACE + EMPTY_PER_ANSWER * useful) {
-          return fail(new Error(`the endpoint keeps returning empty answers (${empty} of ${empty + useful})`))
+        if (++empty > EMPTY_GRACE + EMPTY_PER_ANSWER * done) {
+          return fail(new Error(`the endpoint keeps returning empty answers (${empty} of ${empty + done})`))
         }
         continue
       }
-      useful++
       answers[i] = { prompt, text: c.text, tokens: n }
       tokens += n
-      o.onProgress?.({ answers: ++done, tokens })
+      done++ // not inside the optional call below: without onProgress it would never run
+      o.onProgress?.({ answers: done, tokens })
     }
   }
   try {

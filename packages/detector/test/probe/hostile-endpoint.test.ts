@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { generateKey, serializeKey } from '@tracemark/watermark'
 import { run } from '../../src/cli/program.js'
 import { MAX_RESPONSE_BYTES } from '../../src/probe/client.js'
+import { collectAnswers } from '../../src/probe/collect.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-hostile-'))
 const keyPath = join(dir, 'key.json')
@@ -108,6 +109,20 @@ describe('probe against a hostile endpoint', () => {
     // 100 tolerated + the one that trips the guard, + at most 3 more already in flight.
     expect(s.requests['/v1/completions']).toBeGreaterThanOrEqual(101)
     expect(s.requests['/v1/completions']).toBeLessThanOrEqual(104)
+  })
+
+  it('tolerates empty answers among useful ones: the allowance grows with the useful answers only', async () => {
+    let n = 0
+    const s = await hostile((req, res) => {
+      if (noModels(req, res)) return
+      // Four empty answers for every useful one: 240 empties by the time 60 useful ones fill the budget.
+      const useful = n++ % 5 === 4
+      json(res, 200, { choices: [{ text: useful ? 'five tokens of answer text' : '' }], usage: { completion_tokens: useful ? 5 : 0 } })
+    })
+    const answers = await collectAnswers({ endpoint: s.url, prompts: ['p'], budget: 300, concurrency: 4 })
+    expect(answers.reduce((t, a) => t + a.tokens, 0)).toBeGreaterThanOrEqual(300)
+    expect(answers.every((a) => a.tokens === 5)).toBe(true)
+    expect(s.requests['/v1/completions']).toBeGreaterThanOrEqual(300)
   })
 
   it('caps a response body, declared or streamed, without reading the rest', async () => {
