@@ -27,8 +27,12 @@ export interface EndpointOptions {
   signal?: AbortSignal
 }
 
-/** Default per-request timeout: a 1024-token answer from a slow API takes well under a minute. */
-export const DEFAULT_TIMEOUT_MS = 60_000
+/**
+ * Default per-request timeout. A hosted API answers 1024 tokens well within a minute,
+ * but a single-threaded server (the lab's) shares its time among the requests in
+ * flight: on a busy 2-core machine 4 interleaved 150-token answers took over 60 s.
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000
 
 /** Default cap on a response body: an answer is kilobytes; a `/models` list of hundreds of models is about 1 MB. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024

@@ -94,7 +94,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--order <n>', 'student n-gram order (1..8)', integerOption('--order', 1, 8), 4)
     .option('--chat', 'use /v1/chat/completions')
     .option('--concurrency <n>', 'requests in flight (1..64)', integerOption('--concurrency', 1, 64), 4)
-    .option('--timeout <seconds>', 'give up on a request with no complete answer after this long', numberOption('--timeout', 0.001, 3600), 60)
+    .option('--timeout <seconds>', 'give up on a request with no complete answer after this long', numberOption('--timeout', 0.001, 3600), 120)
     .action(async (o) => {
       const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens bought' })
       const interrupt = interruptOnSignals()
