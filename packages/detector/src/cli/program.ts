@@ -242,6 +242,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
         })
         progress.clear()
+        if (await interrupt.interrupted()) throw new Error('interrupted while scoring')
         io.out(o.json ? `${JSON.stringify({ endpoint, ...r })}\n` : `${formatProbe(r, endpoint)}\n`)
         status = r.radioactive ? 0 : 1
       } catch (e) {

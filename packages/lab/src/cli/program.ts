@@ -114,6 +114,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           signal: interrupt.signal,
           onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
         })
+        if (await interrupt.interrupted()) throw new Error('interrupted while training')
       } catch (e) {
         progress.clear()
         const stopped = interrupt.exitStatus()
