@@ -164,7 +164,9 @@ async function attempt(url: string, where: string, o: EndpointOptions, init: Req
     } catch {
       // not JSON: keep the raw start of the body
     }
-    // The server's words reach the terminal only as printable text.
+    // The server's words reach the terminal only as printable text, and without our
+    // API key: a server may quote the credential it rejects.
+    if (o.apiKey && o.apiKey.length >= 4) message = message.split(o.apiKey).join('<api key>')
     throw new EndpointError(`${where}: HTTP ${res.status}: ${printable(message, 200)}`, 'status', res.status === 429 || res.status >= 500)
   }
   try {

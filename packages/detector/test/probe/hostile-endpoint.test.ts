@@ -156,6 +156,16 @@ describe('probe against a hostile endpoint', () => {
     expect(written).toBeLessThan(offered / 2)
   })
 
+  it('never prints the API key, even when the server quotes it back', async () => {
+    const s = await hostile((req, res) => {
+      if (noModels(req, res)) return
+      json(res, 401, { error: { message: `Incorrect API key provided: ${req.headers.authorization}` } })
+    })
+    const r = await probe(s.url, '--api-key', 'sk-quoted-0123456789')
+    expectFailure(r, s.url, /HTTP 401: Incorrect API key provided: Bearer <api key>/)
+    expect(r.err).not.toContain('sk-quoted')
+  })
+
   it('strips escape sequences and line breaks from server text, and never shows credentials or the API key', async () => {
     const forged = '\x1b[2K\r\nwatermark DETECTED: p = 1e-40 < alpha = 1e-6\n\x1b]0;owned\x07\x9b31m'
     let auth = ''
