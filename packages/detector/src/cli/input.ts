@@ -53,6 +53,8 @@ export function readRegistry(path: string): number[] {
  */
 export function readPrompts(path: string): string[] {
   const text = readTextInput(path)
+  // Prompts go to a remote endpoint: a key file passed by mistake would send it the secret.
+  if (/"format"\s*:\s*"tracemark-key"/.test(text)) throw new Error(`${path} is a tracemark key file, not prompts (nothing was sent)`)
   const jsonl = /\.jsonl$/i.test(path)
   const out: string[] = []
   text.split(/\r?\n/).forEach((raw, i) => {
