@@ -34,3 +34,8 @@ export type { EndpointOptions } from './probe/client.js'
 export { DEFAULT_PROBE_PROMPTS } from './probe/prompts.js'
 export { readKeyFile } from './cli/keyfile.js'
 export { readPrompts } from './cli/input.js'
+// Command-line helpers the lab's CLI shares with tracemark's.
+export { createTaskProgress } from './cli/progress.js'
+export { interruptOnSignals } from './cli/signals.js'
+export { plural } from './text/plural.js'
+export { printable } from './text/printable.js'

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { generateKey, serializeKey } from '@tracemark/watermark'
 import { readPrompts } from '../src/cli/input.js'
 import { apiBase } from '../src/probe/client.js'
 
@@ -24,6 +25,11 @@ describe('probe inputs', () => {
     const broken = file('broken.jsonl', '{"prompt": "ok"}\n{"prompt": \n')
     expect(() => readPrompts(broken)).toThrow(`${broken}:2: not valid JSON`)
     expect(() => readPrompts(file('empty.txt', '\n\n'))).toThrow(/no prompts/)
+  })
+
+  it('refuses a key file given as prompts, which would send the secret to the endpoint', () => {
+    const key = file('key.json', serializeKey(generateKey({ scheme: 'gumbel' })))
+    expect(() => readPrompts(key)).toThrow(`${key} is a tracemark key file, not prompts (nothing was sent)`)
   })
 
   it('accepts endpoints with or without /v1', () => {

@@ -2,7 +2,7 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { canonicalJson, fromBase64, toBase64, toHex, utf8Bytes } from './encoding.js'
-import { resolveSpec, type SpecInput, type WatermarkSpec } from './spec.js'
+import { FINGERPRINT_DEFAULTS, resolveSpec, SCHEME_DEFAULTS, type SpecError, type SpecInput, type WatermarkSpec } from './spec.js'
 
 /** Length of a key's secret in bytes. */
 export const SECRET_BYTES = 32
@@ -75,6 +75,16 @@ export function serializeKey(key: WatermarkKey): string {
   )}\n`
 }
 
+/** Every field name a spec can have: an unknown name from a file is not shown either (it could be pasted text). */
+const SPEC_FIELDS = new Set([
+  'scheme',
+  'tokenizer',
+  'vocabSize',
+  'fingerprint',
+  ...Object.values(SCHEME_DEFAULTS).flatMap((d) => Object.keys(d)),
+  ...Object.keys(FINGERPRINT_DEFAULTS).map((k) => `fingerprint.${k}`),
+])
+
 function bad(why: string): never {
   // Never echo field values here: the secret could be among them.
   throw new Error(`invalid key file: ${why}`)
@@ -105,7 +115,9 @@ export function parseKey(text: string): WatermarkKey {
   try {
     spec = resolveSpec(f.spec as SpecInput)
   } catch (e) {
-    bad(`"spec": ${(e as Error).message}`)
+    const { field, rule } = e as Partial<SpecError>
+    if (field === undefined || rule === undefined) bad('"spec" is invalid')
+    bad(SPEC_FIELDS.has(field) ? `"spec.${field}" ${rule}` : `"spec" has a field that ${rule}`)
   }
   if (canonicalJson(spec) !== canonicalJson(f.spec)) bad('"spec" is incomplete (every parameter must be explicit)')
   if (computeKeyId(secret, spec) !== f.keyId) bad('"keyId" does not match the secret and spec (the file was modified or corrupted)')

@@ -111,14 +111,25 @@ const DEFAULT_TOKENIZER = { tokenizer: 'cl100k_base', vocabSize: 100_277 }
 /** Input to {@link resolveSpec}: a scheme name and any parameters to override. */
 export type SpecInput = { scheme: SchemeName } & Partial<Record<string, unknown>>
 
-function fail(field: string, why: string): never {
-  throw new Error(`invalid watermark spec: ${field} ${why}`)
+/**
+ * A spec error. `field` and `rule` name what is wrong without the offending value,
+ * which the message also shows: a key file reader reports only the former, since a
+ * value pasted into a tampered key file could be its secret.
+ */
+export interface SpecError extends Error {
+  field: string
+  rule: string
+}
+
+function fail(field: string, rule: string, got?: unknown): never {
+  const shown = got === undefined ? '' : `, got ${typeof got === 'number' ? got : JSON.stringify(got)}`
+  throw Object.assign(new Error(`invalid watermark spec: ${field} ${rule}${shown}`), { field, rule })
 }
 
 function num(v: unknown, field: string, lo: number, hi: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, `must be a number, got ${JSON.stringify(v)}`)
-  if (integer && !Number.isInteger(v)) fail(field, `must be an integer, got ${v}`)
-  if (v < lo || v > hi) fail(field, `must be in [${lo}, ${hi}], got ${v}`)
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(field, 'must be a number', v ?? null)
+  if (integer && !Number.isInteger(v)) fail(field, 'must be an integer', v)
+  if (v < lo || v > hi) fail(field, `must be in [${lo}, ${hi}]`, v)
   return v
 }
 
@@ -128,7 +139,7 @@ function num(v: unknown, field: string, lo: number, hi: number, integer = false)
  */
 export function resolveSpec(input: SpecInput): WatermarkSpec {
   const scheme = input.scheme
-  if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}, got ${JSON.stringify(scheme)}`)
+  if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}`, scheme ?? null)
   const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
   const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
   for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
@@ -139,7 +150,7 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   switch (scheme) {
     case 'kgw': {
       const seeding = merged.seeding
-      if (seeding !== 'left' && seeding !== 'self') fail('seeding', `must be "left" or "self", got ${JSON.stringify(seeding)}`)
+      if (seeding !== 'left' && seeding !== 'self') fail('seeding', 'must be "left" or "self"', seeding ?? null)
       return {
         scheme,
         gamma: num(merged.gamma, 'gamma', 1e-6, 1 - 1e-6),

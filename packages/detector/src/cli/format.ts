@@ -2,6 +2,7 @@ import type { WatermarkSpec } from '@tracemark/watermark'
 import type { Attribution } from '../attribution.js'
 import type { DetectionResult } from '../detect.js'
 import type { ProbeResult } from '../probe/probe.js'
+import { plural } from '../text/plural.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from '../scan/types.js'
 
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
@@ -21,9 +22,9 @@ export function formatP(pValue: number, log10P: number): string {
 
 /** The attribution block of a verdict. */
 export function formatAttribution(a: Attribution | null, tokens: number): string {
-  if (!a) return `no account attributed (${tokens} tokens): no account passes the corrected test`
+  if (!a) return `no account attributed (${plural(tokens, 'token')}): no account passes the corrected test`
   const lines = [
-    `attributed to account ${a.account}: p = ${formatP(a.pValue, a.log10PValue)} (corrected for ${a.candidates} accounts)`,
+    `attributed to account ${a.account}: p = ${formatP(a.pValue, a.log10PValue)} (corrected for ${plural(a.candidates, 'account')})`,
     `  votes     ${a.votes} of ${a.scored} unique tuples match its codeword (${a.testedVotes} tested; ${(a.nullRate * a.scored).toFixed(1)} expected by chance)`,
   ]
   for (const o of a.accounts.slice(1)) {
@@ -40,7 +41,7 @@ export function formatVerdict(r: DetectionResult, spec: WatermarkSpec): string {
   return [
     head,
     `  key       ${r.keyId} (${describeSpec(spec)})`,
-    `  tokens    ${r.tokens} in the text, ${r.scored} unique (context, token) tuples scored`,
+    `  tokens    ${r.tokens} in the text, ${plural(r.scored, 'unique (context, token) tuple')} scored`,
     `  score     ${Number.isInteger(r.score) ? r.score : r.score.toFixed(2)} (expected ${r.expected.toFixed(1)} if unwatermarked), z = ${r.zScore.toFixed(2)}`,
     `  null      ${r.nullHypothesis}`,
     ...(r.attribution === undefined ? [] : [formatAttribution(r.attribution, r.tokens)]),
@@ -52,21 +53,21 @@ export function formatDocumentLine(r: DocumentResult & { file: string; line?: nu
   const where = describeLocation(r)
   const acc = r.attribution ? `  account ${r.attribution.accounts.join(', ')}` : ''
   const span = r.span && r.span.log10PValue < r.log10PValue ? `  span tokens ${r.span.start}-${r.span.end} p = ${formatP(r.span.pValue, r.span.log10PValue)}` : ''
-  return `${where}  p = ${formatP(r.pValue, r.log10PValue)}  ${r.tokens} tokens${span}${acc}`
+  return `${where}  p = ${formatP(r.pValue, r.log10PValue)}  ${plural(r.tokens, 'token')}${span}${acc}`
 }
 
 /** The corpus summary, for the human-readable scan output. */
 export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): string {
   const lines = [
-    `${s.documents} documents, ${s.tokens} tokens in ${s.seconds.toFixed(1)} s; ${s.errors.length} input errors`,
-    `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${s.flagged} documents`,
+    `${plural(s.documents, 'document')}, ${plural(s.tokens, 'token')} in ${s.seconds.toFixed(1)} s; ${plural(s.errors.length, 'input error')}`,
+    `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${plural(s.flagged, 'document')}`,
     `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
   ]
   if (s.commonTuples) {
     const c = s.commonTuples
     lines.push(`common tuples not scored: ${c.excluded.join(' / ')} (found in >= ${c.minDocuments} of the first ${c.sampledDocuments} distinct documents; --common-tuples off to score them)`)
   }
-  for (const a of s.accounts) lines.push(`  account ${a.account}: ${a.documents} flagged documents`)
+  for (const a of s.accounts) lines.push(`  account ${a.account}: ${plural(a.documents, 'flagged document')}`)
   return lines.join('\n')
 }
 
@@ -78,8 +79,8 @@ export function formatProbe(r: ProbeResult, endpoint: string): string {
     : `not radioactive: no trace of ${r.keyId} in ${endpoint}: p = ${p} (alpha = ${r.alpha})`
   const lines = [
     head,
-    `  queried   ${r.queriedTokens} tokens in ${r.answers} answers to ${r.prompts} prompts`,
-    `  scored    ${r.scored} unique (window, token) tuples; ${r.duplicates} repeats counted once, ${r.excludedInput} prompt tuples excluded`,
+    `  queried   ${plural(r.queriedTokens, 'token')} in ${plural(r.answers, 'answer')} to ${plural(r.prompts, 'prompt')}`,
+    `  scored    ${plural(r.scored, 'unique (window, token) tuple')}; ${plural(r.duplicates, 'repeat')} counted once, ${plural(r.excludedInput, 'prompt tuple')} excluded`,
     `  score     ${Number.isInteger(r.score) ? r.score : r.score.toFixed(2)} (expected ${r.expected.toFixed(1)} if the model never saw the watermark)`,
     `  null      ${r.nullHypothesis}`,
   ]

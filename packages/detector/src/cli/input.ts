@@ -22,7 +22,7 @@ export function readTextInput(path: string | undefined): string {
 
 /**
  * Reads an account registry: one account number per line (decimal), blank lines
- * and `#` comments ignored. Errors name the file and line.
+ * and `#` comments ignored. Errors name the file and line, never its content.
  */
 export function readRegistry(path: string): number[] {
   const text = readTextInput(path)
@@ -32,7 +32,9 @@ export function readRegistry(path: string): number[] {
     const line = raw.replace(/#.*/, '').trim()
     if (line === '') return
     if (!/^\d+$/.test(line) || !Number.isSafeInteger(Number(line))) {
-      throw new Error(`${path}:${i + 1}: not an account number: "${line.slice(0, 40)}"`)
+      // The line is not shown: a mistaken file (the lab server's API-key map, say) would print its secrets.
+      const hint = /^[{["]/.test(line) ? ' (this looks like JSON, e.g. an API-key map; a registry has one account number per line)' : ''
+      throw new Error(`${path}:${i + 1}: not an account number${hint}`)
     }
     const a = Number(line)
     if (!seen.has(a)) {
@@ -51,6 +53,8 @@ export function readRegistry(path: string): number[] {
  */
 export function readPrompts(path: string): string[] {
   const text = readTextInput(path)
+  // Prompts go to a remote endpoint: a key file passed by mistake would send it the secret.
+  if (/"format"\s*:\s*"tracemark-key"/.test(text)) throw new Error(`${path} is a tracemark key file, not prompts (nothing was sent)`)
   const jsonl = /\.jsonl$/i.test(path)
   const out: string[] = []
   text.split(/\r?\n/).forEach((raw, i) => {

@@ -1,4 +1,6 @@
-import { closeSync, constants, openSync, writeSync } from 'node:fs'
+import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
 
@@ -25,6 +27,42 @@ export function parseParams(pairs: string[] = []): Record<string, unknown> {
     out[name] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
   }
   return out
+}
+
+/**
+ * Writes `text` to `path` so that it is never readable by others, not even for
+ * a moment: a fresh file (O_EXCL, O_NOFOLLOW, mode 0600) in the same directory,
+ * then renamed over `path` (forced) or hard-linked to it (refusing an existing
+ * path). Either way a symlink at `path` is replaced or refused, never written
+ * through, and an existing 0644 file is replaced by the 0600 one.
+ */
+export function writeSecretFile(path: string, text: string, force: boolean): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  let fd: number
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  } catch (e) {
+    throw new Error(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+  try {
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    if (force) renameSync(tmp, path)
+    else linkSync(tmp, path) // fails with EEXIST on any existing entry, dangling symlinks included
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new Error(code === 'EEXIST' ? `${path} exists; pass --force to overwrite it` : `cannot write ${path}: ${code ?? 'error'}`)
+  } finally {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already renamed into place
+    }
+  }
 }
 
 /**
@@ -55,18 +93,6 @@ export function keygen(o: KeygenOptions): string {
     ...parseParams(o.param),
     ...fingerprint,
   })
-  const flags = constants.O_WRONLY | constants.O_CREAT | (o.force ? constants.O_TRUNC : constants.O_EXCL)
-  let fd: number
-  try {
-    fd = openSync(o.out, flags, 0o600)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new Error(code === 'EEXIST' ? `${o.out} exists; pass --force to overwrite it` : `cannot write ${o.out}: ${code}`)
-  }
-  try {
-    writeSync(fd, serializeKey(key))
-  } finally {
-    closeSync(fd)
-  }
+  writeSecretFile(o.out, serializeKey(key), !!o.force)
   return key.keyId
 }

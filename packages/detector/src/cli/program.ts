@@ -7,7 +7,13 @@ import { runDistributedScan } from '../scan/distributed/coordinator.js'
 import { runScanWorker } from '../scan/distributed/worker.js'
 import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
-import { createProgress } from './progress.js'
+import { createProgress, createTaskProgress } from './progress.js'
+import { integerOption, numberOption } from './options.js'
+import { interruptOnSignals } from './signals.js'
+import { secretCommitRisk } from './gitcheck.js'
+import { printable } from '../text/printable.js'
+import { plural } from '../text/plural.js'
+import { DEFAULT_TIMEOUT_MS, displayEndpoint } from '../probe/client.js'
 import { readPrompts, readRegistry, readTextInput } from './input.js'
 import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
@@ -57,6 +63,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError()
 
+  const keyWarnings = { warn: (m: string) => io.err(`tracemark: warning: ${m}\n`) }
+
   program
     .command('keygen')
     .description('make a new watermark key file (mode 0600) and print its public keyId')
@@ -70,6 +78,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
       io.out(`${keygen(o)}\n`)
+      const risk = secretCommitRisk(o.out)
+      if (risk) io.err(`tracemark: warning: ${risk}\n`)
       if (o.scheme === 'unigram') {
         io.err('tracemark: note: with a unigram key, one key\'s false-positive rate on a human corpus can be far above alpha (a fixed green list); gumbel (the default) does not have this problem\n')
       }
@@ -94,7 +104,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
-      const key = readKeyFile(o.key)
+      const key = readKeyFile(o.key, keyWarnings)
       const text = readTextInput(file)
       const r = detect(text, key, {
         alpha: o.alpha,
@@ -116,7 +126,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--alpha <a>', 'significance level for naming an account', probability, 1e-6)
     .option('--json', 'print one JSON object')
     .action((file: string, o) => {
-      const key = readKeyFile(o.key)
+      const key = readKeyFile(o.key, keyWarnings)
       if (!key.spec.fingerprint) throw new Error(`${o.key}: this key carries no fingerprint (make one with keygen --fingerprint-bits)`)
       const text = readTextInput(file)
       const r = detect(text, key, { alpha: o.alpha, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
@@ -150,7 +160,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
-      const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
+      const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path, keyWarnings)))
       const progress = createProgress(io, inputBytes(inputs))
       const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
       const summary = await scan(
@@ -197,36 +207,53 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .requiredOption('--endpoint <url>', 'base URL of the suspect API, e.g. http://127.0.0.1:8000 or https://host/v1')
     .option('--api-key <k>', 'API key for the suspect endpoint (or set TRACEMARK_PROBE_API_KEY)')
     .option('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line); best: those the suspected account sent. Default: 40 built-in openings')
-    .option('--max-tokens <n>', 'tokens per answer', number('--max-tokens'), 200)
-    .option('--budget <n>', 'stop after this many answer tokens', number('--budget'), 100_000)
-    .option('--temperature <t>', 'sampling temperature requested (near-mode answers carry more of what the suspect learned)', number('--temperature'), PROBE_TEMPERATURE)
+    .option('--max-tokens <n>', 'tokens per answer (1..32768)', integerOption('--max-tokens', 1, 32_768), 200)
+    .option('--budget <n>', 'stop after this many answer tokens (1..10000000)', integerOption('--budget', 1, 10_000_000), 100_000)
+    .option('--temperature <t>', 'sampling temperature requested, 0..2 (near-mode answers carry more of what the suspect learned)', numberOption('--temperature', 0, 2), PROBE_TEMPERATURE)
     .option('--chat', 'use /v1/chat/completions instead of /v1/completions')
     .option('--model <name>', 'model name to request (default: the first one /v1/models lists)')
-    .option('--concurrency <n>', 'requests in flight', number('--concurrency'), 4)
+    .option('--concurrency <n>', 'requests in flight (1..64)', integerOption('--concurrency', 1, 64), 4)
+    .option('--timeout <seconds>', 'give up on a request with no complete answer after this long (not retried)', numberOption('--timeout', 0, 3600, { min: true }), DEFAULT_TIMEOUT_MS / 1000)
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--json', 'print one JSON object')
     .action(async (o) => {
-      const key = readKeyFile(o.key)
+      const key = readKeyFile(o.key, keyWarnings)
       const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
-      const tty = process.stderr.isTTY === true
-      const r = await probeEndpoint(key, {
-        endpoint: o.endpoint,
-        apiKey: o.apiKey ?? process.env.TRACEMARK_PROBE_API_KEY,
-        prompts,
-        maxTokens: o.maxTokens,
-        budget: o.budget,
-        chat: !!o.chat,
-        model: o.model,
-        temperature: o.temperature,
-        concurrency: o.concurrency,
-        alpha: o.alpha,
-        accounts: o.accounts ? readRegistry(o.accounts) : undefined,
-        onProgress: tty ? (p) => io.err(`\r${p.answers} answers, ${p.tokens} tokens   `) : undefined,
-      })
-      if (tty) io.err('\r\x1b[K')
-      io.out(o.json ? `${JSON.stringify({ endpoint: o.endpoint, ...r })}\n` : `${formatProbe(r, o.endpoint)}\n`)
-      status = r.radioactive ? 0 : 1
+      const accounts = o.accounts ? readRegistry(o.accounts) : undefined
+      const endpoint = displayEndpoint(o.endpoint) // never the user:password of a URL
+      const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens' })
+      const interrupt = interruptOnSignals()
+      try {
+        const r = await probeEndpoint(key, {
+          endpoint: o.endpoint,
+          apiKey: o.apiKey ?? process.env.TRACEMARK_PROBE_API_KEY,
+          prompts,
+          maxTokens: o.maxTokens,
+          budget: o.budget,
+          chat: !!o.chat,
+          model: o.model,
+          temperature: o.temperature,
+          concurrency: o.concurrency,
+          timeoutMs: o.timeout * 1000,
+          alpha: o.alpha,
+          accounts,
+          signal: interrupt.signal,
+          onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
+        })
+        progress.clear()
+        if (await interrupt.interrupted()) throw new Error('interrupted while scoring')
+        io.out(o.json ? `${JSON.stringify({ endpoint, ...r })}\n` : `${formatProbe(r, endpoint)}\n`)
+        status = r.radioactive ? 0 : 1
+      } catch (e) {
+        progress.clear()
+        const stopped = interrupt.exitStatus()
+        if (stopped === undefined) throw new Error(`probe of ${endpoint} failed, no verdict: ${(e as Error).message}`)
+        io.err(`tracemark: probe stopped by ${interrupt.received()}; no verdict\n`)
+        status = stopped
+      } finally {
+        interrupt.dispose()
+      }
     })
 
   program
@@ -249,8 +276,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number }
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
-    if (err.code?.startsWith('commander.')) return 2 // commander already printed the message
-    io.err(`tracemark: ${err.message}\n`)
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2 // commander already printed the message
+    // Messages can carry text from files and servers: shown only as printable text.
+    io.err(`tracemark: ${printable(String(err?.message ?? err), 2000)}\n`)
     return 2
   }
 }

@@ -4,6 +4,12 @@ import { run } from './program.js'
 run(process.argv.slice(2), {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
-}).then((code) => {
-  process.exitCode = code
-})
+}).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    process.stderr.write(`tracemark-lab: internal error: ${e instanceof Error ? e.name : 'error'}\n`)
+    process.exitCode = 2
+  },
+)

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { Command, InvalidArgumentError } from 'commander'
-import { readKeyFile, readPrompts } from '@tracemark/detector'
+import { Command } from 'commander'
+import { createTaskProgress, interruptOnSignals, plural, printable, readKeyFile, readPrompts } from '@tracemark/detector'
+import { integerOption, numberOption } from './options.js'
+import { readAccountsFile } from '../serve/accounts.js'
 import { distill } from '../distill/distill.js'
 import { runEval } from '../eval/run.js'
 import { loadModel, saveModel } from '../model/io.js'
@@ -15,20 +16,12 @@ export interface Io {
   err: (s: string) => void
 }
 
-const int = (name: string) => (v: string) => {
-  const x = Number(v)
-  if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`)
-  return x
-}
-const real = (name: string, lo: number, hi: number) => (v: string) => {
-  const x = Number(v)
-  if (!(x >= lo && x <= hi)) throw new InvalidArgumentError(`${name} must be a number in [${lo}, ${hi}]`)
-  return x
-}
-
+const SEED_MAX = 2 ** 32 - 1
 
 /** The `tracemark-lab` command line; returns the exit status (0 ok, 2 usage or input error). */
 export async function run(argv: string[], io: Io): Promise<number> {
+  let status = 0
+  const keyWarnings = { warn: (m: string) => io.err(`tracemark-lab: warning: ${m}\n`) }
   const program = new Command('tracemark-lab')
     .description('tracemark lab: reference language model, watermarked generation, evaluation')
     .exitOverride()
@@ -40,16 +33,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('continue a prompt with the reference model, watermarked with a key; prints the continuation only')
     .option('--key <file>', 'key file (required unless --no-watermark)')
     .requiredOption('--prompt <text>', 'prompt text')
-    .option('--max-tokens <n>', 'tokens to generate', int('--max-tokens'), 200)
-    .option('--seed <s>', 'sampler seed: same seed, same output', int('--seed'), 0)
-    .option('--temperature <t>', 'softmax temperature (0 = greedy)', real('--temperature', 0, 100), 1)
-    .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', int('--top-k'), 0)
-    .option('--top-p <p>', 'nucleus sampling mass', real('--top-p', 1e-9, 1), 1)
-    .option('--payload <account>', 'account number to embed (keys with a fingerprint)', int('--payload'))
+    .option('--max-tokens <n>', 'tokens to generate (1..100000)', integerOption('--max-tokens', 1, 100_000), 200)
+    .option('--seed <s>', 'sampler seed: same seed, same output', integerOption('--seed', 0, SEED_MAX), 0)
+    .option('--temperature <t>', 'softmax temperature (0 = greedy)', numberOption('--temperature', 0, 100), 1)
+    .option('--top-k <k>', 'keep the k most likely tokens (0 = all)', integerOption('--top-k', 0, 2 ** 31 - 1), 0)
+    .option('--top-p <p>', 'nucleus sampling mass', numberOption('--top-p', 1e-9, 1), 1)
+    .option('--payload <account>', 'account number to embed (keys with a fingerprint)', integerOption('--payload', 0, Number.MAX_SAFE_INTEGER))
     .option('--no-watermark', 'sample without the watermark')
     .action((o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
-      const key = o.watermark ? readKeyFile(o.key) : undefined
+      const key = o.watermark ? readKeyFile(o.key, keyWarnings) : undefined
       const model = loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) })
       const g = generate(model, {
         key,
@@ -71,21 +64,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--model <dir>', 'a saved model directory (default: the cached reference model)', 'default')
     .option('--key <file>', 'watermark key file (required unless --no-watermark)')
     .requiredOption('--accounts <file>', 'JSON object mapping API keys to account numbers, e.g. {"sk-alice": 1001}')
-    .option('--port <p>', 'port (0 = any free port)', int('--port'), 8000)
+    .option('--port <p>', 'port (0 = any free port)', integerOption('--port', 0, 65_535), 8000)
     .option('--host <h>', 'address to bind (loopback by default)', '127.0.0.1')
     .option('--no-watermark', 'serve without the watermark (e.g. a suspect student model)')
-    .option('--top-k <k>', 'top_k for requests that send none (0 = full vocabulary)', int('--top-k'), 0)
+    .option('--top-k <k>', 'top_k for requests that send none (0 = full vocabulary)', integerOption('--top-k', 0, 2 ** 31 - 1), 0)
     .action(async (o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
-      let accounts: Record<string, number>
-      try {
-        accounts = JSON.parse(readFileSync(o.accounts, 'utf8'))
-      } catch (e) {
-        throw new Error(`${o.accounts}: not a readable JSON object of api key -> account (${(e as Error).message.split('\n')[0]})`)
-      }
+      const accounts = readAccountsFile(o.accounts)
       const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
-      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host, topK: o.topK || undefined })
-      io.err(`serving on ${server.url} (${Object.keys(accounts).length} api keys${o.watermark ? ', watermarked' : ', no watermark'})\n`)
+      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key, keyWarnings) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host, topK: o.topK || undefined })
+      io.err(`serving on ${server.url} (${plural(Object.keys(accounts).length, 'api key')}${o.watermark ? ', watermarked' : ', no watermark'})\n`)
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve)
         process.once('SIGINT', stop)
@@ -100,68 +88,96 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--api-key <k>', 'API key of the distilling account (or set TRACEMARK_LAB_API_KEY)')
     .requiredOption('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line), sent in turn until the budget is spent')
     .requiredOption('--out <dir>', 'where to save the student (serve it with: serve --model DIR --no-watermark)')
-    .option('--budget <n>', 'answer tokens to buy', int('--budget'), 50_000)
-    .option('--max-tokens <n>', 'tokens per answer', int('--max-tokens'), 200)
-    .option('--fraction <f>', "share of the student's training tokens that are answers; the rest is the lab corpus's held-out human text", real('--fraction', 0, 1), 0.05)
-    .option('--order <n>', 'student n-gram order', int('--order'), 4)
+    .option('--budget <n>', 'answer tokens to buy (1..10000000)', integerOption('--budget', 1, 10_000_000), 50_000)
+    .option('--max-tokens <n>', 'tokens per answer (1..32768)', integerOption('--max-tokens', 1, 32_768), 200)
+    .option('--fraction <f>', "share of the student's training tokens that are answers; the rest is the lab corpus's held-out human text", numberOption('--fraction', 0, 1), 0.05)
+    .option('--order <n>', 'student n-gram order (1..8)', integerOption('--order', 1, 8), 4)
     .option('--chat', 'use /v1/chat/completions')
-    .option('--concurrency <n>', 'requests in flight', int('--concurrency'), 4)
+    .option('--concurrency <n>', 'requests in flight (1..64)', integerOption('--concurrency', 1, 64), 4)
+    .option('--timeout <seconds>', 'give up on a request with no complete answer after this long', numberOption('--timeout', 0.001, 3600), 120)
     .action(async (o) => {
-      const d = await distill({
-        endpoint: o.endpoint,
-        apiKey: o.apiKey ?? process.env.TRACEMARK_LAB_API_KEY,
-        prompts: readPrompts(o.prompts),
-        budget: o.budget,
-        maxTokens: o.maxTokens,
-        fraction: o.fraction,
-        order: o.order,
-        chat: !!o.chat,
-        concurrency: o.concurrency,
-        onProgress: process.stderr.isTTY ? (p) => io.err(`\r${p.answers} answers, ${p.tokens} tokens   `) : undefined,
-      })
-      if (process.stderr.isTTY) io.err('\r\x1b[K')
+      const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens bought' })
+      const interrupt = interruptOnSignals()
+      let d: Awaited<ReturnType<typeof distill>>
+      try {
+        d = await distill({
+          endpoint: o.endpoint,
+          apiKey: o.apiKey ?? process.env.TRACEMARK_LAB_API_KEY,
+          prompts: readPrompts(o.prompts),
+          budget: o.budget,
+          maxTokens: o.maxTokens,
+          fraction: o.fraction,
+          order: o.order,
+          chat: !!o.chat,
+          concurrency: o.concurrency,
+          timeoutMs: o.timeout * 1000,
+          signal: interrupt.signal,
+          onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
+        })
+        if (await interrupt.interrupted()) throw new Error('interrupted while training')
+      } catch (e) {
+        progress.clear()
+        const stopped = interrupt.exitStatus()
+        if (stopped === undefined) throw e
+        io.err(`tracemark-lab: distill stopped by ${interrupt.received()}; no student saved\n`)
+        return void (status = stopped)
+      } finally {
+        progress.clear()
+        interrupt.dispose()
+      }
       const path = saveModel(d.student, o.out)
       io.out(
-        `student saved to ${path}: ${d.answers.length} answers to ${d.prompts} prompts (${d.mix.answerTokens} tokens) + ${d.mix.humanTokens} human tokens = ${(100 * d.mix.fraction).toFixed(2)}% answers, order ${d.student.order}\n`,
+        `student saved to ${path}: ${plural(d.answers.length, 'answer')} to ${plural(d.prompts, 'prompt')} (${plural(d.mix.answerTokens, 'token')}) + ${plural(d.mix.humanTokens, 'human token')} = ${(100 * d.mix.fraction).toFixed(2)}% answers, order ${d.student.order}\n`,
       )
     })
 
   program
     .command('eval')
-    .description('evaluate every scheme (TPR at FPR, attacks, quality, human false positives); writes docs/eval/')
-    .option('--quick', 'CI-sized run (writes docs/eval/quick/)')
-    .option('--out <dir>', 'output directory')
-    .option('--seed <s>', 'evaluation seed', int('--seed'), 1)
+    .description('evaluate every scheme (TPR at FPR, attacks, quality, human false positives); ~25 min, --quick ~3 min')
+    .option('--quick', 'CI-sized run')
+    .option('--out <dir>', 'output directory (default .cache/eval/eval/full or /quick; the published tables: --out docs/eval, docs/eval/quick)')
+    .option('--seed <s>', 'evaluation seed', integerOption('--seed', 0, SEED_MAX), 1)
     .action((o) => {
       runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed }, (line) => io.err(`${line}\n`))
     })
 
   program
     .command('eval-fingerprint')
-    .description('fingerprint exact-match/attribution rates, collusion, false attribution (writes docs/fingerprint/)')
+    .description('fingerprint exact-match/attribution rates, collusion, false attribution')
     .option('--quick', 'CI-sized run')
-    .option('--out <dir>', 'output directory (default docs/fingerprint)')
+    .option('--out <dir>', 'output directory (default .cache/eval/fingerprint/full or /quick; the published tables: --out docs/fingerprint)')
     .action((o) => {
       runFingerprintEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
     })
 
   program
     .command('eval-radioactivity')
-    .description('radioactivity p-values vs the watermarked fraction of a student\'s training data and the queried tokens (writes docs/radioactivity/)')
-    .option('--quick', 'CI-sized run (writes docs/radioactivity/quick/)')
-    .option('--out <dir>', 'output directory')
+    .description('radioactivity p-values vs the watermarked fraction of a student\'s training data and the queried tokens; ~26 min, --quick ~2 min')
+    .option('--quick', 'CI-sized run')
+    .option('--out <dir>', 'output directory (default .cache/eval/radioactivity/full or /quick; the published tables: --out docs/radioactivity)')
     .action((o) => {
-      runRadioactivityEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
+      // The total is known once the run has laid out its fractions: the line starts with the first tokens.
+      let progress: ReturnType<typeof createTaskProgress> | undefined
+      const log = (line: string) => {
+        progress?.clear()
+        io.err(`${line}\n`)
+      }
+      const onProgress = (done: number, total: number) => {
+        progress ??= createTaskProgress(io, { total, unit: 'tokens generated' })
+        progress.update(done)
+      }
+      runRadioactivityEval({ quick: !!o.quick, outDir: o.out, onProgress }, log)
+      progress?.clear()
     })
 
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return 0
+    return status
   } catch (e) {
-    const err = e as Error & { code?: string }
+    const err = e as Error & { code?: unknown }
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
-    if (err.code?.startsWith('commander.')) return 2
-    io.err(`tracemark-lab: ${err.message}\n`)
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2
+    io.err(`tracemark-lab: ${printable(String(err?.message ?? err), 2000)}\n`)
     return 2
   }
 }

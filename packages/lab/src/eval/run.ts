@@ -14,8 +14,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { join, resolve } from 'node:path'
-import { repoRoot } from '../model/default.js'
+import { join } from 'node:path'
+import { evalOutDir } from './out-dir.js'
 import { configReport, emptyCollected, plainSummary } from './aggregate.js'
 import { ALL_ATTACKS, attackConditions } from './attack-plan.js'
 import { selectConfigs } from './configs.js'
@@ -30,7 +30,7 @@ import type { EvalReport } from './report.js'
 export interface EvalOptions {
   /** Small run (~3 minutes): fewer documents, 50k tokens of human text for the FPR. */
   quick: boolean
-  /** Where eval.json and eval.md go; default `<repo>/docs/eval` (quick: `<repo>/docs/eval/quick`, so a quick run never overwrites the full tables). */
+  /** Where eval.json and eval.md go; default a scratch folder, `<repo>/.cache/eval/eval/{full,quick}` (the published tables: `docs/eval`, `docs/eval/quick`). */
   outDir?: string
   /** Run seed (keys, sampler, attacks). Default 1. */
   seed?: number
@@ -83,7 +83,7 @@ export function runEval(options: EvalOptions, log: (line: string) => void): Eval
   const klDocs = options.klDocs ?? (quick ? 4 : 10)
   const klSteps = options.klSteps ?? 100
   const workers = Math.max(1, options.workers ?? Math.min(2, availableParallelism()))
-  const outDir = resolve(options.outDir ?? (quick ? join(repoRoot(), 'docs', 'eval', 'quick') : join(repoRoot(), 'docs', 'eval')))
+  const outDir = evalOutDir('eval', quick, options.outDir)
 
   log(`eval: ${quick ? 'quick' : 'full'} mode, ${configs.length} configurations (${configs.map((c) => c.label).join(', ')}), up to ${docsRequested} documents × ${tokens} tokens, ${conditions.length} attack conditions, budget ${budget} s`)
   const held = heldOut()

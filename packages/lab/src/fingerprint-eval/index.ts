@@ -1,7 +1,8 @@
 /**
  * Fingerprint evaluation: exact-match and attribution rates of a 32-bit payload by
  * length and attack, false attribution over 100,000 trials, collusion, and quality
- * cost. Writes docs/fingerprint/{fingerprint.json,fingerprint.md}.
+ * cost. Writes fingerprint.json and fingerprint.md to `outDir` (default: a scratch
+ * folder; the published tables are regenerated with `--out docs/fingerprint`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,7 +22,8 @@ import {
 import { substituteSynonyms } from '../attacks/index.js'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { generate } from '../generate.js'
-import { loadOrTrainDefaultModel, repoRoot } from '../model/default.js'
+import { loadOrTrainDefaultModel } from '../model/default.js'
+import { evalOutDir } from '../eval/out-dir.js'
 import { logProb, type NgramModel } from '../model/ngram.js'
 import { createSyntheticModel } from '../synthetic.js'
 
@@ -235,7 +237,7 @@ function falseAttribution(trials: number, decodeTrials: number, log: (s: string)
 const pct = (x: number, n: number) => (n ? `${((100 * x) / n).toFixed(1)}%` : '-')
 
 export function runFingerprintEval(options: FingerprintEvalOptions, log: (s: string) => void = console.log) {
-  const outDir = options.outDir ?? join(repoRoot(), 'docs', 'fingerprint')
+  const outDir = evalOutDir('fingerprint', options.quick, options.outDir)
   const model = loadOrTrainDefaultModel()
   const docs = options.quick ? 8 : 50
   log(`fingerprint eval (${options.quick ? 'quick' : 'full'}): ${docs} answers per configuration`)

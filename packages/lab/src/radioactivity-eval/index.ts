@@ -5,7 +5,8 @@
  * reading-mode test are run against it. Reports log10 p against the watermarked
  * fraction, the queried tokens, the probe's prompts and temperature, and checks
  * that a clean student's p-values are uniform over keys.
- * Writes docs/radioactivity/{radioactivity.json,radioactivity.md}.
+ * Writes radioactivity.json and radioactivity.md to `outDir` (default: a scratch
+ * folder; the published tables are regenerated with `--out docs/radioactivity`).
  *
  * In-process (no HTTP): the same decoding loop the server runs, a host with
  * top-k 50 on both sides for speed; `tracemark probe` runs the same test over HTTP.
@@ -19,12 +20,15 @@ import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { corpusPrompts } from '../corpus/prompts.js'
 import { mixTrainingData, promptThenAnswer } from '../distill/mix.js'
 import { generate } from '../generate.js'
-import { loadOrTrainDefaultModel, repoRoot } from '../model/default.js'
+import { loadOrTrainDefaultModel } from '../model/default.js'
+import { evalOutDir } from '../eval/out-dir.js'
 import { probabilities, trainModel, type NgramModel } from '../model/ngram.js'
 
 export interface RadioactivityEvalOptions {
   quick: boolean
   outDir?: string
+  /** Tokens generated so far (teacher answers and student probe answers) of an estimated total. */
+  onProgress?: (done: number, total: number) => void
 }
 
 const ACCOUNT = 4242
@@ -78,6 +82,20 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   const readingHuman = tokenizeDocuments(split.train.slice(0, o.quick ? 2 : 12)).map((d) => d.subarray(0, 2500))
   const maxAnswerTokens = Math.max(...fractions.filter((f) => f < 0.5).map((f) => (f * H) / (1 - f)), o.quick ? 20_000 : 116_000)
 
+  // The work is generating tokens: the teacher's answers (per key, up to the largest
+  // fraction that key is used at) and every probe's answers up to its budget.
+  // 50 %: as many human tokens as answers (the pool is not large enough for 1.04M of answers).
+  const needFor = (f: number) => (f === 0 ? 0 : f === 0.5 ? maxAnswerTokens : (f * H) / (1 - f))
+  const teacherNeed = new Map<number, number>()
+  let total = 0
+  for (const f of fractions) {
+    for (const k of keySeeds(f)) teacherNeed.set(k, Math.max(teacherNeed.get(k) ?? 0, needFor(f)))
+    total += keySeeds(f).length * PROBES.length * checkpointsFor(f)[checkpointsFor(f).length - 1]
+  }
+  for (const n of teacherNeed.values()) total += Math.ceil(n)
+  let generated = 0
+  const progressed = (tokens: number) => o.onProgress?.((generated += tokens), total)
+
   const rows: Row[] = []
   let cleanStudent: NgramModel | undefined
   const answersByKey = new Map<number, { wm: Watermarker; docs: Uint32Array[] }>()
@@ -94,15 +112,14 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
       const doc = promptThenAnswer(prompt, generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT }).ids)
       e.docs.push(doc)
       n += doc.length
+      progressed(doc.length)
     }
     return e
   }
 
   for (const f of fractions) {
     for (const keySeed of keySeeds(f)) {
-      // 50 %: as many human tokens as answers (the pool is not large enough for 1.04M of answers).
-      const need = f === 0 ? 0 : f === 0.5 ? maxAnswerTokens : (f * H) / (1 - f)
-      const { wm, docs } = answersFor(keySeed, need)
+      const { wm, docs } = answersFor(keySeed, needFor(f))
       const mix = mixTrainingData(docs, human, f)
       const student = trainModel(mix.docs, { order: 4 })
       if (f === 0) cleanStudent = student
@@ -123,6 +140,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
           const g = generate(student, { prompt, maxTokens: 200, seed: 5000 + i, topK: TOP_K, temperature })
           samples.push({ prompt, answer: g.ids })
           q += g.ids.length
+          progressed(g.ids.length)
           // The loop ends right after the last checkpoint, so `last` scores every sample.
           while (points.length < marks.length && q >= marks[points.length]) {
             last = radioactivityFromAnswers(wm, samples)
@@ -183,7 +201,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   }
   log(`clean student over ${keys} keys: KS p = ${uniformity.ksPValue.toFixed(3)}, ${uniformity.below01} below 0.01, min ${uniformity.min.toExponential(2)} (${el()})`)
 
-  const outDir = o.outDir ?? join(repoRoot(), 'docs', 'radioactivity', o.quick ? 'quick' : '')
+  const outDir = evalOutDir('radioactivity', o.quick, o.outDir)
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'radioactivity.json'), `${JSON.stringify({ topK: TOP_K, checkpoints, humanTokens: H, rows, uniformity }, null, 1)}\n`)
   writeFileSync(join(outDir, 'radioactivity.md'), markdown(rows, checkpoints, uniformity))

@@ -19,6 +19,7 @@ import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } 
 import type { NgramModel } from '../model/ngram.js'
 import { generateTokens, type FinishReason } from '../generate.js'
 import { textStream, tokenizer } from './generate.js'
+import { checkAccounts } from './accounts.js'
 
 export const MODEL_ID = 'tracemark-lab-ngram'
 const BODY_LIMIT = 1 << 20 // 1 MB
@@ -154,12 +155,7 @@ export function createServer(o: ServerOptions): http.Server {
     throw new Error(`the key's tokenizer/vocabulary (${wm.spec.tokenizer}, ${wm.spec.vocabSize}) does not match the model's`)
   }
   // A Map, not the object: no prototype keys ("constructor", "__proto__") can authenticate.
-  const accounts = new Map(Object.entries(o.accounts))
-  for (const account of accounts.values()) {
-    if (!Number.isInteger(account) || account < 0 || (fingerprint && account >= 2 ** fingerprint.bits)) {
-      throw new RangeError(`account ${account} does not fit the fingerprint payload`) // names the account, not its api key
-    }
-  }
+  const accounts = new Map(Object.entries(checkAccounts(o.accounts, 'accounts', fingerprint ? 2 ** fingerprint.bits - 1 : undefined)))
 
   async function completion(req: http.IncomingMessage, res: http.ServerResponse, chat: boolean): Promise<void> {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')
