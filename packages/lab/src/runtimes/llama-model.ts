@@ -18,7 +18,7 @@ export async function loadLlamaCppModel(path: string): Promise<LlamaCppModel> {
   const file = ggufPath(resolve(path))
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error })
   const model = await llama.loadModel({ modelPath: file })
-  const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown[] } } }).tokenizer?.ggml?.tokens
+  const tokens = model.fileInfo.metadata?.tokenizer?.ggml?.tokens
   if (!tokens) throw new Error(`${file}: no tokenizer.ggml.tokens in the GGUF metadata`)
   return { llama, model, vocabSize: tokens.length }
 }

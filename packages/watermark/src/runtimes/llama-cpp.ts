@@ -116,6 +116,5 @@ function toLogits(probs: Map<Token, number>, logits: Float32Array): void {
 
 /** The model's vocabulary size (its logits length) from the GGUF metadata, when recorded. */
 function llamaVocabSize(model: LlamaModel): number | undefined {
-  const meta = model.fileInfo?.metadata as { tokenizer?: { ggml?: { tokens?: unknown[] } } } | undefined
-  return meta?.tokenizer?.ggml?.tokens?.length
+  return model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length
 }

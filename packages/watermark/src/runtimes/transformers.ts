@@ -75,8 +75,8 @@ export function watermarkLogitsProcessor(
   return list
 }
 
-/** @internal The session's sampling options for a resolved generation config. */
-export function sampleOptionsOf(cfg: GenerationSettings, random?: () => number): SampleOptions {
+/** The session's sampling options for a resolved generation config. */
+function sampleOptionsOf(cfg: GenerationSettings, random?: () => number): SampleOptions {
   // generate() turns temperature 0 into greedy too.
   if (!cfg.do_sample || cfg.temperature === 0) return { temperature: 0 }
   // The runtime's TemperatureLogitsWarper has already divided the logits: sample them as they are.
