@@ -60,6 +60,7 @@ export function buildTinyOnnxModel(dir: string, seed = 1): string {
       eos_token: vocab.eosText,
       unk_token: vocab.eosText,
       add_bos_token: false,
+      clean_up_tokenization_spaces: false,
       padding_side: 'left',
       model_max_length: 4096,
     }),
