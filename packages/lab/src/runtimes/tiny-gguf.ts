@@ -4,7 +4,7 @@ import { seededRandom } from '@tracemark/watermark'
 import { gaussian } from './gaussian.js'
 import { tinyVocab } from './tiny-vocab.js'
 
-const VERSION = 1
+const VERSION = 2
 /** Llama dimensions: one block, 4 heads of 16, SwiGLU of 128. */
 const EMBD = 64
 const HEADS = 4
@@ -16,7 +16,7 @@ const FF = 128
  * file is reused (the build is deterministic). Its vocabulary is the tiny
  * byte-level BPE one (`tokenizer.ggml.model = gpt2`, as GPT-2 and Llama 3).
  * The output matrix is scaled so that logits over the unit-RMS final hidden state
- * have std ≈ 1.25: near-uniform, high-entropy (≈ 8.3 nats) gibberish.
+ * have std ≈ 1.25: near-uniform, high-entropy (≈ 8.3 nats) gibberish; end-of-text is rare.
  */
 export function buildTinyGgufModel(dir: string, seed = 1): string {
   const out = join(dir, `tiny-llama-v${VERSION}-s${seed}.gguf`)
@@ -41,7 +41,7 @@ export function buildTinyGgufModel(dir: string, seed = 1): string {
     ['blk.0.ffn_up.weight', [EMBD, FF], w(EMBD * FF, proj)],
     ['blk.0.ffn_down.weight', [FF, EMBD], w(FF * EMBD, 1 / Math.sqrt(FF))],
     ['output_norm.weight', [EMBD], ones(EMBD)],
-    ['output.weight', [EMBD, V], w(EMBD * V, 1.25 * proj)],
+    ['output.weight', [EMBD, V], eosAtZero(w(EMBD * V, 1.25 * proj), vocab.eosId)],
   ]
   const meta: [string, Value][] = [
     ['general.architecture', str('llama')],
@@ -68,6 +68,15 @@ export function buildTinyGgufModel(dir: string, seed = 1): string {
   writeFileSync(tmp, encodeGguf(meta, tensors))
   renameSync(tmp, out)
   return out
+}
+
+/**
+ * Holds end-of-text's logit at 0, the median: p ≈ 5e-5 a step (the others' mean exp
+ * is e^(1.25²/2)), so completions run to their length (~1% stop within 200 tokens).
+ */
+function eosAtZero(output: Float32Array, eos: number): Float32Array {
+  output.fill(0, eos * EMBD, (eos + 1) * EMBD)
+  return output
 }
 
 // GGUF value types.

@@ -10,7 +10,7 @@ const { onnx } = onnxProto
 
 /** Width of the tiny decoder's hidden state (and of its one-head KV cache). */
 const HIDDEN = 32
-const VERSION = 1
+const VERSION = 2
 
 /**
  * Writes a tiny random-weight causal decoder in the layout transformers.js loads
@@ -22,7 +22,8 @@ const VERSION = 1
  * holds the embeddings seen so far and each position mixes its own embedding with
  * the causal sum of the earlier ones (uniform attention), so the next-token
  * distribution depends on the whole prefix. Output logits are Gaussian with
- * std ≈ 1.25 over 8,677 ids: near-uniform, high entropy (≈ 8.3 nats) gibberish.
+ * std ≈ 1.25 over 8,677 ids: near-uniform, high entropy (≈ 8.3 nats) gibberish;
+ * end-of-text is rare.
  */
 export function buildTinyOnnxModel(dir: string, seed = 1): string {
   const out = join(dir, `tiny-llama-onnx-v${VERSION}-s${seed}`)
@@ -35,6 +36,9 @@ export function buildTinyOnnxModel(dir: string, seed = 1): string {
   const embed = gaussian(V * HIDDEN, 1, rnd)
   // Hidden units are tanh outputs of variance ≈ 0.4, so std 0.35 gives logits of std ≈ 1.25.
   const head = gaussian(HIDDEN * V, 0.35, rnd)
+  // End-of-text's logit is held at 0, the median: p ≈ 5e-5 a step (the others' mean
+  // exp is e^(1.25²/2)), so completions run to their length (~1% stop within 200 tokens).
+  for (let i = 0; i < HIDDEN; i++) head[i * V + vocab.eosId] = 0
   writeFileSync(join(tmp, 'onnx', 'model.onnx'), onnx.ModelProto.encode(decoderGraph(V, embed, head)).finish())
   const config = {
     model_type: 'llama',
