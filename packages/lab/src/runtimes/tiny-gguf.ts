@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { seededRandom } from '@tracemark/watermark'
 import { gaussian } from './gaussian.js'
-import { tinyVocab } from './tiny-vocab.js'
+import { TINY_VOCAB_SIZE, tinyVocab } from './tiny-vocab.js'
 
 const VERSION = 2
 /** Llama dimensions: one block, 4 heads of 16, SwiGLU of 128. */
@@ -14,15 +14,16 @@ const FF = 128
  * Writes a tiny random-weight Llama model as GGUF v3 (the file format llama.cpp
  * loads, written here byte by byte) into `dir` and returns its path; an existing
  * file is reused (the build is deterministic). Its vocabulary is the tiny
- * byte-level BPE one (`tokenizer.ggml.model = gpt2`, as GPT-2 and Llama 3).
+ * byte-level BPE one (`tokenizer.ggml.model = gpt2`, as GPT-2 and Llama 3), padded
+ * to `vocabSize` when that is larger (benchmarks at a real model's logits length).
  * The output matrix is scaled so that logits over the unit-RMS final hidden state
  * have std ≈ 1.25: near-uniform, high-entropy (≈ 8.3 nats) gibberish; end-of-text is rare.
  */
-export function buildTinyGgufModel(dir: string, seed = 1): string {
-  const out = join(dir, `tiny-llama-v${VERSION}-s${seed}.gguf`)
+export function buildTinyGgufModel(dir: string, { seed = 1, vocabSize = TINY_VOCAB_SIZE } = {}): string {
+  const out = join(dir, `tiny-llama-v${VERSION}-s${seed}-${vocabSize}.gguf`)
   if (existsSync(out)) return out
   mkdirSync(dir, { recursive: true })
-  const vocab = tinyVocab()
+  const vocab = tinyVocab(vocabSize)
   const V = vocab.tokens.length
   const rnd = seededRandom(seed)
   const w = (n: number, std: number) => gaussian(n, std, rnd)

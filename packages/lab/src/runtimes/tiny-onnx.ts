@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import onnxProto, { type onnx as Onnx } from 'onnx-proto'
 import { seededRandom } from '@tracemark/watermark'
-import { tinyVocab } from './tiny-vocab.js'
+import { TINY_VOCAB_SIZE, tinyVocab, type TinyVocab } from './tiny-vocab.js'
 import { gaussian } from './gaussian.js'
 
 // onnx-proto is CommonJS: its namespace comes through the default export.
@@ -14,8 +14,9 @@ const VERSION = 2
 
 /**
  * Writes a tiny random-weight causal decoder in the layout transformers.js loads
- * (`config.json`, `tokenizer.json`, `onnx/model.onnx`) into `dir/tiny-llama-onnx-v1`
- * and returns that directory; an existing one is reused (the build is deterministic).
+ * (`config.json`, `tokenizer.json`, `onnx/model.onnx`) into a folder of `dir`
+ * and returns it (`vocabSize` above the tiny 8,677 pads the vocabulary, for benchmarks
+ * at a real model's logits length); an existing one is reused (the build is deterministic).
  *
  * The graph is written here as ONNX protobuf. One layer with a KV cache as
  * transformers.js drives it (`past_key_values.0.*` in, `present.0.*` out): the cache
@@ -25,12 +26,12 @@ const VERSION = 2
  * std ≈ 1.25 over 8,677 ids: near-uniform, high entropy (≈ 8.3 nats) gibberish;
  * end-of-text is rare.
  */
-export function buildTinyOnnxModel(dir: string, seed = 1): string {
-  const out = join(dir, `tiny-llama-onnx-v${VERSION}-s${seed}`)
+export function buildTinyOnnxModel(dir: string, { seed = 1, vocabSize = TINY_VOCAB_SIZE } = {}): string {
+  const out = join(dir, `tiny-llama-onnx-v${VERSION}-s${seed}-${vocabSize}`)
   if (existsSync(join(out, 'onnx', 'model.onnx'))) return out
   const tmp = `${out}.tmp-${process.pid}`
   mkdirSync(join(tmp, 'onnx'), { recursive: true })
-  const vocab = tinyVocab()
+  const vocab = tinyVocab(vocabSize)
   const V = vocab.tokens.length
   const rnd = seededRandom(seed)
   const embed = gaussian(V * HIDDEN, 1, rnd)
@@ -55,7 +56,7 @@ export function buildTinyOnnxModel(dir: string, seed = 1): string {
   }
   writeFileSync(join(tmp, 'config.json'), JSON.stringify(config, null, 2))
   writeFileSync(join(tmp, 'generation_config.json'), JSON.stringify({ bos_token_id: vocab.eosId, eos_token_id: vocab.eosId }))
-  writeFileSync(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizerJson()))
+  writeFileSync(join(tmp, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)))
   writeFileSync(
     join(tmp, 'tokenizer_config.json'),
     JSON.stringify({
@@ -79,8 +80,7 @@ export function buildTinyOnnxModel(dir: string, seed = 1): string {
 }
 
 /** The Hugging Face `tokenizer.json` of the tiny vocabulary (byte-level BPE as GPT-2). */
-export function tokenizerJson(): object {
-  const vocab = tinyVocab()
+export function tokenizerJson(vocab: TinyVocab): object {
   const ids: Record<string, number> = {}
   vocab.tokens.forEach((t, i) => (ids[t] = i))
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }

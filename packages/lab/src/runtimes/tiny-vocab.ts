@@ -10,6 +10,9 @@
  */
 
 /** 20 letters: 20 + 20² + 20³ = 8,420 word tokens, 8,677 ids in all. */
+export const TINY_VOCAB_SIZE = 8_677
+/** Four-letter words can pad the vocabulary to a real model's size (up to 168,677 ids). */
+const MAX_VOCAB_SIZE = TINY_VOCAB_SIZE + 20 ** 4
 const LETTERS = 'abcdefghiklmnoprstuw'
 
 export interface TinyVocab {
@@ -35,21 +38,30 @@ export function byteToUnicode(): string[] {
   return map
 }
 
-export function tinyVocab(): TinyVocab {
+/**
+ * The vocabulary, of `size` ids: the default is the tiny one; a larger size (a real
+ * model's logits length, for the benchmarks) adds four-letter words, merged the same way.
+ */
+export function tinyVocab(size = TINY_VOCAB_SIZE): TinyVocab {
+  if (!Number.isInteger(size) || size < TINY_VOCAB_SIZE || size > MAX_VOCAB_SIZE) {
+    throw new RangeError(`vocabulary size must be an integer in [${TINY_VOCAB_SIZE}, ${MAX_VOCAB_SIZE}], got ${size}`)
+  }
   const bytes = byteToUnicode()
   const space = bytes[32]
   const tokens = [...bytes]
   const merges: string[] = []
   let words = [space]
-  for (let len = 1; len <= 3; len++) {
+  // Words of one letter, then two, ... until the size is reached (end-of-text comes last).
+  while (tokens.length < size - 1) {
     const next: string[] = []
     for (const w of words) {
       for (const c of LETTERS) {
+        if (tokens.length + next.length === size - 1) break
         merges.push(`${w} ${c}`)
         next.push(w + c)
       }
     }
-    tokens.push(...next)
+    for (const t of next) tokens.push(t)
     words = next
   }
   const eosText = '<|endoftext|>'
