@@ -9,7 +9,7 @@ import { buildTinyOnnxModel } from '../src/runtimes/tiny-onnx.js'
 import { loadTransformersModel, type TransformersModel } from '../src/runtimes/transformers-model.js'
 
 // A real transformers.js + onnxruntime-node pipeline on a tiny random-weight decoder
-// built by the test (near-uniform logits over 8,677 ids, entropy ≈ 8.3 nats at
+// built by the test (near-uniform logits over 8,677 ids, entropy ≈ 8.0 nats at
 // temperature 1). Detection is from text: decode the completion, re-encode it with
 // the same tokenizer.json through transformers.js, score the ids.
 // TODO(10TOK): once the detector loads tokenizer.json itself, detect(text, key, { tokenizer }) replaces the re-encoding here.
