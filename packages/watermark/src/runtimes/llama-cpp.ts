@@ -106,12 +106,13 @@ export async function generateWatermarked(
  */
 function toLogits(probs: Map<Token, number>, logits: Float32Array): void {
   logits.fill(-Infinity)
-  for (const [token, p] of probs) {
-    if (token >= logits.length) {
-      throw new RangeError(`the model produced token ${token} but the key's vocabulary size is ${logits.length}`)
-    }
-    if (p > 0) logits[token] = Math.log(p)
-  }
+  let outside = -1
+  // forEach, not for-of: no [key, value] array per entry over a 100k+ vocabulary.
+  probs.forEach((p, token) => {
+    if (token >= logits.length) outside = token
+    else if (p > 0) logits[token] = Math.log(p)
+  })
+  if (outside !== -1) throw new RangeError(`the model produced token ${outside} but the key's vocabulary size is ${logits.length}`)
 }
 
 /** The model's vocabulary size (its logits length) from the GGUF metadata, when recorded. */
