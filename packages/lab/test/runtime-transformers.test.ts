@@ -122,6 +122,22 @@ describe.skipIf(unavailable !== null)('transformers.js logits processor', () => 
     ).rejects.toThrow(new RegExp(`${tm.vocabSize}.*${tm.vocabSize + 3}`))
   })
 
+  it('fingerprints each sequence of a batch with its own account', async () => {
+    const key = generateKey({ scheme: 'gumbel', tokenizer: 'tiny-bpe', vocabSize: tm.vocabSize, fingerprint: {} }, { secret })
+    const wm = createWatermarker(key)
+    const inputs = tm.tokenizer([' ab cd', ' kil mo pra'], { padding: true })
+    const gen = { max_new_tokens: 200, do_sample: true, top_k: 0 }
+    await expect(
+      tm.model.generate({ ...inputs, ...gen, logits_processor: watermarkLogitsProcessor(wm, tm.model, gen) }),
+    ).rejects.toThrow(/payload/)
+    const out = await tm.model.generate({
+      ...inputs,
+      ...gen,
+      logits_processor: watermarkLogitsProcessor(wm, tm.model, gen, { payload: [1001, 2002] }),
+    })
+    for (const ids of completions(out, inputs.input_ids.dims[1])) expect(detectText(ids, key).pValue).toBeLessThan(1e-6)
+  })
+
   it('refuses beam search', () => {
     const wm = createWatermarker(keyFor('gumbel', tm.vocabSize))
     expect(() => watermarkLogitsProcessor(wm, tm.model, { num_beams: 2 })).toThrow(/beam search/)
