@@ -6,11 +6,16 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}/src/index.ts`,
 // Tests run against the sources, never a stale dist/ build.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@tracemark/watermark': src('watermark'),
-      '@tracemark/detector': src('detector'),
-      '@tracemark/lab': src('lab'),
-    },
+    alias: [
+      // The runtime adapters are subpath exports of the watermark package.
+      {
+        find: /^@tracemark\/watermark\/(transformers|llama-cpp)$/,
+        replacement: fileURLToPath(new URL('./packages/watermark/src/runtimes/$1.ts', import.meta.url)),
+      },
+      { find: '@tracemark/watermark', replacement: src('watermark') },
+      { find: '@tracemark/detector', replacement: src('detector') },
+      { find: '@tracemark/lab', replacement: src('lab') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],

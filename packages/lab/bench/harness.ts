@@ -58,3 +58,32 @@ export function table(title: string, results: Result[], baseline: string): void 
     console.log(`  ${r.name.padEnd(w)}  ${fmtUs(r.medianUs).padStart(10)}  x${(r.medianUs / base.medianUs).toFixed(2)}`)
   }
 }
+
+/** An asynchronous case (a model runtime call). */
+export interface AsyncCase {
+  name: string
+  run: () => Promise<unknown>
+}
+
+async function timeOnceAsync(c: AsyncCase, reps: number): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < reps; i++) sink = await c.run()
+  return ((performance.now() - t0) * 1000) / reps
+}
+
+/** {@link bench} for asynchronous cases: interleaved rounds, median time per operation. */
+export async function benchAsync(cases: AsyncCase[], options: { rounds?: number; roundMs?: number } = {}): Promise<Result[]> {
+  const rounds = options.rounds ?? 5
+  const roundMs = options.roundMs ?? 300
+  const reps: number[] = []
+  for (const c of cases) {
+    await c.run()
+    const us = await timeOnceAsync(c, 1)
+    reps.push(Math.max(1, Math.round((roundMs * 1000) / Math.max(us, 0.001))))
+  }
+  const times: number[][] = cases.map(() => [])
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < cases.length; i++) times[i].push(await timeOnceAsync(cases[i], reps[i]))
+  }
+  return cases.map((c, i) => ({ name: c.name, medianUs: median(times[i]), samples: rounds }))
+}

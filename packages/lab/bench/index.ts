@@ -1,5 +1,6 @@
 /**
- * `pnpm bench`: embed cost per decoding step and detection throughput, each as
+ * `pnpm bench`: embed cost per decoding step, detection throughput and the runtime
+ * adapters' overhead per generated token (`pnpm bench runtimes`), each as
  * medians with ratios against a baseline measured in the same run. Figures, not
  * assertions: the machines are shared and noisy.
  */
@@ -7,6 +8,7 @@ import { benchDetect } from './detect.js'
 import { benchEmbed, benchRequest } from './embed.js'
 import { benchGenerate } from './generate.js'
 import { benchScan } from './scan.js'
+import { benchRuntimes } from './runtimes.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -20,3 +22,4 @@ if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))
+if (!only || only === 'runtimes') await benchRuntimes()

@@ -6,6 +6,7 @@ import { distill } from '../distill/distill.js'
 import { runEval } from '../eval/run.js'
 import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
+import { openRuntimeBackend, RUNTIMES, type Runtime } from '../serve/open-backend.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
@@ -61,7 +62,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   program
     .command('serve')
     .description('serve the reference model over an OpenAI-compatible HTTP API, watermarked, with each API key fingerprinted as its account')
-    .option('--model <dir>', 'a saved model directory (default: the cached reference model)', 'default')
+    .option('--model <dir>', 'a saved n-gram model directory (default: the cached reference model), or the model for --runtime', 'default')
+    .option('--runtime <name>', `model runtime: ngram (the reference model), ${RUNTIMES.join(' or ')} (--model DIR: a transformers.js folder with onnx/model.onnx, or a .gguf file or its folder)`, 'ngram')
+    .option('--slots <n>', 'llama-cpp: concurrent requests', integerOption('--slots', 1, 64), 4)
+    .option('--threads <n>', 'llama-cpp: CPU threads (0 = llama.cpp chooses)', integerOption('--threads', 0, 256), 0)
     .option('--key <file>', 'watermark key file (required unless --no-watermark)')
     .requiredOption('--accounts <file>', 'JSON object mapping API keys to account numbers, e.g. {"sk-alice": 1001}')
     .option('--port <p>', 'port (0 = any free port)', integerOption('--port', 0, 65_535), 8000)
@@ -71,11 +75,26 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(async (o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
       const accounts = readAccountsFile(o.accounts)
-      const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
-      const server = await serve({ model, key: o.watermark ? readKeyFile(o.key, keyWarnings) : undefined, watermark: o.watermark, accounts, port: o.port, host: o.host, topK: o.topK || undefined })
-      io.err(`serving on ${server.url} (${plural(Object.keys(accounts).length, 'api key')}${o.watermark ? ', watermarked' : ', no watermark'})\n`)
+      const key = o.watermark ? readKeyFile(o.key, keyWarnings) : undefined
+      const common = { key, watermark: o.watermark, accounts, port: o.port, host: o.host, topK: o.topK || undefined }
+      let server: Awaited<ReturnType<typeof serve>>
+      let closeRuntime = async () => {}
+      if (o.runtime === 'ngram') {
+        const model = o.model === 'default' ? loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) }) : loadModel(o.model)
+        server = await serve({ model, ...common })
+      } else {
+        if (!RUNTIMES.includes(o.runtime)) throw new Error(`--runtime must be ngram, ${RUNTIMES.join(' or ')}`)
+        if (o.model === 'default') throw new Error(`--runtime ${o.runtime} needs --model DIR`)
+        const rt = await openRuntimeBackend(o.runtime as Runtime, o.model, { slots: o.slots || 1, threads: o.threads })
+        closeRuntime = rt.close
+        server = await serve({ backend: rt.backend, ...common }).catch(async (e) => {
+          await rt.close()
+          throw e
+        })
+      }
+      io.err(`serving ${o.runtime === 'ngram' ? 'the n-gram model' : o.model} on ${server.url} (${plural(Object.keys(accounts).length, 'api key')}${o.watermark ? ', watermarked' : ', no watermark'})\n`)
       await new Promise<void>((resolve) => {
-        const stop = () => void server.close().then(resolve)
+        const stop = () => void server.close().then(closeRuntime).then(resolve)
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
       })

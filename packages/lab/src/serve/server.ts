@@ -1,6 +1,7 @@
 /**
  * Reference integration of @tracemark/watermark in a serving stack: an OpenAI-compatible
- * HTTP server (node:http, no framework) over the lab's reference n-gram model.
+ * HTTP server (node:http, no framework) over the lab's reference n-gram model, or a
+ * real model run by transformers.js or node-llama-cpp (see ./backend.ts).
  *
  *   POST /v1/completions        {prompt, max_tokens?, temperature?, top_p?, top_k?, seed?, stream?}
  *   POST /v1/chat/completions   {messages, max_tokens?, temperature?, top_p?, top_k?, seed?, stream?}
@@ -17,17 +18,21 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import type { NgramModel } from '../model/ngram.js'
-import { generateTokens, type FinishReason } from '../generate.js'
-import { textStream, tokenizer } from './generate.js'
+import type { FinishReason } from '../generate.js'
 import { checkAccounts } from './accounts.js'
+import { BusyError, NGRAM_MODEL_ID, ngramBackend, type ServeBackend } from './backend.js'
+import { textStream } from './generate.js'
 
-export const MODEL_ID = 'tracemark-lab-ngram'
+export const MODEL_ID = NGRAM_MODEL_ID
 const BODY_LIMIT = 1 << 20 // 1 MB
 /** OpenAI's default for /v1/completions; chat defaults to min(256, maxTokensLimit). */
 const DEFAULT_MAX_TOKENS = { completion: 16, chat: 256 }
 
 export interface ServerOptions {
-  model: NgramModel
+  /** The reference n-gram model (when no `backend` is given). */
+  model?: NgramModel
+  /** A model runtime to serve instead (transformers.js, node-llama-cpp). */
+  backend?: ServeBackend
   /** Omitted (or `watermark: false`): serves unwatermarked text. */
   key?: WatermarkKey
   watermark?: boolean
@@ -149,10 +154,15 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 export function createServer(o: ServerOptions): http.Server {
   const maxTokensLimit = o.maxTokensLimit ?? 1024
   if (!Number.isInteger(maxTokensLimit) || maxTokensLimit < 1) throw new RangeError('maxTokensLimit must be a positive integer')
+  if (!o.backend && !o.model) throw new Error('serve: pass a model or a backend')
+  const backend = o.backend ?? ngramBackend(o.model!)
   const wm: Watermarker | null = o.key && o.watermark !== false ? createWatermarker(o.key) : null
   const fingerprint = wm?.spec.fingerprint
-  if (wm && (wm.spec.tokenizer !== tokenizer.name || wm.spec.vocabSize !== o.model.vocabSize)) {
-    throw new Error(`the key's tokenizer/vocabulary (${wm.spec.tokenizer}, ${wm.spec.vocabSize}) does not match the model's`)
+  if (wm && wm.spec.vocabSize !== backend.vocabSize) {
+    throw new Error(`the key's vocabulary size is ${wm.spec.vocabSize} but the model's logits have ${backend.vocabSize} entries`)
+  }
+  if (wm && backend.tokenizerName !== null && wm.spec.tokenizer !== backend.tokenizerName) {
+    throw new Error(`the key was made for tokenizer ${wm.spec.tokenizer} but the model uses ${backend.tokenizerName}`)
   }
   // A Map, not the object: no prototype keys ("constructor", "__proto__") can authenticate.
   const accounts = new Map(Object.entries(checkAccounts(o.accounts, 'accounts', fingerprint ? 2 ** fingerprint.bits - 1 : undefined)))
@@ -164,30 +174,35 @@ export function createServer(o: ServerOptions): http.Server {
       throw new ApiError(401, auth ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <api key>.', 'authentication_error', null, 'invalid_api_key')
     }
     const r = parseRequest(await readJson(req), chat, maxTokensLimit)
-    const promptIds = tokenizer.encode(r.prompt)
-    // One watermark session per request; the caller's account is the fingerprint payload.
-    const session = wm ? wm.session({ prompt: promptIds, payload: fingerprint ? account : undefined }) : null
-    const tokens = generateTokens(o.model, {
-      prompt: promptIds,
+    const promptIds = backend.encode(r.prompt)
+    const aborted = new AbortController()
+    let closed = false
+    res.on('close', () => {
+      closed = true // client gone: stop generating
+      aborted.abort()
+    })
+    // The backend opens one watermark session per request; the caller's account is the fingerprint payload.
+    const tokens = backend.generate(promptIds, {
       maxTokens: r.maxTokens,
-      session,
+      watermarker: wm,
+      payload: fingerprint ? account : undefined,
       // Same seed, same request: same output. Without a seed: Math.random.
       sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
+      signal: aborted.signal,
     })
     const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomBytes(12).toString('hex')
-    const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: MODEL_ID }
-    const text = textStream()
-    let closed = false
-    res.on('close', () => (closed = true)) // client gone: stop generating
+    const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: backend.id }
+    const text = textStream((ids) => backend.decode(ids))
 
     if (!r.stream) {
       let out = ''
       let n = 0
-      let step = tokens.next()
-      for (; !step.done && !closed; step = tokens.next(), n++) {
+      let step = await tokens.next()
+      for (; !step.done && !closed; step = await tokens.next(), n++) {
         out += text.push(step.value)
         await tick()
       }
+      if (!step.done) await tokens.return('length') // frees the backend's slot
       out += text.flush()
       const finish: FinishReason = step.done ? step.value : 'length'
       const choice = chat
@@ -208,12 +223,13 @@ export function createServer(o: ServerOptions): http.Server {
       res.write(`data: ${JSON.stringify({ ...chunk, choices: [choice] })}\n\n`)
     }
     if (chat) send('', null, true)
-    let step = tokens.next()
-    for (; !step.done && !closed; step = tokens.next()) {
+    let step = await tokens.next()
+    for (; !step.done && !closed; step = await tokens.next()) {
       const delta = text.push(step.value)
       if (delta) send(delta)
       await tick()
     }
+    if (!step.done) await tokens.return('length')
     if (closed) return
     const rest = text.flush()
     if (rest) send(rest)
@@ -228,11 +244,14 @@ export function createServer(o: ServerOptions): http.Server {
       if (!route) throw new ApiError(404, `no route ${req.method} ${path}`, 'invalid_request_error', null, 'not_found')
       const allowed = route === 'models' ? 'GET' : 'POST'
       if (req.method !== allowed) throw new ApiError(405, `method ${req.method} not allowed on ${path}; use ${allowed}`, 'invalid_request_error', null, 'method_not_allowed')
-      if (route === 'models') return sendJson(res, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model', created: 0, owned_by: 'tracemark' }] })
+      if (route === 'models') return sendJson(res, 200, { object: 'list', data: [{ id: backend.id, object: 'model', created: 0, owned_by: 'tracemark' }] })
       await completion(req, res, route === 'chat')
     }
     handle().catch((e: unknown) => {
-      const err = e instanceof ApiError ? e : new ApiError(500, 'internal error', 'server_error') // no internals echoed
+      const err =
+        e instanceof ApiError ? e
+        : e instanceof BusyError ? new ApiError(503, 'the model is busy: retry later', 'server_error', null, 'busy')
+        : new ApiError(500, 'internal error', 'server_error') // no internals echoed
       if (!(e instanceof ApiError)) console.error('tracemark serve: request failed:', (e as Error)?.message)
       if (res.headersSent) return void res.end() // mid-stream: just close
       // Unread body (401/405/413…): answer, then close the connection rather than read it.
