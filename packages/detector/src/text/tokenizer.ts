@@ -82,6 +82,18 @@ function defaultName(path: string): string {
 
 const parsed = new WeakMap<object, Tokenizer>()
 
+const views = new WeakMap<Tokenizer, Map<string, Tokenizer>>()
+
+/** `tok` under another name: the same encoder, so one file is built once whatever keys call it. */
+function named(tok: Tokenizer, name: string | undefined): Tokenizer {
+  if (name === undefined || name === tok.name) return tok
+  let byName = views.get(tok)
+  if (!byName) views.set(tok, (byName = new Map()))
+  let view = byName.get(name)
+  if (!view) byName.set(name, (view = { ...tok, name }))
+  return view
+}
+
 function hfFromSource(src: TokenizerSource): Tokenizer {
   if ('path' in src) {
     // Keyed by file identity: a rewritten file is read again, an unchanged one is not
@@ -92,20 +104,22 @@ function hfFromSource(src: TokenizerSource): Tokenizer {
     } catch (e) {
       throw new Error(`cannot read tokenizer file ${src.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
     }
-    const name = src.name ?? defaultName(src.path)
-    const id = `file:${resolve(src.path)}:${st.size}:${st.mtimeMs}:${name}`
-    const hit = cache.get(id)
-    if (hit) return hit
-    const tok = hfTokenizer(readTokenizerFile(src.path), name)
-    cache.set(id, tok)
-    return tok
+    const id = `file:${resolve(src.path)}:${st.size}:${st.mtimeMs}`
+    let tok = cache.get(id)
+    if (!tok) {
+      tok = hfTokenizer(readTokenizerFile(src.path), defaultName(src.path))
+      cache.set(id, tok)
+    }
+    return named(tok, src.name)
   }
   const obj = src.json
-  const hit = obj !== null && typeof obj === 'object' ? parsed.get(obj) : undefined
-  if (hit && hit.name === (src.name ?? 'tokenizer')) return hit
-  const tok = hfTokenizer(fromParsed(obj, src.source), src.name ?? 'tokenizer')
-  if (obj !== null && typeof obj === 'object') parsed.set(obj, tok)
-  return tok
+  const key = obj !== null && typeof obj === 'object' ? obj : null
+  let tok = key ? parsed.get(key) : undefined
+  if (!tok) {
+    tok = hfTokenizer(fromParsed(obj, src.source), src.name ?? 'tokenizer')
+    if (key) parsed.set(key, tok)
+  }
+  return named(tok, src.name)
 }
 
 /**
