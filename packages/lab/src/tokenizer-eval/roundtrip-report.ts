@@ -4,7 +4,7 @@
  * re-tokenized; prints the share of scored tuples that survive and the tokens
  * needed for p < 1e-6 (default key: gumbel h = 4).
  *
- *   pnpm tsx packages/lab/src/tokenizer-eval/roundtrip-report.ts [--runs N] [--tokens N] [--only NAME]
+ *   pnpm tsx packages/lab/src/tokenizer-eval/roundtrip-report.ts [--runs N] [--tokens N] [--step N] [--only NAME]
  */
 import { readFileSync } from 'node:fs'
 import { getTokenizer } from '@tracemark/detector'
@@ -13,11 +13,12 @@ import { fixturePath, TOKENIZER_FIXTURES } from './fixtures.js'
 import { generateIds, roundTrip, vocabularyMask, type RoundTripVocabulary } from './roundtrip.js'
 
 const arg = (name: string, dflt: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || dflt
-const runs = arg('--runs', 5)
-const tokens = arg('--tokens', 400)
+const runs = arg('--runs', 10)
+const tokens = arg('--tokens', 200)
+const step = arg('--step', 2)
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null
 
-console.log(`${runs} generations of ${tokens} tokens per row, gumbel h=4, synthetic model (entropy ~2.5-4.5 nats before masking)\n`)
+console.log(`${runs} generations of ${tokens} tokens per row (prefixes in steps of ${step}), gumbel h=4, synthetic model (entropy ~2.5-4.5 nats before masking)\n`)
 console.log('| tokenizer | vocabulary | tuples surviving decode→encode | tokens for p < 1e-6 (median, max) |')
 console.log('| --- | --- | --- | --- |')
 for (const f of TOKENIZER_FIXTURES) {
@@ -36,7 +37,7 @@ for (const f of TOKENIZER_FIXTURES) {
         { scheme: 'gumbel', tokenizer: f.name, tokenizerSha256: tok.sha256, vocabSize: tok.vocabSize },
         { secret: new Uint8Array(32).fill(r + 1) },
       )
-      const rt = roundTrip(key, tok, generateIds(key, mask, tokens, 1000 + r))
+      const rt = roundTrip(key, tok, generateIds(key, mask, tokens, 1000 + r), step)
       gen += rt.generated
       surv += rt.survived
       need.push(rt.tokensToDetect ?? Infinity)
