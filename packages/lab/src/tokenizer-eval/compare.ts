@@ -4,7 +4,7 @@
  * that is installed, and reports id agreement with @huggingface/tokenizers (the one
  * the detector uses), decode-encode identity, and speed.
  *
- *   pnpm tsx packages/lab/src/tokenizer-eval/compare.ts [--every N]
+ *   pnpm tsx packages/lab/src/tokenizer-eval/compare.ts [--every N] [--only NAME,NAME]
  *
  * `@huggingface/transformers` is compared when importable (or from the module path
  * in TRACEMARK_TRANSFORMERS); it is not a dependency of this package.
@@ -63,6 +63,7 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 async function main() {
   const every = Number(process.argv[process.argv.indexOf('--every') + 1]) || 8
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null
   const corpus = loadCorpus()
     .filter((_, i) => i % every === 0)
     .map((d) => d.text)
@@ -71,6 +72,7 @@ async function main() {
   console.log('| tokenizer | library | corpus docs identical | stress texts identical | tokens | tokens/s | decode(encode(x)) = x |')
   console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const f of TOKENIZER_FIXTURES) {
+    if (only && !only.includes(f.name)) continue
     const impls = await implementations(f)
     const ref = getTokenizer({ path: fixturePath(f), name: f.name })
     const refIds = [...corpus, ...stress].map((t) => ref.encode(t))
