@@ -105,12 +105,20 @@ describe('tracemark CLI with a tokenizer.json key', () => {
     expect(JSON.parse(r.out).attribution.account).toBe(77)
   })
 
-  it('scan: worker threads load the file from its path and flag the watermarked document', async () => {
+  it('scan: worker threads load the file from its path and flag the watermarked document; the report too', async () => {
+    const sha = parseKey(readFileSync(keyPath, 'utf8')).spec.tokenizerSha256!
     const jsonl = join(dir, 'corpus2.jsonl')
     writeFileSync(jsonl, `${JSON.stringify({ text: readFileSync(join(dir, 'wm.txt'), 'utf8') })}\n${JSON.stringify({ text: HUMAN })}\n`)
-    const r = await cli(['scan', '--key', keyPath, '--tokenizer', LLAMA2, '--workers', '2', '--block-size', '1', '--json', jsonl])
+    const report = join(dir, 'report.html')
+    const r = await cli(['scan', '--key', keyPath, '--tokenizer', LLAMA2, '--workers', '2', '--block-size', '1', '--report', report, '--json', jsonl])
     expect(r.code).toBe(0)
     const docs = r.out.trim().split('\n').map((l) => JSON.parse(l)).filter((o) => o.type === 'document')
     expect(docs.map((d) => d.detected)).toEqual([true, false])
+    // The report re-tokenizes the flagged document to highlight its tokens: without the
+    // file it would have thrown; with it, the document's words are there.
+    const html = readFileSync(report, 'utf8')
+    expect(html).toContain(sha)
+    const word = readFileSync(join(dir, 'wm.txt'), 'utf8').trim().split(' ')[0]
+    expect(html).toContain(word)
   })
 })
