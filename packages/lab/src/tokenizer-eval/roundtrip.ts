@@ -52,6 +52,8 @@ export interface RoundTrip {
   survived: number
   /** Fewest generated tokens whose decoded text is detected at p < 1e-6 (steps of `step`), or null if none up to the length. */
   tokensToDetect: number | null
+  /** The same, scoring the sampled ids themselves (no round trip): the baseline. */
+  tokensToDetectIds: number | null
 }
 
 /**
@@ -64,12 +66,14 @@ export function roundTrip(key: WatermarkKey, tok: Tokenizer, ids: Uint32Array, s
   const after = new Set(scoreTokens(wm, tok.encode(normalizeText(tok.decode(ids)))).tuple)
   let survived = 0
   for (const t of before) if (after.has(t)) survived++
-  let tokensToDetect: number | null = null
-  for (let n = step; n <= ids.length; n += step) {
-    if (detect(tok.decode(ids.subarray(0, n)), key, { tokenizer: tok }).pValue < 1e-6) {
-      tokensToDetect = n
-      break
-    }
+  const first = (input: (n: number) => string | Uint32Array): number | null => {
+    for (let n = step; n <= ids.length; n += step) if (detect(input(n), key, { tokenizer: tok }).pValue < 1e-6) return n
+    return null
   }
-  return { generated: before.size, survived, tokensToDetect }
+  return {
+    generated: before.size,
+    survived,
+    tokensToDetect: first((n) => tok.decode(ids.subarray(0, n))),
+    tokensToDetectIds: first((n) => ids.subarray(0, n)),
+  }
 }
