@@ -9,13 +9,19 @@ import {
 import { attributeTokens, type Attribution } from './attribution.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
-import { getTokenizer, type TokenizerBackend, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
+import { tokenizerForKey, type TokenizerChoice } from './text/key-tokenizer.js'
+import type { TokenizerBackend } from './text/tokenizer.js'
 
 /** Options of {@link detect}. */
 export interface DetectOptions {
-  /** Tokenizer for string input; default: the one named in the key's spec. */
-  tokenizer?: TokenizerName
-  /** Tokenizer implementation: `tiktoken` (default, the reference) or the faster, id-identical `gpt-tokenizer`. */
+  /**
+   * Tokenizer for string input; default: the built-in one named in the key's spec.
+   * A key made for a Hugging Face tokenizer.json needs it here: a path, the parsed
+   * JSON (`{ json }`), or a tokenizer from `getTokenizer({ path })`. It must have the
+   * SHA-256 the key records, or detection throws naming both hashes.
+   */
+  tokenizer?: TokenizerChoice
+  /** Implementation of a built-in encoding: `tiktoken` (default, the reference) or the faster, id-identical `gpt-tokenizer`. */
   tokenizerBackend?: TokenizerBackend
   /** Significance level for `detected`. Default 1e-6: an accusation needs strong evidence. */
   alpha?: number
@@ -73,14 +79,7 @@ function watermarkerFor(key: WatermarkKey | Watermarker): Watermarker {
 /** Resolves string input to token ids with the key's tokenizer, after normalization. */
 export function tokenize(input: string | ArrayLike<number>, spec: WatermarkSpec, options: DetectOptions = {}): ArrayLike<number> {
   if (typeof input !== 'string') return input
-  const name = options.tokenizer ?? (spec.tokenizer as TokenizerName)
-  if (!TOKENIZER_NAMES.includes(name)) {
-    throw new Error(`the key was made for tokenizer "${spec.tokenizer}", which the detector cannot load; pass token ids instead`)
-  }
-  const tok = getTokenizer(name, options.tokenizerBackend)
-  if (tok.vocabSize !== spec.vocabSize) {
-    throw new Error(`tokenizer ${name} has ${tok.vocabSize} ids but the key's vocabulary has ${spec.vocabSize}`)
-  }
+  const tok = tokenizerForKey(spec, options.tokenizer, options.tokenizerBackend)
   const text = options.normalize === false ? input : normalizeText(input, options.normalize)
   return tok.encode(text)
 }

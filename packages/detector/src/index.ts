@@ -20,7 +20,9 @@ export {
   type Tokenizer,
   type TokenizerName,
   type TokenizerBackend,
+  type TokenizerSource,
 } from './text/tokenizer.js'
+export type { TokenizerChoice } from './text/key-tokenizer.js'
 export { normalizeText, DEFAULT_NORMALIZE, type NormalizeOptions } from './text/normalize.js'
 export {
   radioactivityFromAnswers,

@@ -28,6 +28,7 @@ export { sampleLogits, type SampleOptions } from './sampling.js'
 export { scoreTokens, nullModel, type TokenScores, type NullModel } from './score.js'
 export { seededRandom, sfc32 } from './random.js'
 export { siphash24 } from './siphash.js'
+export { canonicalJson } from './encoding.js'
 export {
   FINGERPRINT_DEFAULTS,
   type FingerprintSpec,

@@ -69,6 +69,13 @@ export interface FingerprintSpec {
 export type WatermarkSpec = SchemeSpec & {
   /** Name of the model's tokenizer (e.g. `cl100k_base`); the detector must tokenize with the same one. */
   tokenizer: string
+  /**
+   * For a tokenizer loaded from a Hugging Face `tokenizer.json` (not built in): the
+   * SHA-256 (hex) of the file's canonical JSON (keys sorted, no whitespace), so a
+   * detector refuses any other vocabulary. Absent for the built-in encodings, which
+   * keeps the keyIds of keys made before it existed unchanged.
+   */
+  tokenizerSha256?: string
   /** Length of the model's logits vector. */
   vocabSize: number
   /** Present when the key embeds a per-account fingerprint. */
@@ -141,11 +148,17 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   const scheme = input.scheme
   if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}`, scheme ?? null)
   const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
-  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
+  const allowed = new Set(['scheme', 'tokenizer', 'tokenizerSha256', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
   for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
   if (typeof merged.tokenizer !== 'string' || merged.tokenizer.length === 0) fail('tokenizer', 'must be a non-empty string')
   const vocabSize = num(merged.vocabSize, 'vocabSize', 2, 2 ** 31 - 1, true)
-  const base: { tokenizer: string; vocabSize: number; fingerprint?: FingerprintSpec } = { tokenizer: merged.tokenizer, vocabSize }
+  const base: { tokenizer: string; tokenizerSha256?: string; vocabSize: number; fingerprint?: FingerprintSpec } = { tokenizer: merged.tokenizer, vocabSize }
+  if (merged.tokenizerSha256 !== undefined) {
+    if (typeof merged.tokenizerSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(merged.tokenizerSha256)) {
+      fail('tokenizerSha256', 'must be 64 lowercase hex digits')
+    }
+    base.tokenizerSha256 = merged.tokenizerSha256
+  }
   if (merged.fingerprint !== undefined) base.fingerprint = resolveFingerprint(merged.fingerprint)
   switch (scheme) {
     case 'kgw': {

@@ -8,9 +8,11 @@ import { describeLocation, type DocumentResult, type ScanSummary } from '../scan
 /** The public parameters of a spec on one line, e.g. `kgw gamma=0.25 delta=2 h=4 seeding=self`. */
 export function describeSpec(spec: WatermarkSpec): string {
   const params = Object.entries(spec)
-    .filter(([k]) => k !== 'scheme' && k !== 'tokenizer' && k !== 'vocabSize')
+    .filter(([k]) => k !== 'scheme' && k !== 'tokenizer' && k !== 'vocabSize' && k !== 'tokenizerSha256')
     .map(([k, v]) => (typeof v === 'object' ? `${k}=${Object.entries(v).map(([a, b]) => `${a}:${b}`).join(',')}` : `${k}=${v}`))
-  return [spec.scheme, ...params].join(' ')
+  // A tokenizer.json key names its vocabulary (short hash: the full one is in --json and the key file).
+  const vocab = spec.tokenizerSha256 ? [`tokenizer=${spec.tokenizer}@${spec.tokenizerSha256.slice(0, 12)}`] : []
+  return [spec.scheme, ...params, ...vocab].join(' ')
 }
 
 /** A p-value for humans: scientific notation, and a power of ten once it underflows. */

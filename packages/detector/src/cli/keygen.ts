@@ -7,7 +7,12 @@ import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/token
 export interface KeygenOptions {
   scheme: string
   param?: string[]
+  /** A built-in encoding's name, or the path of a Hugging Face tokenizer.json. */
   tokenizer?: string
+  /** Name recorded for a tokenizer.json (default: its folder's name). */
+  tokenizerName?: string
+  /** The model's logits length, when it exceeds the tokenizer's id count (Qwen: 151,936). */
+  vocabSize?: number
   out: string
   force?: boolean
   /** Payload width of a per-account fingerprint; omitted: no fingerprint. */
@@ -66,6 +71,35 @@ export function writeSecretFile(path: string, text: string, force: boolean): voi
 }
 
 /**
+ * The spec fields naming the key's vocabulary. A built-in name gives its fixed
+ * size; a tokenizer.json gives its name, its canonical SHA-256 and a vocabSize of
+ * its id count, or `--vocab-size` when the model's logits are longer.
+ */
+function keyVocabulary(o: KeygenOptions): { tokenizer: string; tokenizerSha256?: string; vocabSize: number } {
+  const choice = o.tokenizer ?? 'cl100k_base'
+  if (o.vocabSize !== undefined && !(Number.isInteger(o.vocabSize) && o.vocabSize >= 2)) {
+    throw new Error(`--vocab-size must be an integer >= 2, got ${o.vocabSize}`)
+  }
+  if (TOKENIZER_NAMES.includes(choice as TokenizerName)) {
+    const size = getTokenizer(choice as TokenizerName).vocabSize
+    if (o.vocabSize !== undefined && o.vocabSize !== size) throw new Error(`--vocab-size ${o.vocabSize} does not match ${choice}, which has ${size} ids`)
+    if (o.tokenizerName !== undefined) throw new Error('--tokenizer-name is for a tokenizer.json, not a built-in encoding')
+    return { tokenizer: choice, vocabSize: size }
+  }
+  if (o.tokenizerName !== undefined && TOKENIZER_NAMES.includes(o.tokenizerName as TokenizerName)) {
+    throw new Error(`--tokenizer-name ${o.tokenizerName} is the name of a built-in encoding; choose another`)
+  }
+  const tok = getTokenizer({ path: choice, name: o.tokenizerName })
+  if (TOKENIZER_NAMES.includes(tok.name as TokenizerName)) {
+    throw new Error(`${choice}: its folder is named like the built-in encoding ${tok.name}; pass --tokenizer-name`)
+  }
+  if (o.vocabSize !== undefined && o.vocabSize < tok.vocabSize) {
+    throw new Error(`--vocab-size ${o.vocabSize} is smaller than the tokenizer ${choice}, which has ${tok.vocabSize} ids`)
+  }
+  return { tokenizer: tok.name, tokenizerSha256: tok.sha256, vocabSize: o.vocabSize ?? tok.vocabSize }
+}
+
+/**
  * Writes a new key file with mode 0600, refusing to overwrite an existing file
  * unless forced (overwriting a key destroys the ability to detect its text).
  * Returns the public keyId.
@@ -74,8 +108,7 @@ export function keygen(o: KeygenOptions): string {
   if (!SCHEME_NAMES.includes(o.scheme as SchemeName)) {
     throw new Error(`--scheme must be one of ${SCHEME_NAMES.join(', ')}, got "${o.scheme}"`)
   }
-  const tokenizer = (o.tokenizer ?? 'cl100k_base') as TokenizerName
-  if (!TOKENIZER_NAMES.includes(tokenizer)) throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
+  const vocabulary = keyVocabulary(o)
   const fingerprint =
     o.fingerprintBits === undefined
       ? {}
@@ -88,8 +121,7 @@ export function keygen(o: KeygenOptions): string {
         }
   const key = generateKey({
     scheme: o.scheme as SchemeName,
-    tokenizer,
-    vocabSize: getTokenizer(tokenizer).vocabSize,
+    ...vocabulary,
     ...parseParams(o.param),
     ...fingerprint,
   })

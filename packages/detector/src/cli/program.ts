@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
-import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
+import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend } from '../text/tokenizer.js'
+import { tokenizerForKey, tokenizerForKeyFrom } from '../text/key-tokenizer.js'
+import { resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
-import { DEFAULT_SCHEME, serializeKey } from '@tracemark/watermark'
+import { DEFAULT_SCHEME, parseKey, serializeKey } from '@tracemark/watermark'
 import { runDistributedScan } from '../scan/distributed/coordinator.js'
 import { runScanWorker } from '../scan/distributed/worker.js'
 import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
@@ -44,6 +46,16 @@ function commonTuplesOption(v: string | undefined): number | false | undefined {
   return x
 }
 
+/**
+ * A scan's `--tokenizer` files as absolute paths (workers may run elsewhere), after
+ * checking here, before any document is read, that every key gets its tokenizer.
+ */
+function tokenizerFiles(paths: string[], keyTexts: string[]): string[] {
+  const files = paths.map((p) => resolve(p))
+  for (const text of keyTexts) tokenizerForKeyFrom(parseKey(text).spec, files)
+  return files
+}
+
 const number = (name: string) => (v: string) => {
   const x = Number(v)
   if (!Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`)
@@ -70,7 +82,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('make a new watermark key file (mode 0600) and print its public keyId')
     .option('--scheme <name>', 'kgw | gumbel | synthid | unigram (default: gumbel, chosen by the lab evaluation)', DEFAULT_SCHEME)
     .option('--param <name=value>', 'scheme parameter, repeatable (e.g. gamma=0.25)', collect, [])
-    .option('--tokenizer <name>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`, 'cl100k_base')
+    .option('--tokenizer <name|path>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}, or a Hugging Face tokenizer.json (the key records its SHA-256)`, 'cl100k_base')
+    .option('--tokenizer-name <name>', "name recorded for a tokenizer.json (default: its folder's name)")
+    .option('--vocab-size <n>', "the model's logits length when it exceeds the tokenizer's ids (e.g. 151936 for Qwen)", number('--vocab-size'))
     .requiredOption('--out <file>', 'where to write the key')
     .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
     .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
@@ -91,16 +105,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('test a text for the watermark of a key')
     .argument('[file]', 'text file, or - for standard input', '-')
     .requiredOption('--key <file>', 'key file')
-    .option('--tokenizer <name>', `override the key's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`)
+    .option('--tokenizer <name|path>', `the key's tokenizer.json (required for a key made from one), or a built-in override: ${TOKENIZER_NAMES.join(' | ')}`)
     .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is faster)`, 'tiktoken')
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
     .action((file: string, o) => {
-      if (o.tokenizer && !TOKENIZER_NAMES.includes(o.tokenizer)) {
-        throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
-      }
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
@@ -108,7 +119,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const text = readTextInput(file)
       const r = detect(text, key, {
         alpha: o.alpha,
-        tokenizer: o.tokenizer as TokenizerName | undefined,
+        tokenizer: o.tokenizer as string | undefined,
         tokenizerBackend: o.tokenizerBackend as TokenizerBackend,
         normalize: o.normalize ? undefined : false,
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
@@ -123,13 +134,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .argument('[file]', 'text file, or - for standard input', '-')
     .requiredOption('--key <file>', 'key file (with a fingerprint)')
     .option('--accounts <file>', 'registry of account numbers, one per line; the correction is its size (default 2^bits)')
+    .option('--tokenizer <path>', "the key's tokenizer.json (required for a key made from one)")
     .option('--alpha <a>', 'significance level for naming an account', probability, 1e-6)
     .option('--json', 'print one JSON object')
     .action((file: string, o) => {
       const key = readKeyFile(o.key, keyWarnings)
       if (!key.spec.fingerprint) throw new Error(`${o.key}: this key carries no fingerprint (make one with keygen --fingerprint-bits)`)
       const text = readTextInput(file)
-      const r = detect(text, key, { alpha: o.alpha, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
+      const r = detect(text, key, { alpha: o.alpha, tokenizer: o.tokenizer, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
       const a = r.attribution ?? null
       io.out(o.json ? `${JSON.stringify({ keyId: r.keyId, attribution: a })}\n` : `${formatAttribution(a, r.tokens)}\n`)
       status = a ? 0 : 1
@@ -148,6 +160,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is ~3x faster)`, 'tiktoken')
+    .option('--tokenizer <path>', 'tokenizer.json of a key made from one; repeat for several (each key takes the file whose SHA-256 it records)', collect, [])
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
@@ -178,7 +191,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           blockSize: o.blockSize,
           report: o.report,
           commonTuples: commonTuplesOption(o.commonTuples),
-          scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend },
+          scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts) },
         },
         {
           record: (line) => {
@@ -212,6 +225,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--temperature <t>', 'sampling temperature requested, 0..2 (near-mode answers carry more of what the suspect learned)', numberOption('--temperature', 0, 2), PROBE_TEMPERATURE)
     .option('--chat', 'use /v1/chat/completions instead of /v1/completions')
     .option('--model <name>', 'model name to request (default: the first one /v1/models lists)')
+    .option('--tokenizer <path>', "the key's tokenizer.json (required for a key made from one)")
     .option('--concurrency <n>', 'requests in flight (1..64)', integerOption('--concurrency', 1, 64), 4)
     .option('--timeout <seconds>', 'give up on a request with no complete answer after this long (not retried)', numberOption('--timeout', 0, 3600, { min: true }), DEFAULT_TIMEOUT_MS / 1000)
     .option('--alpha <a>', 'significance level', probability, 1e-6)
@@ -219,6 +233,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--json', 'print one JSON object')
     .action(async (o) => {
       const key = readKeyFile(o.key, keyWarnings)
+      // Checked before any request: a wrong or missing tokenizer must not cost a budget of answers.
+      tokenizerForKey(key.spec, o.tokenizer)
       const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
       const accounts = o.accounts ? readRegistry(o.accounts) : undefined
       const endpoint = displayEndpoint(o.endpoint) // never the user:password of a URL
@@ -238,6 +254,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           timeoutMs: o.timeout * 1000,
           alpha: o.alpha,
           accounts,
+          tokenizer: { tokenizer: o.tokenizer },
           signal: interrupt.signal,
           onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
         })

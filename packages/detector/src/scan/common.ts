@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createWatermarker, scoreTokens, type WatermarkKey } from '@tracemark/watermark'
-import { keyTokenizers, type ScorerOptions } from './document.js'
+import { keyTokenizers, tokenizerId, type ScorerOptions } from './document.js'
 import { readSources, type SourceFormat } from './sources/index.js'
 
 /**
@@ -88,7 +88,7 @@ export async function findCommonTuples(
   const exclude = keys.map((key) => {
     const wm = createWatermarker(key)
     const df = new Map<number, number>()
-    for (const ids of tokenized.get(key.spec.tokenizer)!) {
+    for (const ids of tokenized.get(tokenizerId(key.spec))!) {
       const s = scoreTokens(wm, ids)
       const once = new Set<number>()
       for (let i = 0; i < s.count; i++) once.add(s.tuple[i])

@@ -3,12 +3,19 @@ import { attributeTokens } from '../attribution.js'
 import { testStatistic } from '../detect.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
-import { getTokenizer, type Tokenizer, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
+import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
+import type { Tokenizer, TokenizerBackend } from '../text/tokenizer.js'
 import { bestSpan } from './span.js'
 import type { DocumentResult, Location } from './types.js'
 
 export interface ScorerOptions {
   tokenizerBackend?: TokenizerBackend
+  /**
+   * Paths of the tokenizer.json files of keys made for one (workers load them
+   * themselves: paths cross thread and machine boundaries, functions do not).
+   * Each such key takes the file whose SHA-256 it records.
+   */
+  tokenizerFiles?: string[]
   normalize?: NormalizeOptions | false
   /** Registry for fingerprint attribution. */
   accounts?: ArrayLike<number>
@@ -45,12 +52,11 @@ export interface Scorer {
  * per tokenizer the keys use. Returns the tokenizers and the function; everything
  * that must see the scorer's exact tuples (the common-tuple prepass) uses it.
  */
-export function keyTokenizers(keys: WatermarkKey[], options: Pick<ScorerOptions, 'tokenizerBackend' | 'normalize'> = {}) {
+export function keyTokenizers(keys: WatermarkKey[], options: Pick<ScorerOptions, 'tokenizerBackend' | 'tokenizerFiles' | 'normalize'> = {}) {
   const tokenizers = new Map<string, Tokenizer>()
   for (const k of keys) {
-    if (!tokenizers.has(k.spec.tokenizer)) {
-      tokenizers.set(k.spec.tokenizer, getTokenizer(k.spec.tokenizer as TokenizerName, options.tokenizerBackend))
-    }
+    const id = tokenizerId(k.spec)
+    if (!tokenizers.has(id)) tokenizers.set(id, tokenizerForKeyFrom(k.spec, options.tokenizerFiles, options.tokenizerBackend))
   }
   const encode = (text: string): Map<string, Uint32Array> => {
     const normalized = options.normalize === false ? text : normalizeText(text, options.normalize)
@@ -59,6 +65,11 @@ export function keyTokenizers(keys: WatermarkKey[], options: Pick<ScorerOptions,
     return ids
   }
   return { tokenizers, encode }
+}
+
+/** What identifies a key's vocabulary: the tokenizer.json hash, or the built-in name. */
+export function tokenizerId(spec: WatermarkKey['spec']): string {
+  return spec.tokenizerSha256 ?? spec.tokenizer
 }
 
 export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
@@ -81,7 +92,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       let best = { logP: 0, key: 0, n: 0, tokens: 0, spanLogP: 0 as number, span: null as ReturnType<typeof bestSpan>, positions: null as Int32Array | null }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
-        const toks = ids.get(wm.spec.tokenizer)!
+        const toks = ids.get(tokenizerId(wm.spec))!
         const s = scoreTokens(wm, toks)
         // Per-document dedup (first occurrence counts) and the corpus pool.
         const seen = new Set<number>()
@@ -115,8 +126,8 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       let span: DocumentResult['span'] = null
       if (best.span && best.positions) {
         const sp = toPValue(Math.min(0, best.span.logP + logK))
-        const tok = tokenizers.get(wm.spec.tokenizer)!
-        const toks = ids.get(wm.spec.tokenizer)!
+        const tok = tokenizers.get(tokenizerId(wm.spec))!
+        const toks = ids.get(tokenizerId(wm.spec))!
         const startTok = best.positions[best.span.start]
         const endTok = best.positions[best.span.end - 1] + 1
         // Character offsets into the normalized text, by decoding the token prefix.
@@ -126,7 +137,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       }
       let attribution: DocumentResult['attribution'] = null
       if (wm.spec.fingerprint) {
-        const a = attributeTokens(wm, ids.get(wm.spec.tokenizer)!, { accounts: options.accounts, alpha: options.attributionAlpha ?? 1e-6 })
+        const a = attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, { accounts: options.accounts, alpha: options.attributionAlpha ?? 1e-6 })
         if (a) attribution = { account: a.account, votes: a.votes, pValue: a.pValue, log10PValue: a.log10PValue, accounts: a.accounts.map((x) => x.account) }
       }
       return {

@@ -1,6 +1,10 @@
 import { get_encoding, type Tiktoken, type TiktokenEncoding } from 'tiktoken'
 import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base'
 import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base'
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { hfTokenizer } from './hf-tokenizer.js'
+import { fromParsed, readTokenizerFile } from './hf-tokenizer-file.js'
 
 /** Names of the tokenizers the detector ships with. */
 export type TokenizerName = 'cl100k_base' | 'o200k_base'
@@ -12,12 +16,26 @@ export type TokenizerName = 'cl100k_base' | 'o200k_base'
  */
 export type TokenizerBackend = 'tiktoken' | 'gpt-tokenizer'
 
+/**
+ * A Hugging Face `tokenizer.json`: a path to the file, or the parsed object (with a
+ * `name` for the key's spec and a `source` label for error messages).
+ */
+export type TokenizerSource = { path: string; name?: string } | { json: unknown; name?: string; source?: string }
+
 /** A tokenizer as the detector uses it: text in, token ids out, and back. */
 export interface Tokenizer {
-  readonly name: TokenizerName
-  readonly backend: TokenizerBackend
-  /** Size of the id space, special tokens included: the length of the model's logits. */
+  /** A built-in encoding's name, or the name given to a tokenizer.json. */
+  readonly name: string
+  /** Implementation: a built-in backend, or `hf-tokenizers` for a tokenizer.json. */
+  readonly backend: TokenizerBackend | 'hf-tokenizers'
+  /**
+   * Size of the id space, special tokens included. Built in: the length of the
+   * model's logits. A tokenizer.json: its highest id + 1, which a model's logits
+   * may exceed (the key's `vocabSize` is then the larger number).
+   */
   readonly vocabSize: number
+  /** A tokenizer.json's SHA-256 of canonical content (as in a key's `tokenizerSha256`); absent when built in. */
+  readonly sha256?: string
   encode(text: string): Uint32Array
   decode(ids: ArrayLike<number>): string
 }
@@ -56,11 +74,62 @@ function gptTokenizerBackend(name: TokenizerName): Tokenizer {
   }
 }
 
+/** Default name of a tokenizer.json: its folder's name (`.../Llama-3-8B/tokenizer.json` is `Llama-3-8B`). */
+function defaultName(path: string): string {
+  const parts = resolve(path).split(/[\\/]/)
+  return parts[parts.length - 2] || 'tokenizer'
+}
+
+const parsed = new WeakMap<object, Tokenizer>()
+
+const views = new WeakMap<Tokenizer, Map<string, Tokenizer>>()
+
+/** `tok` under another name: the same encoder, so one file is built once whatever keys call it. */
+function named(tok: Tokenizer, name: string | undefined): Tokenizer {
+  if (name === undefined || name === tok.name) return tok
+  let byName = views.get(tok)
+  if (!byName) views.set(tok, (byName = new Map()))
+  let view = byName.get(name)
+  if (!view) byName.set(name, (view = { ...tok, name }))
+  return view
+}
+
+function hfFromSource(src: TokenizerSource): Tokenizer {
+  if ('path' in src) {
+    // Keyed by file identity: a rewritten file is read again, an unchanged one is not
+    // (building a 262k-piece tokenizer takes seconds).
+    let st
+    try {
+      st = statSync(src.path)
+    } catch (e) {
+      throw new Error(`cannot read tokenizer file ${src.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    }
+    const id = `file:${resolve(src.path)}:${st.size}:${st.mtimeMs}`
+    let tok = cache.get(id)
+    if (!tok) {
+      tok = hfTokenizer(readTokenizerFile(src.path), defaultName(src.path))
+      cache.set(id, tok)
+    }
+    return named(tok, src.name)
+  }
+  const obj = src.json
+  const key = obj !== null && typeof obj === 'object' ? obj : null
+  let tok = key ? parsed.get(key) : undefined
+  if (!tok) {
+    tok = hfTokenizer(fromParsed(obj, src.source), src.name ?? 'tokenizer')
+    if (key) parsed.set(key, tok)
+  }
+  return named(tok, src.name)
+}
+
 /**
- * The encoder for `name`, created once per process and backend: building the BPE
- * ranks takes ~100 ms, so every caller shares one instance.
+ * The encoder for a built-in `name`, or for a Hugging Face tokenizer.json
+ * ({@link TokenizerSource}), created once per process and backend: building the
+ * BPE ranks takes ~100 ms (seconds for a large tokenizer.json), so every caller
+ * shares one instance. The backend applies to the built-in encodings only.
  */
-export function getTokenizer(name: TokenizerName = 'cl100k_base', backend: TokenizerBackend = 'tiktoken'): Tokenizer {
+export function getTokenizer(name: TokenizerName | TokenizerSource = 'cl100k_base', backend: TokenizerBackend = 'tiktoken'): Tokenizer {
+  if (typeof name === 'object' && name !== null) return hfFromSource(name)
   const id = `${name}/${backend}`
   const hit = cache.get(id)
   if (hit) return hit

@@ -11,6 +11,7 @@ import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
+import { synthText } from '../tokenizer-eval/synth-text.js'
 
 export interface Io {
   out: (s: string) => void
@@ -57,6 +58,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
         payload: o.payload,
       })
       io.out(`${g.text}\n`)
+    })
+
+  program
+    .command('synth')
+    .description("watermarked gibberish in a Hugging Face tokenizer.json's vocabulary from the synthetic model (a stand-in for a real model's answer)")
+    .requiredOption('--key <file>', 'key file made with keygen --tokenizer PATH')
+    .requiredOption('--tokenizer <path>', "the key's tokenizer.json")
+    .option('--tokens <n>', 'tokens to generate', integerOption('--tokens', 1, 100_000), 200)
+    .option('--seed <s>', 'model seed', integerOption('--seed', 0, SEED_MAX), 0)
+    .option('--vocabulary <v>', 'words (whole-word pieces, like prose) | any (every non-special id)', 'words')
+    .option('--payload <account>', 'account number to embed (keys with a fingerprint)', integerOption('--payload', 0, Number.MAX_SAFE_INTEGER))
+    .action((o) => {
+      if (!['words', 'any'].includes(o.vocabulary)) throw new Error('--vocabulary must be words or any')
+      io.out(`${synthText(o)}\n`)
     })
 
   program

@@ -1,6 +1,6 @@
 import { createWatermarker, type WatermarkKey } from '@tracemark/watermark'
 import { normalizeText } from '../../text/normalize.js'
-import { getTokenizer, type TokenizerName } from '../../text/tokenizer.js'
+import { tokenizerForKeyFrom } from '../../text/key-tokenizer.js'
 import type { ScorerOptions } from '../document.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from '../types.js'
 import type { ReportInput } from './html.js'
@@ -26,7 +26,7 @@ export function reportInput(
       const key = byId.get(r.keyId)!
       let wm = wms.get(r.keyId)
       if (!wm) wms.set(r.keyId, (wm = createWatermarker(key)))
-      const tok = getTokenizer(key.spec.tokenizer as TokenizerName, options.tokenizerBackend)
+      const tok = tokenizerForKeyFrom(key.spec, options.tokenizerFiles, options.tokenizerBackend)
       const normalized = options.normalize === false ? text : normalizeText(text, options.normalize)
       const where = describeLocation(r)
       return {
