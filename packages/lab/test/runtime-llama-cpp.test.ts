@@ -12,7 +12,8 @@ import { buildTinyGgufModel } from '../src/runtimes/tiny-gguf.js'
 // random-weight Llama GGUF built by the test (near-uniform logits over 8,677 ids).
 // Detection is from text: detokenize, tokenize again with the model's own
 // tokenizer, score the ids.
-// TODO(10TOK): once the detector loads tokenizers itself, detect(text, key, { tokenizer }) replaces the re-tokenizing here.
+// The detector loading a tokenizer.json itself (detect(text, key, { tokenizer })) is
+// tested on real Llama 3 / Qwen 3 / DeepSeek V3 / Gemma 3 / Llama 2 files in test/hf-tokenizer-*.test.ts.
 
 let lm: LlamaCppModel
 let context: LlamaContext
