@@ -58,7 +58,7 @@ export function formatDocumentLine(r: DocumentResult & { file: string; line?: nu
 /** The corpus summary, for the human-readable scan output. */
 export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): string {
   const lines = [
-    `${s.documents} documents, ${s.tokens} tokens in ${s.seconds.toFixed(1)} s; ${s.errors.length} input errors`,
+    `${s.documents} documents, ${s.tokens} tokens in ${s.seconds.toFixed(1)} s; ${s.errorCount} input error${s.errorCount === 1 ? '' : 's'}`,
     `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${s.flagged} documents`,
     `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
   ]

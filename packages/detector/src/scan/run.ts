@@ -89,7 +89,10 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const skip = outputIdentities(o)
 
   const summaryOf = createSummaryBuilder(o)
-  const account = (line: string) => summaryOf.account(line)
+  const account = (line: string) => {
+    const warning = summaryOf.account(line)
+    if (warning) io.warn(warning)
+  }
   // The strongest documents' texts, kept for the HTML report (bounded).
   const strongest = strongestDocuments<{ r: DocumentResult; text: string }>()
 
@@ -110,7 +113,6 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
 
   const emit = async (b: Block) => {
     const out = await b.done
-    for (const e of out.entries) if (e.type === 'error') io.warn(`${describeLocation(e)}: ${e.reason}`)
     const first = summaryOf.documents
     const lines = blockLines(out.entries, first, alpha)
     if (o.report) {

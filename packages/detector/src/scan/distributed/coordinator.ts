@@ -77,7 +77,8 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const builder = createSummaryBuilder(o)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
   const record = (line: string) => {
-    builder.account(line)
+    const warning = builder.account(line)
+    if (warning) io.warn(warning)
     const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
     if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
     return e
@@ -150,11 +151,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       for (const b of r.blocks) {
         // Documents are numbered in the scan here, where all earlier ones are known.
         for (const line of blockLines(b.entries, builder.documents, alpha)) {
-          const e = record(line)
-          if (e.type === 'error') {
-            const where = describeLocation(e)
-            io.warn(`${where}: ${e.reason}`)
-          }
+          record(line)
           io.record(line)
           lines.push(line)
         }
