@@ -63,7 +63,7 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
     inputs: o.inputs.map((i) => (i === '-' ? '-' : resolve(i))),
     keys: keys.map((k) => k.keyId),
     format: o.format ?? null,
-    field: o.field ?? null,
+    field: o.field ?? 'text',
     blockSize,
     alpha: o.alpha ?? 1e-6,
     accounts: o.accounts ? createHash('sha256').update(o.accounts.join(',')).digest('hex') : null,
