@@ -44,6 +44,9 @@ describe('scan hardening', () => {
         if (text === 'POISON') throw new Error('unreachable')
         return { type: 'document', ...where, index, tokens: 1, scored: 1, keyId: 'k', pValue: 0.5, log10PValue: Math.log10(0.5), detected: false, span: null, attribution: null }
       },
+      scoreIds: () => {
+        throw new Error('not used')
+      },
       pooled: () => [],
     }
     const out = await scoreBlock([{ kind: 'lines', file, start: 0, end: readFileSync(file).length, firstLine: 1 }], scorer, sourceSettings({}))
