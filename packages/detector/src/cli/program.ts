@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
-import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
+import { DEFAULT_TOKENIZER_BACKEND, TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_SCHEME, serializeKey } from '@tracemark/watermark'
 import { runDistributedScan } from '../scan/distributed/coordinator.js'
@@ -111,7 +111,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .argument('[file]', 'text file, or - for standard input', '-')
     .requiredOption('--key <file>', 'key file')
     .option('--tokenizer <name>', `override the key's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`)
-    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is faster)`, 'tiktoken')
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer, the default, is faster)`, DEFAULT_TOKENIZER_BACKEND)
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
@@ -166,7 +166,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--fdr-dependence <d>', 'positive (Benjamini-Hochberg) | arbitrary (Benjamini-Yekutieli)', 'positive')
     .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
-    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is ~3x faster)`, 'tiktoken')
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer, the default, is faster)`, DEFAULT_TOKENIZER_BACKEND)
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'records per pooling block and worker batch (1 to 100000)', integer('--block-size', 1, 100_000), 512)
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
