@@ -7,6 +7,7 @@ import { benchDetect } from './detect.js'
 import { benchEmbed, benchRequest } from './embed.js'
 import { benchGenerate } from './generate.js'
 import { benchScan } from './scan.js'
+import { benchDistributed } from './scan-distributed.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -20,3 +21,4 @@ if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))
+if (!only || only === 'scan-distributed') await benchDistributed(Number(process.argv[3] ?? 5))
