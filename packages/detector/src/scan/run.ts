@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { BlockOutput } from './block.js'
@@ -184,6 +184,7 @@ export function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'rep
   // The scan's own output files change as it runs: never part of the fingerprint.
   const own = new Set([o.resume, o.report].filter((p): p is string => !!p).map((p) => resolve(p)))
   const outputs = new Set(o.outputs ?? [])
+  const visited = new Set<string>()
   const visit = (path: string) => {
     let s
     try {
@@ -194,6 +195,10 @@ export function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'rep
     }
     if (own.has(path) || outputs.has(fileIdentity(s))) return
     if (s.isDirectory()) {
+      // Symlinked directories are followed once, as the reader does: a link back up cannot loop.
+      const real = realpathSync(path)
+      if (visited.has(real)) return
+      visited.add(real)
       let names: string[] = []
       try {
         names = readdirSync(path).filter((n) => !n.startsWith('.')).sort()
