@@ -92,16 +92,27 @@ export async function benchScan(mb = 20): Promise<void> {
   const bytes = statSync(path).size
   const keyText = serializeKey(generateKey({ scheme: DEFAULT_SCHEME }))
   const backend = process.env.TRACEMARK_BENCH_BACKEND
-  console.log(`\nscan throughput on ${(bytes / 1e6).toFixed(0)} MB of JSONL (default scheme key${backend ? `, ${backend}` : ''}; each line a fresh process)`)
-  const floor = measure({ mode: 'floor', inputs: [path], backend })
+  // Rounds alternate the runs, so a noisy neighbour slows all of them alike; medians.
+  const rounds = Math.max(1, Number(process.env.TRACEMARK_BENCH_ROUNDS ?? 3))
+  console.log(`\nscan throughput on ${(bytes / 1e6).toFixed(0)} MB of JSONL (default scheme key${backend ? `, ${backend}` : ''}; each run a fresh process; median of ${rounds} alternating rounds)`)
+  const jobs = {
+    floor: { mode: 'floor' as const, inputs: [path], backend },
+    one: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 1, backend },
+    two: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 2, backend },
+    parquet: { mode: 'scan' as const, inputs: [parquet], keyTexts: [keyText], workers: 2, backend },
+  }
+  const runs: Record<keyof typeof jobs, Measured[]> = { floor: [], one: [], two: [], parquet: [] }
+  for (let r = 0; r < rounds; r++) for (const k of Object.keys(jobs) as Array<keyof typeof jobs>) runs[k].push(measure(jobs[k]))
+  const med = (ms: Measured[]): Measured => {
+    const s = [...ms].sort((x, y) => x.seconds - y.seconds)[ms.length >> 1]
+    return { ...s, peakRss: Math.max(...ms.map((m) => m.peakRss)) }
+  }
+  const [floor, one, two, pq] = [med(runs.floor), med(runs.one), med(runs.two), med(runs.parquet)]
   const line = (name: string, m: Measured, ratio: string) =>
     console.log(`  ${name.padEnd(26)} ${(bytes / 1e6 / m.seconds).toFixed(2).padStart(6)} MB/s  ${(m.tokens / 1e6 / m.seconds).toFixed(2).padStart(5)} M tokens/s  ${ratio.padEnd(22)} peak RSS ${mib(m.peakRss)}`)
   line('read + parse + tokenize', floor, 'floor')
-  const one = measure({ mode: 'scan', inputs: [path], keyTexts: [keyText], workers: 1, backend })
   line('scan, 1 worker', one, `x${(floor.seconds / one.seconds).toFixed(2)} of the floor`)
-  const two = measure({ mode: 'scan', inputs: [path], keyTexts: [keyText], workers: 2, backend })
   line('scan, 2 workers', two, `x${(one.seconds / two.seconds).toFixed(2)} of 1 worker`)
-  const pq = measure({ mode: 'scan', inputs: [parquet], keyTexts: [keyText], workers: 2, backend })
   line('scan, 2 workers, Parquet', pq, `x${(one.seconds / pq.seconds).toFixed(2)} of 1 worker`)
 
   // Keys: tokenized once per tokenizer, scored once per key.
