@@ -18,7 +18,7 @@
 import { open } from 'node:fs/promises'
 import type { SourceRecord } from './types.js'
 import { cannotRead } from './sources/errors.js'
-import { listInputs, readFile, sourceSettings, type ReadSourcesOptions, type Settings, type SourceFormat } from './sources/index.js'
+import { listInputs, readFile, sourceSettings, type ReadSourcesOptions, type Settings } from './sources/index.js'
 import { parquetGroups } from './sources/parquet.js'
 import type { Piece } from './sources/piece.js'
 import { STDIN } from './sources/stream.js'
@@ -99,7 +99,7 @@ async function* recordLines(file: string, maxBytes: number): AsyncGenerator<Reco
  * The blocks of a scan, in order, after the first `skip` records (a resumed
  * scan's completed blocks). Lazy: a block is planned when the scan asks for it.
  */
-export async function* planBlocks(inputs: string[], source: ReadSourcesOptions & { format?: SourceFormat }, blockSize: number, skip = 0): AsyncGenerator<PlannedBlock> {
+export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, blockSize: number, skip = 0): AsyncGenerator<PlannedBlock> {
   const settings = sourceSettings(source)
   let position = 0 // records seen, skipped ones included
   let pieces: Piece[] = []
@@ -136,7 +136,8 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions &
       yield* record(f)
       continue
     }
-    if (f.file === STDIN || (f.format === 'jsonl' && f.compression)) {
+    // Standard input and compressed JSONL cannot be read by range (nor Parquet, whose reader names the problem).
+    if (f.file === STDIN || (f.format !== 'text' && f.compression)) {
       for await (const r of readFile(f, settings)) yield* record(r)
       continue
     }

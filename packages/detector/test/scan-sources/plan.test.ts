@@ -47,6 +47,7 @@ beforeAll(async () => {
     ),
   )
   await writeFile(`${dir}/e.jsonl`, '')
+  await writeFile(`${dir}/f.parquet.gz`, gz('not read'))
   inputs = [dir, tmp.path('missing.jsonl'), `${dir}/a.jsonl`]
 })
 afterAll(() => tmp.cleanup())
@@ -71,8 +72,9 @@ async function read(blocks: PlannedBlock[]): Promise<SourceRecord[][]> {
 describe('scan plan (blocks of references the workers read)', () => {
   it('reads back exactly the sequential reader\'s records, cut every blockSize records, for any block size', async () => {
     const all = await collect(inputs, { maxDocumentBytes: MAX })
-    // The fixture's record count: a.jsonl twice (19 records each: 14 documents, 5 bad lines), the text file, 3 gzip lines, 7 rows, a missing file.
-    expect(all).toHaveLength(19 + 1 + 3 + 7 + 1 + 19)
+    // The fixture's record count: a.jsonl twice (19 records each: 14 documents, 5 bad lines), the text file, 3 gzip lines, 7 rows,
+    // a compressed Parquet file (one error), a missing file.
+    expect(all).toHaveLength(19 + 1 + 3 + 7 + 1 + 1 + 19)
     for (const size of [1, 2, 3, 7, 16, 1000]) {
       const blocks = await plan(size)
       const records = await read(blocks)
@@ -86,9 +88,9 @@ describe('scan plan (blocks of references the workers read)', () => {
   it('sends references, not text, for uncompressed JSONL, Parquet and text files', async () => {
     const blocks = await plan(16)
     const inline = blocks.flatMap((b) => b.pieces).filter((p) => p.kind === 'records')
-    // Only the gzip file's lines and the missing path travel as records.
+    // Only the gzip file's lines and the errors of unreadable inputs travel as records.
     const inlineFiles = new Set(inline.flatMap((p) => (p.kind === 'records' ? p.records.map((r) => r.file.split('/').pop()) : [])))
-    expect([...inlineFiles].sort()).toEqual(['c.jsonl.gz', 'missing.jsonl'])
+    expect([...inlineFiles].sort()).toEqual(['c.jsonl.gz', 'f.parquet.gz', 'missing.jsonl'])
     expect(blocks.flatMap((b) => b.pieces).some((p) => p.kind === 'lines')).toBe(true)
     expect(blocks.flatMap((b) => b.pieces).some((p) => p.kind === 'rows')).toBe(true)
   })
