@@ -10,6 +10,7 @@ import { benchGenerate } from './generate.js'
 import { benchScan } from './scan.js'
 import { benchRuntimes } from './runtimes.js'
 import { benchTokenizers } from './tokenizers.js'
+import { benchDistributed } from './scan-distributed.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -25,3 +26,4 @@ if (!only || only === 'detect') benchDetect()
 if (!only || only === 'tokenizers') benchTokenizers()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))
 if (!only || only === 'runtimes') await benchRuntimes()
+if (!only || only === 'scan-distributed') await benchDistributed(Number(process.argv[3] ?? 5))

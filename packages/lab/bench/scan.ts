@@ -1,10 +1,15 @@
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { getTokenizer } from '@tracemark/detector'
-import { generateKey, serializeKey } from '@tracemark/watermark'
-import { runScan } from '../../detector/src/scan/run.js'
+import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
+import { createWatermarker, DEFAULT_SCHEME, generateKey, scoreTokens, serializeKey, type SchemeName } from '@tracemark/watermark'
+import { createScorer, keyTokenizers } from '../../detector/src/scan/document.js'
+import { readSources } from '../../detector/src/scan/sources/index.js'
 import { loadCorpus } from '../src/corpus/corpus.js'
 import { repoRoot } from '../src/model/default.js'
+import { bench, table } from './harness.js'
 
 /**
  * Builds (once) a JSONL corpus of real English of about `mb` megabytes under
@@ -28,29 +33,127 @@ export async function benchCorpus(mb: number): Promise<string> {
   return path
 }
 
-/** Scan throughput with 1 and 2 workers against tokenizing alone, and peak memory. */
+/** The same corpus as Parquet (row groups of 4096 documents), written once, streaming. */
+async function benchParquet(jsonl: string): Promise<string> {
+  const path = jsonl.replace(/\.jsonl$/, '.parquet')
+  if (existsSync(path)) return path
+  // hyparquet-writer is the detector's (dev) dependency: resolve it from there.
+  const req = createRequire(join(repoRoot(), 'packages', 'detector', 'package.json'))
+  type Writer = { write(o: { columnData: Array<{ name: string; data: string[] }>; rowGroupSize: number }): void; finish(): void }
+  const { ParquetWriter, fileWriter } = (await import(pathToFileURL(req.resolve('hyparquet-writer')).href)) as {
+    ParquetWriter: new (o: { writer: unknown; schema: unknown[] }) => Writer
+    fileWriter: (path: string) => unknown
+  }
+  const writer = new ParquetWriter({ writer: fileWriter(`${path}.tmp`), schema: [{ name: 'root', num_children: 1 }, { name: 'text', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' }] })
+  let batch: string[] = []
+  const flush = () => {
+    if (batch.length) writer.write({ columnData: [{ name: 'text', data: batch }], rowGroupSize: 4096 })
+    batch = []
+  }
+  for await (const line of createInterface({ input: createReadStream(jsonl) })) {
+    batch.push((JSON.parse(line) as { text: string }).text)
+    if (batch.length === 4096) flush()
+  }
+  flush()
+  writer.finish()
+  const { renameSync } = await import('node:fs')
+  renameSync(`${path}.tmp`, path)
+  return path
+}
+
+interface Measured {
+  seconds: number
+  tokens: number
+  peakRss: number
+}
+
+/** One scan (or the floor) in a fresh process; see scan-child.ts. */
+function measure(job: { mode: 'floor' | 'scan'; inputs: string[]; keyTexts?: string[]; workers?: number; backend?: string }): Measured {
+  const child = join(repoRoot(), 'packages', 'lab', 'bench', 'scan-child.ts')
+  const r = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Measured
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
+
+/**
+ * `pnpm bench scan [MB]`: the scan against its floor, in one run (ratios are
+ * what counts on a shared machine):
+ * - throughput of read + parse + tokenize alone (the floor), of the scan with
+ *   1 and 2 workers, and of the scan over the same data as Parquet, with each
+ *   process's peak RSS;
+ * - the scorer's cost with 1, 4 and 16 keys next to tokenizing the same text;
+ * - scoring pre-tokenized ids, per scheme, in tokens per second on one core.
+ */
 export async function benchScan(mb = 20): Promise<void> {
   const path = await benchCorpus(mb)
+  const parquet = await benchParquet(path)
   const bytes = statSync(path).size
-  const keyText = serializeKey(generateKey({ scheme: 'kgw' }))
-  const tok = getTokenizer('cl100k_base')
-  // Baseline: read the same records and tokenize them, nothing else.
-  const { readSources } = await import('../../detector/src/scan/sources/index.js')
-  let t0 = performance.now()
-  let tokens = 0
-  for await (const r of readSources([path])) if (r.text) tokens += tok.encode(r.text).length
-  const base = (performance.now() - t0) / 1000
-  console.log(`\nscan throughput on ${(bytes / 1e6).toFixed(0)} MB of JSONL (${tokens} tokens)`)
-  console.log(`  read + tokenize only   ${(bytes / 1e6 / base).toFixed(2).padStart(6)} MB/s  ${(tokens / 1e6 / base).toFixed(2)} M tokens/s  x1.00`)
-  for (const workers of [1, 2]) {
-    let peak = process.memoryUsage().rss
-    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
-    t0 = performance.now()
-    await runScan({ inputs: [path], keyTexts: [keyText], workers }, { record: () => {}, warn: () => {} })
-    const s = (performance.now() - t0) / 1000
-    clearInterval(timer)
-    console.log(
-      `  scan, ${workers} worker${workers > 1 ? 's' : ' '}       ${(bytes / 1e6 / s).toFixed(2).padStart(6)} MB/s  ${(tokens / 1e6 / s).toFixed(2)} M tokens/s  x${(s / base).toFixed(2)} time  peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`,
+  const keyText = serializeKey(generateKey({ scheme: DEFAULT_SCHEME }))
+  const backend = process.env.TRACEMARK_BENCH_BACKEND
+  // Rounds alternate the runs, so a noisy neighbour slows all of them alike; medians.
+  const rounds = Math.max(1, Number(process.env.TRACEMARK_BENCH_ROUNDS ?? 3))
+  console.log(`\nscan throughput on ${(bytes / 1e6).toFixed(0)} MB of JSONL (default scheme key${backend ? `, ${backend}` : ''}; each run a fresh process; median of ${rounds} alternating rounds)`)
+  const jobs = {
+    floor: { mode: 'floor' as const, inputs: [path], backend },
+    one: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 1, backend },
+    two: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 2, backend },
+    parquet: { mode: 'scan' as const, inputs: [parquet], keyTexts: [keyText], workers: 2, backend },
+  }
+  const runs: Record<keyof typeof jobs, Measured[]> = { floor: [], one: [], two: [], parquet: [] }
+  for (let r = 0; r < rounds; r++) for (const k of Object.keys(jobs) as Array<keyof typeof jobs>) runs[k].push(measure(jobs[k]))
+  const med = (ms: Measured[]): Measured => {
+    const s = [...ms].sort((x, y) => x.seconds - y.seconds)[ms.length >> 1]
+    return { ...s, peakRss: Math.max(...ms.map((m) => m.peakRss)) }
+  }
+  const [floor, one, two, pq] = [med(runs.floor), med(runs.one), med(runs.two), med(runs.parquet)]
+  const line = (name: string, m: Measured, ratio: string) =>
+    console.log(`  ${name.padEnd(26)} ${(bytes / 1e6 / m.seconds).toFixed(2).padStart(6)} MB/s  ${(m.tokens / 1e6 / m.seconds).toFixed(2).padStart(5)} M tokens/s  ${ratio.padEnd(22)} peak RSS ${mib(m.peakRss)}`)
+  line('read + parse + tokenize', floor, 'floor')
+  line('scan, 1 worker', one, `x${(floor.seconds / one.seconds).toFixed(2)} of the floor`)
+  line('scan, 2 workers', two, `x${(one.seconds / two.seconds).toFixed(2)} of 1 worker`)
+  line('scan, 2 workers, Parquet', pq, `x${(one.seconds / pq.seconds).toFixed(2)} of 1 worker`)
+
+  // Keys: tokenized once per tokenizer, scored once per key.
+  const texts: string[] = []
+  for await (const r of readSources([path])) {
+    if (r.text !== undefined) texts.push(r.text)
+    if (texts.length >= 200) break
+  }
+  const keySets = [1, 4, 16].map((n) => Array.from({ length: n }, () => generateKey({ scheme: DEFAULT_SCHEME })))
+  const { encode } = keyTokenizers(keySets[0])
+  const scorers = keySets.map((ks) => createScorer(ks))
+  table(
+    `several keys in one pass (${texts.length} documents of ~2 KB; scorer = normalize + tokenize + score every key)`,
+    bench(
+      [
+        { name: 'normalize + tokenize', run: () => texts.map((t) => encode(t)) },
+        ...scorers.map((s, i) => ({ name: `scorer, ${keySets[i].length} key${i ? 's' : ''}`, run: () => texts.map((t, j) => s.score(t, { file: 'x' }, j)) })),
+      ],
+      { rounds: 5, roundMs: 300 },
+    ),
+    'normalize + tokenize',
+  )
+
+  // Scoring ids alone: the per-token work of each scheme (PRF, tuple, score) and
+  // the scorer's per-document work on top (dedup, corpus pool, test, span search).
+  const ids = texts.map((t) => encode(t).get('cl100k_base')!)
+  const total = ids.reduce((n, x) => n + x.length, 0)
+  console.log(`\nscoring pre-tokenized ids (${total} tokens; one core)`)
+  for (const scheme of ['kgw', 'gumbel', 'synthid', 'unigram'] as SchemeName[]) {
+    const key = generateKey({ scheme })
+    const wm = createWatermarker(key)
+    const scorer = createScorer([key])
+    const [a, b] = bench(
+      [
+        { name: 'scoreTokens', run: () => ids.map((x) => scoreTokens(wm, x).count) },
+        { name: 'scorer.scoreIds', run: () => ids.map((x, i) => scorer.scoreIds(new Map([['cl100k_base', x]]), { file: 'x' }, i)) },
+      ],
+      { rounds: 5, roundMs: 200 },
     )
+    const rate = (us: number) => `${(total / us).toFixed(1)} M tokens/s`
+    console.log(`  ${scheme.padEnd(8)} scoreTokens ${rate(a.medianUs).padStart(16)}   whole document scoring ${rate(b.medianUs).padStart(16)}`)
+    scorer.pooled()
   }
 }

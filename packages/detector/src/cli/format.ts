@@ -61,7 +61,7 @@ export function formatDocumentLine(r: DocumentResult & { file: string; line?: nu
 /** The corpus summary, for the human-readable scan output. */
 export function formatSummary(s: ScanSummary & { fdrProcedure?: string }): string {
   const lines = [
-    `${plural(s.documents, 'document')}, ${plural(s.tokens, 'token')} in ${s.seconds.toFixed(1)} s; ${plural(s.errors.length, 'input error')}`,
+    `${plural(s.documents, 'document')}, ${plural(s.tokens, 'token')} in ${s.seconds.toFixed(1)} s; ${plural(s.errorCount, 'input error')}`,
     `flagged at FDR ${s.fdr} (${s.fdrProcedure ?? 'Benjamini-Hochberg'}): ${plural(s.flagged, 'document')}`,
     `pooled test for the corpus: p = ${formatP(s.pooledPValue, s.pooledLog10PValue)}`,
   ]

@@ -1,13 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
-import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend } from '../text/tokenizer.js'
+import { DEFAULT_TOKENIZER_BACKEND, TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend } from '../text/tokenizer.js'
 import { tokenizerForKey, tokenizerForKeyFrom } from '../text/key-tokenizer.js'
 import { resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_SCHEME, parseKey, serializeKey } from '@tracemark/watermark'
 import { runDistributedScan } from '../scan/distributed/coordinator.js'
 import { runScanWorker } from '../scan/distributed/worker.js'
-import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
+import { fstatSync } from 'node:fs'
+import { inputBytes, runScan, ScanInterrupted, type ScanIo, type ScanOptions } from '../scan/run.js'
+import { fileIdentity } from '../scan/sources/index.js'
 import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
 import { createProgress, createTaskProgress } from './progress.js'
 import { integerOption, numberOption } from './options.js'
@@ -55,6 +57,26 @@ function tokenizerFiles(paths: string[], keyTexts: string[]): string[] {
   for (const text of keyTexts) tokenizerForKeyFrom(parseKey(text).spec, files)
   return files
 }
+
+/** `dev:ino` of standard output when it is a file, so a scan never reads its own output back. */
+function stdoutIdentity(): string[] {
+  try {
+    const s = fstatSync(1)
+    return s.isFile() ? [fileIdentity(s)] : []
+  } catch {
+    return []
+  }
+}
+
+const SCAN_EXIT_CODES = `
+Exit status:
+  0  a document was flagged, or the pooled corpus test is significant at --alpha
+  1  nothing detected
+  2  usage or input error: a bad option, an unreadable key, or no document could be read
+     (missing paths, only unreadable or bad inputs, an empty corpus)
+  130, 143  interrupted by SIGINT / SIGTERM: the blocks in flight were finished and, with
+     --resume, saved; run the same command to go on
+`
 
 const number = (name: string) => (v: string) => {
   const x = Number(v)
@@ -106,7 +128,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .argument('[file]', 'text file, or - for standard input', '-')
     .requiredOption('--key <file>', 'key file')
     .option('--tokenizer <name|path>', `the key's tokenizer.json (required for a key made from one), or a built-in override: ${TOKENIZER_NAMES.join(' | ')}`)
-    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is faster)`, 'tiktoken')
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer, the default, is faster)`, DEFAULT_TOKENIZER_BACKEND)
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
@@ -154,62 +176,96 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .requiredOption('--key <file>', 'key file; repeat for several keys (scored in one pass, corrected for their number)', collect, [])
     .option('--field <path>', 'JSONL field / Parquet column holding the text (dot path, e.g. messages.1.content)', 'text')
     .option('--format <f>', 'jsonl | parquet | text (default: from the file extension)')
-    .option('--workers <n>', 'worker threads', number('--workers'), Math.max(1, Math.min(4, availableParallelism())))
+    .option('--workers <n>', 'worker threads, each reading and scoring its own blocks (at most the cores available are started)', integerOption('--workers', 1, 1024), Math.max(1, Math.min(4, availableParallelism())))
     .option('--fdr <q>', 'false-discovery rate for flagging documents', probability, 0.01)
     .option('--fdr-dependence <d>', 'positive (Benjamini-Hochberg) | arbitrary (Benjamini-Yekutieli)', 'positive')
     .option('--alpha <a>', 'per-document significance for "detected" in document records', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
-    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer is ~3x faster)`, 'tiktoken')
+    .option('--tokenizer-backend <b>', `${TOKENIZER_BACKENDS.join(' | ')} (identical ids; gpt-tokenizer, the default, is faster)`, DEFAULT_TOKENIZER_BACKEND)
     .option('--tokenizer <path>', 'tokenizer.json of a key made from one; repeat for several (each key takes the file whose SHA-256 it records)', collect, [])
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
-    .option('--block-size <n>', 'documents per pooling block and worker batch', number('--block-size'), 512)
+    .option('--block-size <n>', 'records per pooling block and worker batch (1 to 100000)', integerOption('--block-size', 1, 100_000), 512)
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
-    .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', number('--shard-size'))
+    .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', integerOption('--shard-size', 1, 100_000_000))
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
+    .addHelpText('after', SCAN_EXIT_CODES)
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path, keyWarnings)))
+      // Threads beyond the cores only add memory (a tokenizer each), never speed.
+      const workers = Math.min(o.workers, Math.max(1, availableParallelism()))
+      if (workers < o.workers) io.err(`tracemark: --workers ${o.workers}: starting ${workers}, the cores available\n`)
       const progress = createProgress(io, inputBytes(inputs))
+      // SIGINT/SIGTERM: finish the blocks in flight (saved with --resume), stop the workers, exit.
+      const stop = new AbortController()
+      let signal: NodeJS.Signals | undefined
+      const onSignal = (s: NodeJS.Signals) => {
+        signal = s
+        io.err(`\ntracemark: ${s}: finishing the blocks in flight (a second ${s} kills)\n`)
+        stop.abort()
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
       const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
-      const summary = await scan(
-        {
-          inputs,
-          keyTexts,
-          format: o.format,
-          field: o.field,
-          workers: o.workers,
-          fdr: o.fdr,
-          fdrDependence: o.fdrDependence,
-          alpha: o.alpha,
-          accounts: o.accounts ? readRegistry(o.accounts) : undefined,
-          resume: o.resume,
-          blockSize: o.blockSize,
-          report: o.report,
-          commonTuples: commonTuplesOption(o.commonTuples),
-          scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts) },
-        },
-        {
-          record: (line) => {
-            if (o.json) io.out(`${line}\n`)
-            else {
-              const r = JSON.parse(line)
-              if (r.type === 'document' && r.detected) io.out(`${formatDocumentLine(r)}\n`)
-            }
+      let summary: Awaited<ReturnType<typeof runScan>>
+      try {
+        summary = await scan(
+          {
+            inputs,
+            keyTexts,
+            format: o.format,
+            field: o.field,
+            workers,
+            outputs: stdoutIdentity(),
+            signal: stop.signal,
+            fdr: o.fdr,
+            fdrDependence: o.fdrDependence,
+            alpha: o.alpha,
+            accounts: o.accounts ? readRegistry(o.accounts) : undefined,
+            resume: o.resume,
+            blockSize: o.blockSize,
+            report: o.report,
+            commonTuples: commonTuplesOption(o.commonTuples),
+            scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts) },
           },
-          warn: (m) => {
-            progress.clear()
-            io.err(`tracemark: ${m}\n`)
+          {
+            record: (line) => {
+              if (o.json) io.out(`${line}\n`)
+              else {
+                const r = JSON.parse(line)
+                if (r.type === 'document' && r.detected) io.out(`${formatDocumentLine(r)}\n`)
+              }
+            },
+            warn: (m) => {
+              progress.clear()
+              io.err(`tracemark: ${m}\n`)
+            },
+            progress: (p) => progress.update(p),
           },
-          progress: (p) => progress.update(p),
-        },
-      )
+        )
+      } catch (e) {
+        if (!(e instanceof ScanInterrupted)) throw e
+        progress.clear()
+        io.err(`tracemark: ${e.message}\n`)
+        status = signal === 'SIGTERM' ? 143 : 130
+        return
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
       progress.clear()
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
+      if (summary.documents === 0) {
+        // A missing path or only unreadable inputs is an input error, never a clean verdict.
+        io.err(`tracemark: no document could be read from the inputs (${plural(summary.errorCount, 'input error')})\n`)
+        status = 2
+        return
+      }
       status = summary.flagged > 0 || summary.pooledLog10PValue < Math.log10(o.alpha) ? 0 : 1
     })
 

@@ -6,6 +6,7 @@ import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
 import type { Tokenizer, TokenizerBackend } from '../text/tokenizer.js'
 import { bestSpan } from './span.js'
+import { createTupleSet } from './tuple-set.js'
 import type { DocumentResult, Location } from './types.js'
 
 export interface ScorerOptions {
@@ -36,6 +37,8 @@ export interface PooledPart {
 
 export interface Scorer {
   score(text: string, where: Location, index: number): DocumentResult
+  /** Scores a document already normalized and tokenized (ids per tokenizer name, as `keyTokenizers().encode` gives). */
+  scoreIds(ids: Map<string, Uint32Array>, where: Location, index: number): DocumentResult
   /** Closes the open shards and returns (and forgets) the pooled parts since the last call. */
   pooled(): PooledPart[]
 }
@@ -76,60 +79,66 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   if (keys.length === 0) throw new Error('at least one key is needed')
   const wms: Watermarker[] = keys.map((k) => createWatermarker(k))
   const { tokenizers, encode } = keyTokenizers(keys, options)
-  const exclude = keys.map((_, k) => new Set(options.exclude?.[k] ?? []))
+  const exclude = keys.map((_, k) => {
+    const set = createTupleSet(options.exclude?.[k]?.length ?? 0)
+    for (const t of options.exclude?.[k] ?? []) set.add(t)
+    return set
+  })
   const logK = Math.log(keys.length)
   const cap = options.shardTuples ?? 4_000_000
-  const open = keys.map(() => ({ seen: new Set<number>(), sum: 0 }))
+  const open = keys.map(() => ({ seen: createTupleSet(1 << 16), sum: 0 }))
   const closed: PooledPart[] = []
   const closeShard = (i: number) => {
     if (open[i].seen.size > 0) closed.push({ keyIndex: i, n: open[i].seen.size, sum: open[i].sum })
-    open[i] = { seen: new Set<number>(), sum: 0 }
+    open[i].seen.clear()
+    open[i].sum = 0
   }
+  // One per-document set for every document and key.
+  const seen = createTupleSet()
 
   return {
     score(text, where, index) {
-      const ids = encode(text)
-      let best = { logP: 0, key: 0, n: 0, tokens: 0, spanLogP: 0 as number, span: null as ReturnType<typeof bestSpan>, positions: null as Int32Array | null }
+      return this.scoreIds(encode(text), where, index)
+    },
+    scoreIds(ids, where, index) {
+      let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
         const toks = ids.get(tokenizerId(wm.spec))!
         const s = scoreTokens(wm, toks)
         // Per-document dedup (first occurrence counts) and the corpus pool.
-        const seen = new Set<number>()
+        seen.clear()
         const first = new Float64Array(s.count)
         let sum = 0
         const pool = open[k]
         const skip = exclude[k]
         for (let i = 0; i < s.count; i++) {
           const t = s.tuple[i]
-          if (seen.has(t) || skip.has(t)) {
+          if ((skip.size > 0 && skip.has(t)) || !seen.add(t)) {
             first[i] = NaN
             continue
           }
-          seen.add(t)
           first[i] = s.score[i]
           sum += s.score[i]
-          if (!pool.seen.has(t)) {
-            pool.seen.add(t)
-            pool.sum += s.score[i]
-          }
+          if (pool.seen.add(t)) pool.sum += s.score[i]
         }
         if (pool.seen.size >= cap) closeShard(k)
         const stat = testStatistic(wm.spec, seen.size, sum)
-        const span = bestSpan(wm.spec, first)
         if (k === 0 || stat.logP < best.logP) {
-          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, spanLogP: span?.logP ?? 0, span, positions: s.position }
+          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, positions: s.position }
         }
       }
+      // The span of the best key only: the one the record reports.
+      const bestSpanFound = best.first ? bestSpan(wms[best.key].spec, best.first) : null
       const p = toPValue(Math.min(0, best.logP + logK))
       const wm = wms[best.key]
       let span: DocumentResult['span'] = null
-      if (best.span && best.positions) {
-        const sp = toPValue(Math.min(0, best.span.logP + logK))
+      if (bestSpanFound && best.positions) {
+        const sp = toPValue(Math.min(0, bestSpanFound.logP + logK))
         const tok = tokenizers.get(tokenizerId(wm.spec))!
         const toks = ids.get(tokenizerId(wm.spec))!
-        const startTok = best.positions[best.span.start]
-        const endTok = best.positions[best.span.end - 1] + 1
+        const startTok = best.positions[bestSpanFound.start]
+        const endTok = best.positions[bestSpanFound.end - 1] + 1
         // Character offsets into the normalized text, by decoding the token prefix.
         const charStart = tok.decode(toks.subarray(0, startTok)).length
         const charEnd = charStart + tok.decode(toks.subarray(startTok, endTok)).length

@@ -1,20 +1,16 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { ScorerOptions, PooledPart } from './document.js'
-import type { DocumentResult, Location } from './types.js'
+import type { BlockOutput } from './block.js'
+import type { ScorerOptions } from './document.js'
+import type { ReadSourcesOptions } from './sources/index.js'
+import type { Piece } from './sources/piece.js'
 
-export interface Job {
-  index: number
-  text: string
-  where: Location
-}
-
-/** A pool of scan workers that score batches of documents in parallel. */
+/** A pool of scan workers that read and score blocks in parallel. */
 export interface ScanPool {
   readonly size: number
-  /** Scores a batch (one pooling block); resolves with results in the batch's order and its pooled evidence. */
-  score(docs: Job[]): Promise<{ results: DocumentResult[]; parts: PooledPart[] }>
+  /** Reads and scores one pooling block from its references (see block.ts). */
+  score(pieces: Piece[], keepTexts?: number): Promise<BlockOutput>
   /** Stops the workers. */
   close(): Promise<void>
 }
@@ -31,13 +27,13 @@ function workerUrl(): { url: URL; tsconfig?: string } {
   return { url: built }
 }
 
-/** Starts `size` workers, each with its own scorer over the same keys. */
-export async function createScanPool(size: number, keyFiles: string[], options: ScorerOptions): Promise<ScanPool> {
+/** Starts `size` workers, each with its own scorer over the same keys and its own readers. */
+export async function createScanPool(size: number, keyFiles: string[], options: ScorerOptions, source: Pick<ReadSourcesOptions, 'field' | 'maxDocumentBytes'> = {}): Promise<ScanPool> {
   const { url, tsconfig } = workerUrl()
   const workers: Worker[] = []
   const idle: Worker[] = []
   const waiting: Array<(w: Worker) => void> = []
-  type Done = { results: DocumentResult[]; parts: PooledPart[] }
+  type Done = BlockOutput
   const pending = new Map<number, { resolve: (r: Done) => void; reject: (e: Error) => void; worker: Worker }>()
   let nextId = 0
   let failure: Error | null = null
@@ -48,7 +44,7 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
   }
   await Promise.all(
     Array.from({ length: size }, () => {
-      const w = new Worker(url, { workerData: { scanWorker: true, keyFiles, options, tsconfig } })
+      const w = new Worker(url, { workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig } })
       workers.push(w)
       return new Promise<void>((resolve, reject) => {
         w.on('message', (m) => {
@@ -58,7 +54,7 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
           } else if (m.type === 'results') {
             const p = pending.get(m.id)!
             pending.delete(m.id)
-            p.resolve({ results: m.results, parts: m.parts })
+            p.resolve(m.out)
             release(w)
           } else if (m.type === 'error') {
             failure = new Error(`scan worker: ${m.error}`)
@@ -76,13 +72,13 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
   const acquire = () => new Promise<Worker>((resolve) => (idle.length ? resolve(idle.pop()!) : waiting.push(resolve)))
   return {
     size,
-    async score(docs) {
+    async score(pieces, keepTexts = 0) {
       if (failure) throw failure
       const w = await acquire()
       const id = nextId++
       return new Promise<Done>((resolve, reject) => {
         pending.set(id, { resolve, reject, worker: w })
-        w.postMessage({ type: 'batch', id, docs })
+        w.postMessage({ type: 'block', id, pieces, keepTexts })
       })
     },
     async close() {

@@ -1,5 +1,6 @@
 import { readSources, type ReadSourcesOptions } from './sources/index.js'
-import type { DocumentResult, SourceRecord } from './types.js'
+import type { BlockEntry } from './block.js'
+import type { SourceRecord } from './types.js'
 
 /** A source record with its document index (documents only). */
 export type IndexedRecord = SourceRecord & { index?: number }
@@ -21,21 +22,23 @@ export async function* indexedRecords(inputs: string[], source: ReadSourcesOptio
 }
 
 /**
- * The NDJSON lines of one block, in input order: error records as they were read,
- * document results with `detected` (p < alpha) and the text's UTF-8 size. The local
- * and the distributed scan both emit exactly these lines.
+ * The NDJSON lines of one scored block, in input order: error records as they
+ * were read, documents numbered from `firstIndex` (the documents emitted before
+ * the block) with `detected` (p < alpha). The local and the distributed scan
+ * both emit exactly these lines.
  */
-export function blockLines(records: IndexedRecord[], results: DocumentResult[], alpha: number): string[] {
-  const byIndex = new Map(results.map((r) => [r.index, r]))
+export function blockLines(entries: BlockEntry[], firstIndex: number, alpha: number): string[] {
   const lines: string[] = []
-  for (const rec of records) {
-    if (rec.error !== undefined) {
-      lines.push(JSON.stringify({ type: 'error', file: rec.file, line: rec.line, row: rec.row, reason: rec.error }))
+  const level = Math.log10(alpha)
+  for (const e of entries) {
+    if (e.type === 'error') {
+      lines.push(JSON.stringify({ type: 'error', file: e.file, line: e.line, row: e.row, reason: e.reason }))
     } else {
-      const r = byIndex.get(rec.index!)!
-      r.detected = r.log10PValue < Math.log10(alpha)
-      r.bytes = Buffer.byteLength(rec.text)
-      lines.push(JSON.stringify(r))
+      const { bytes, ...r } = e
+      r.index += firstIndex
+      r.detected = r.log10PValue < level
+      // `bytes` last, where the records have always had it.
+      lines.push(JSON.stringify({ ...r, bytes }))
     }
   }
   return lines

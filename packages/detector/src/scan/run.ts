@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseKey, type WatermarkKey } from '@tracemark/watermark'
-import type { PooledPart, ScorerOptions } from './document.js'
-import { createScanPool, type Job } from './pool.js'
-import type { SourceFormat } from './sources/index.js'
+import type { BlockOutput } from './block.js'
+import type { ScorerOptions } from './document.js'
+import { planBlocks } from './plan.js'
+import { createScanPool } from './pool.js'
+import { fileIdentity, type SourceFormat } from './sources/index.js'
 import { scanCommonTuples } from './common.js'
-import { strongestDocuments } from './report/strongest.js'
+import { REPORT_DOCUMENTS, strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
-import { blockLines, indexedRecords } from './records.js'
+import { blockLines } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
-import { describeLocation, type DocumentResult, type ScanSummary, type SourceRecord } from './types.js'
+import { describeLocation, type DocumentResult, type ScanSummary } from './types.js'
 
 export interface ScanOptions {
   inputs: string[]
@@ -35,6 +37,10 @@ export interface ScanOptions {
   report?: string
   /** Common-tuple filter fraction (see common.ts); undefined: automatic, false: off. */
   commonTuples?: number | false
+  /** Identities (`dev:ino`, see fileIdentity) of other files the caller writes, e.g. standard output: never read as input. */
+  outputs?: string[]
+  /** Stops the scan after the blocks in flight (their records are emitted and saved); it then throws {@link ScanInterrupted}. */
+  signal?: AbortSignal
 }
 
 export interface ScanIo {
@@ -57,7 +63,7 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
     inputs: o.inputs.map((i) => (i === '-' ? '-' : resolve(i))),
     keys: keys.map((k) => k.keyId),
     format: o.format ?? null,
-    field: o.field ?? null,
+    field: o.field ?? 'text',
     blockSize,
     alpha: o.alpha ?? 1e-6,
     accounts: o.accounts ? createHash('sha256').update(o.accounts.join(',')).digest('hex') : null,
@@ -67,9 +73,11 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
 }
 
 /**
- * Scans a corpus: streams the inputs, scores blocks of documents on a worker pool,
- * emits records in input order, and ends with the corpus summary. Memory holds a
- * few blocks in flight plus 8 bytes per document for the FDR step.
+ * Scans a corpus: plans blocks of references to the inputs (see plan.ts), has
+ * the worker pool read, parse and score each block, emits records in input
+ * order, and ends with the corpus summary. Memory holds a few blocks' small
+ * records in flight plus 8 bytes per document for the FDR step; the documents'
+ * text stays in the workers.
  */
 export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> {
   const t0 = performance.now()
@@ -77,10 +85,14 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const workers = Math.max(1, o.workers ?? 1)
-  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize)) : null
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), inputFingerprint(o)) : null
+  const skip = outputIdentities(o)
 
   const summaryOf = createSummaryBuilder(o)
-  const account = (line: string) => summaryOf.account(line)
+  const account = (line: string) => {
+    const warning = summaryOf.account(line)
+    if (warning) io.warn(warning)
+  }
   // The strongest documents' texts, kept for the HTML report (bounded).
   const strongest = strongestDocuments<{ r: DocumentResult; text: string }>()
 
@@ -93,26 +105,24 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     summaryOf.addParts(state.parts)
   }
 
-  const common = await scanCommonTuples(o, keys, io.warn)
-  const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts, exclude: common?.exclude })
-  let consumed = state?.consumed ?? 0
-  type Block = { records: Array<SourceRecord & { index?: number }>; done: Promise<{ results: DocumentResult[]; parts: PooledPart[] }>; consumed: number }
+  const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
+  const pool = await createScanPool(workers, o.keyTexts, { ...o.scorer, accounts: o.accounts, exclude: common?.exclude }, { field: o.field })
+  const keepTexts = o.report ? REPORT_DOCUMENTS : 0
+  type Block = { done: Promise<BlockOutput>; consumed: number }
   const inFlight: Block[] = []
 
   const emit = async (b: Block) => {
-    const { results, parts: bp } = await b.done
-    for (const rec of b.records) {
-      if (rec.error === undefined) continue
-      const where = describeLocation(rec)
-      io.warn(`${where}: ${rec.error}`)
-    }
-    const lines = blockLines(b.records, results, alpha)
+    const out = await b.done
+    const first = summaryOf.documents
+    const lines = blockLines(out.entries, first, alpha)
     if (o.report) {
-      const texts = new Map(b.records.map((x) => [x.index, x.text]))
-      for (const r of results) strongest.keep({ r, text: texts.get(r.index)! })
+      const texts = new Map(out.texts)
+      for (const e of out.entries) {
+        if (e.type === 'document' && texts.has(e.index)) strongest.keep({ r: { ...e, index: e.index + first }, text: texts.get(e.index)! })
+      }
     }
-    state?.append(lines, b.consumed, bp)
-    summaryOf.addParts(bp)
+    state?.append(lines, b.consumed, out.parts)
+    summaryOf.addParts(out.parts)
     for (const l of lines) {
       account(l)
       io.record(l)
@@ -120,34 +130,86 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     io.progress?.({ documents: summaryOf.documents, tokens: summaryOf.tokens, bytes: summaryOf.bytes, seconds: (performance.now() - t0) / 1000 })
   }
 
-  let current: Block['records'] = []
-  const dispatch = async () => {
-    if (current.length === 0) return
-    const jobs: Job[] = []
-    for (const r of current) if (r.error === undefined) jobs.push({ index: r.index!, text: r.text, where: { file: r.file, line: r.line, row: r.row } })
-    consumed += current.length
-    const block: Block = { records: current, consumed, done: jobs.length ? pool.score(jobs) : Promise.resolve({ results: [], parts: [] }) }
-    current = []
-    inFlight.push(block)
-    // Keep every worker busy, but emit in order and bound the memory in flight.
-    while (inFlight.length > workers * 2) await emit(inFlight.shift()!)
-  }
   try {
-    for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field }, consumed, summaryOf.documents)) {
-      current.push(rec)
-      if (current.length >= blockSize) await dispatch()
+    for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip }, blockSize, state?.consumed ?? 0)) {
+      if (o.signal?.aborted) break
+      inFlight.push({ done: pool.score(block.pieces, keepTexts), consumed: block.consumed })
+      // Keep every worker busy, but emit in order and bound the memory in flight.
+      while (inFlight.length > workers * 2) await emit(inFlight.shift()!)
     }
-    await dispatch()
     while (inFlight.length) await emit(inFlight.shift()!)
   } finally {
     await pool.close()
     state?.close()
   }
+  if (o.signal?.aborted) throw new ScanInterrupted(o.resume)
 
   const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
   if (o.report) writeReport(o.report, summary, keys, strongest.list(), o.scorer)
   return summary
+}
+
+/** Thrown when a scan stops on its `signal`: the completed blocks are in the resume state, if any. */
+export class ScanInterrupted extends Error {
+  constructor(resume?: string) {
+    super(resume ? `interrupted; completed blocks are saved in ${resume}: run the same command to go on` : 'interrupted (use --resume FILE to be able to go on)')
+  }
+}
+
+/**
+ * Identities of the files a scan writes (standard output when it is a file,
+ * the resume state, the report), so a scan of a directory that holds them does
+ * not read its own output back (as grep skips its output file).
+ */
+export function outputIdentities(o: Pick<ScanOptions, 'resume' | 'report' | 'outputs'>): Set<string> {
+  const ids = new Set<string>(o.outputs ?? [])
+  for (const path of [o.resume, o.report]) {
+    if (!path) continue
+    try {
+      ids.add(fileIdentity(statSync(path)))
+    } catch {
+      // not written yet
+    }
+  }
+  return ids
+}
+
+/**
+ * Size and modification time of every input file, for the resume state: a
+ * resumed scan over changed inputs would replay results that no longer hold.
+ */
+export function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'report' | 'outputs'>): string {
+  const h = createHash('sha256')
+  // The scan's own output files change as it runs: never part of the fingerprint.
+  const own = new Set([o.resume, o.report].filter((p): p is string => !!p).map((p) => resolve(p)))
+  const outputs = new Set(o.outputs ?? [])
+  const visited = new Set<string>()
+  const visit = (path: string) => {
+    let s
+    try {
+      s = statSync(path)
+    } catch {
+      h.update(`${path}\0missing\n`)
+      return
+    }
+    if (own.has(path) || outputs.has(fileIdentity(s))) return
+    if (s.isDirectory()) {
+      // Symlinked directories are followed once, as the reader does: a link back up cannot loop.
+      const real = realpathSync(path)
+      if (visited.has(real)) return
+      visited.add(real)
+      let names: string[] = []
+      try {
+        names = readdirSync(path).filter((n) => !n.startsWith('.')).sort()
+      } catch {
+        // unreadable: reported by the scan
+      }
+      for (const n of names) visit(join(path, n))
+    } else h.update(`${path}\0${s.size}\0${s.mtimeMs}\n`)
+  }
+  for (const i of o.inputs) if (i !== '-') visit(resolve(i))
+  return h.digest('hex').slice(0, 32)
 }
 
 /** Total size of the inputs in bytes (for progress), or 0 when unknown (stdin). */

@@ -1,4 +1,5 @@
 import { nullModel, type WatermarkSpec } from '@tracemark/watermark'
+import { logGamma } from '../stats/special.js'
 import { binomialUpperTailLog, gammaUpperTailLog } from '../stats/tails.js'
 
 /** Smallest window tried: shorter spans cannot reach strong evidence anyway. */
@@ -47,17 +48,70 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array): BestSpan | n
     // Make sure the last stretch of the document is covered at this size.
     if ((n - size) % stride !== 0) windows.push([n - size, n])
   }
+  const exact = (k: number, s: number) =>
+    law.kind === 'gamma' ? gammaUpperTailLog(k, s) : binomialUpperTailLog(Math.round(s), k * law.trials, law.p)
+  // The exact tails dominate the cost: compute them only where they can win.
+  // T is the exact log p of the window with the largest z; a window whose lower
+  // bound is above T cannot be the minimum (nor tie with it), so the result is
+  // exactly the exhaustive search's, first window on ties included.
+  let top = -1
+  let topZ = -Infinity
+  for (let w = 0; w < windows.length; w++) {
+    const [a, b] = windows[w]
+    const k = cnt[b] - cnt[a]
+    if (k === 0) continue
+    const z = zOf(law, k, sum[b] - sum[a])
+    if (z > topZ) {
+      topZ = z
+      top = w
+    }
+  }
+  if (top < 0) return null
+  const T = exact(cnt[windows[top][1]] - cnt[windows[top][0]], sum[windows[top][1]] - sum[windows[top][0]])
   let best: BestSpan | null = null
   for (const [a, b] of windows) {
     const k = cnt[b] - cnt[a]
     if (k === 0) continue
     const s = sum[b] - sum[a]
-    const logP =
-      law.kind === 'gamma' ? gammaUpperTailLog(k, s) : binomialUpperTailLog(Math.round(s), k * law.trials, law.p)
+    if (lowerBoundLogP(law, k, s) > T) continue
+    const logP = exact(k, s)
     if (!best || logP < best.logP) best = { start: a, end: b, logP, windows: 0 }
   }
   if (!best) return null
   best.windows = windows.length
   best.logP = Math.min(0, best.logP + Math.log(windows.length))
   return best
+}
+
+type Law = ReturnType<typeof nullModel>
+
+/** Standardized score of a window: only orders the candidates. */
+function zOf(law: Law, k: number, s: number): number {
+  if (law.kind === 'gamma') return (s - k) / Math.sqrt(k)
+  const n = k * law.trials
+  return (Math.round(s) - n * law.p) / Math.sqrt(n * law.p * (1 - law.p) || 1)
+}
+
+/**
+ * A lower bound on a window's log p-value, cheap next to the exact tail, with a
+ * margin for rounding so that it never exceeds the computed exact value:
+ * - below the median the tail is at least 1/2 (Gamma(k, 1) has its median above
+ *   k − 1; Binomial(n, p) at or above floor(np));
+ * - above it, one term of the tail: e^−s s^(k−1)/(k−1)! for the gamma tail (the
+ *   Poisson sum of the upper incomplete gamma at integer k), the point mass
+ *   P(X = m) for the binomial.
+ */
+function lowerBoundLogP(law: Law, k: number, s: number): number {
+  let lb: number
+  if (law.kind === 'gamma') {
+    if (s <= k - 1) return Math.log(0.5) - 1e-9
+    lb = -s + (k - 1) * Math.log(s) - logGamma(k)
+  } else {
+    const n = k * law.trials
+    const m = Math.round(s)
+    if (m <= Math.floor(n * law.p)) return Math.log(0.5) - 1e-9
+    if (m > n) return -Infinity
+    lb = logGamma(n + 1) - logGamma(m + 1) - logGamma(n - m + 1) + m * Math.log(law.p) + (n - m) * Math.log1p(-law.p)
+  }
+  return lb - 1e-9 * Math.abs(lb) - 1e-9
 }

@@ -21,14 +21,19 @@ export interface ResumeState {
   close(): void
 }
 
-export function openState(path: string, scanId: string): ResumeState {
+/**
+ * Opens (or creates) the state of scan `scanId` at `path`. `inputs` fingerprints
+ * the input files (sizes and modification times): a state written over other
+ * file contents is refused, since replaying it would report stale results.
+ */
+export function openState(path: string, scanId: string, inputs?: string): ResumeState {
   const lines: string[] = []
   const parts: PooledPart[] = []
   let consumed = 0
   if (existsSync(path)) {
     const text = readFileSync(path, 'utf8')
     const all = text.split('\n')
-    let header: { type?: string; scan?: string } = {}
+    let header: { type?: string; scan?: string; inputs?: string } = {}
     try {
       header = JSON.parse(all[0])
     } catch {
@@ -36,6 +41,9 @@ export function openState(path: string, scanId: string): ResumeState {
     }
     if (header.type !== 'scan-state' || header.scan !== scanId) {
       throw new Error(`${path}: this state file belongs to a different scan (other inputs, keys or options)`)
+    }
+    if (inputs !== undefined && header.inputs !== undefined && header.inputs !== inputs) {
+      throw new Error(`${path}: the input files changed since this state was written (size or modification time); delete the state file to scan them again`)
     }
     // Keep everything up to the last complete block line; drop a partial tail.
     let keepBytes = all[0].length + 1
@@ -60,7 +68,7 @@ export function openState(path: string, scanId: string): ResumeState {
     truncateSync(path, keepBytes)
   } else {
     const fd = openSync(path, 'w', 0o600)
-    writeSync(fd, `${JSON.stringify({ type: 'scan-state', scan: scanId, version: 1 })}\n`)
+    writeSync(fd, `${JSON.stringify({ type: 'scan-state', scan: scanId, version: 1, ...(inputs !== undefined ? { inputs } : {}) })}\n`)
     fsyncSync(fd)
     closeSync(fd)
   }

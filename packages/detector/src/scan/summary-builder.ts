@@ -3,14 +3,23 @@ import type { PooledPart } from './document.js'
 import type { ScanOptions } from './run.js'
 import { toPValue } from '../stats/tails.js'
 import { flagged, pooledLogP } from './summary.js'
-import type { DocumentResult, ScanError, ScanSummary } from './types.js'
+import { describeLocation, type DocumentResult, type ScanError, type ScanSummary } from './types.js'
 
 const HIST_BINS = 20
+/** Input errors listed per input file in the summary (and shown on stderr); the rest are counted. */
+export const ERRORS_PER_INPUT = 100
+/** Input errors listed in the summary at most, over all inputs (a directory of many bad files). */
+export const ERRORS_LISTED = 10_000
 
 /** Accumulates emitted NDJSON records and pooled parts into the scan summary. */
 export interface SummaryBuilder {
-  /** Accounts one emitted record line (document or error), in input order. */
-  account(line: string): void
+  /**
+   * Accounts one emitted record line (document or error), in input order.
+   * Returns the warning to show for an input error: each of the first
+   * {@link ERRORS_PER_INPUT} of an input, then one line saying the rest are
+   * only counted (a flood of bad lines must not flood stderr or memory).
+   */
+  account(line: string): string | undefined
   /** Adds the pooled evidence of completed blocks. */
   addParts(parts: PooledPart[]): void
   readonly documents: number
@@ -28,6 +37,8 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
   const log10P: number[] = []
   const attributed = new Map<number, number[]>() // document index -> accounts
   const errors: ScanError[] = []
+  const perInput = new Map<string, number>()
+  let errorCount = 0
   const hist = new Array<number>(HIST_BINS).fill(0)
   const parts: PooledPart[] = []
   let tokens = 0
@@ -46,8 +57,13 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
     account(line) {
       const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
       if (r.type === 'error') {
-        errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
-        return
+        errorCount++
+        const n = (perInput.get(r.file) ?? 0) + 1
+        perInput.set(r.file, n)
+        if (n <= ERRORS_PER_INPUT && errors.length < ERRORS_LISTED) errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
+        if (n <= ERRORS_PER_INPUT) return `${describeLocation(r)}: ${r.reason}`
+        if (n === ERRORS_PER_INPUT + 1) return `${r.file}: more input errors; the summary counts them (errorCount) but lists only the first ${ERRORS_PER_INPUT} per input`
+        return undefined
       }
       documents++
       log10P.push(r.log10PValue)
@@ -55,6 +71,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
       bytes += r.bytes ?? 0
       hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
       if (r.attribution) attributed.set(r.index, r.attribution.accounts)
+      return undefined
     },
     addParts(p) {
       parts.push(...p)
@@ -75,6 +92,8 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
         flagged: nFlagged,
         flaggedDocuments: Array.from(flags.keys()).filter((i) => flags[i]),
         errors,
+        errorCount,
+        errorsListedPerInput: ERRORS_PER_INPUT,
         pooledPValue: pooled.pValue,
         pooledLog10PValue: pooled.log10PValue,
         fdr: o.fdr ?? 0.01,

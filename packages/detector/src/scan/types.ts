@@ -65,7 +65,11 @@ export interface ScanSummary {
   type: 'summary'
   documents: number
   flagged: number
+  /** The first `errorsListedPerInput` input errors of each input (at most 10 000 in all). */
   errors: ScanError[]
+  /** All input errors, listed or not. */
+  errorCount: number
+  errorsListedPerInput: number
   /** Pooled p-value for the corpus as a whole. */
   pooledPValue: number
   pooledLog10PValue: number

@@ -1,6 +1,11 @@
-import { get_encoding, type Tiktoken, type TiktokenEncoding } from 'tiktoken'
-import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base'
-import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base'
+import { createRequire } from 'node:module'
+import type { Tiktoken, TiktokenEncoding } from 'tiktoken'
+
+// Loaded on first use: each encoding's tables take tens of MiB, and every scan
+// worker thread would otherwise hold both libraries and both encodings.
+// (The CommonJS build has `require` itself and no import.meta.url.)
+const load: NodeRequire = typeof require === 'function' ? require : createRequire(import.meta.url)
+type GptEncoding = { encode(text: string, o: object): number[]; decode(ids: number[]): string }
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hfTokenizer } from './hf-tokenizer.js'
@@ -11,8 +16,12 @@ export type TokenizerName = 'cl100k_base' | 'o200k_base'
 
 /**
  * Implementations of the same encodings. `tiktoken` (OpenAI's Rust code as WASM) is the
- * reference; `gpt-tokenizer` (pure JS) gives identical ids on our corpora (3.35M tokens
- * of Brown + SOTU, both encodings, checked by the test suite) and runs ~1.7x faster here.
+ * reference; `gpt-tokenizer` (pure JS, the default) is faster and gives identical ids:
+ * on Brown + SOTU (3.35M tokens) and on a stress corpus (every Unicode plane, control
+ * characters, digit and whitespace runs, mixed scripts, special-token strings; see
+ * test/tokenizer-stress.test.ts). Its one known difference is the regex class `\s`:
+ * JavaScript's includes U+FEFF and lacks U+0085, Rust's is the reverse, so a text
+ * holding either character is encoded by tiktoken instead.
  */
 export type TokenizerBackend = 'tiktoken' | 'gpt-tokenizer'
 
@@ -42,6 +51,8 @@ export interface Tokenizer {
 
 export const TOKENIZER_NAMES: readonly TokenizerName[] = ['cl100k_base', 'o200k_base']
 export const TOKENIZER_BACKENDS: readonly TokenizerBackend[] = ['tiktoken', 'gpt-tokenizer']
+/** The fastest id-exact backend (see TokenizerBackend). */
+export const DEFAULT_TOKENIZER_BACKEND: TokenizerBackend = 'gpt-tokenizer'
 
 // Highest id + 1, special tokens included (tiktoken's JS binding does not expose n_vocab):
 // cl100k_base ends at <|endofprompt|> = 100276, o200k_base at <|endofprompt|> = 200018.
@@ -53,6 +64,7 @@ const utf8 = new TextDecoder('utf-8')
 const NO_SPECIALS = { disallowedSpecial: new Set<string>() }
 
 function tiktokenBackend(name: TokenizerName): Tokenizer {
+  const { get_encoding } = load('tiktoken') as typeof import('tiktoken')
   const enc: Tiktoken = get_encoding(name as TiktokenEncoding)
   return {
     name,
@@ -63,13 +75,18 @@ function tiktokenBackend(name: TokenizerName): Tokenizer {
   }
 }
 
+/** Where JavaScript's `\s` and the Rust regex's differ (see TokenizerBackend). */
+const WHITESPACE_MISMATCH = /[\u0085\ufeff]/
+
 function gptTokenizerBackend(name: TokenizerName): Tokenizer {
-  const enc = name === 'cl100k_base' ? gptCl100k : gptO200k
+  const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
+  let reference: Tokenizer | undefined
   return {
     name,
     backend: 'gpt-tokenizer',
     vocabSize: VOCAB_SIZE[name],
-    encode: (text) => Uint32Array.from(enc.encode(text, NO_SPECIALS)),
+    encode: (text) =>
+      WHITESPACE_MISMATCH.test(text) ? (reference ??= getTokenizer(name, 'tiktoken')).encode(text) : Uint32Array.from(enc.encode(text, NO_SPECIALS)),
     decode: (ids) => enc.decode(Array.from(ids)),
   }
 }
@@ -128,7 +145,7 @@ function hfFromSource(src: TokenizerSource): Tokenizer {
  * BPE ranks takes ~100 ms (seconds for a large tokenizer.json), so every caller
  * shares one instance. The backend applies to the built-in encodings only.
  */
-export function getTokenizer(name: TokenizerName | TokenizerSource = 'cl100k_base', backend: TokenizerBackend = 'tiktoken'): Tokenizer {
+export function getTokenizer(name: TokenizerName | TokenizerSource = 'cl100k_base', backend: TokenizerBackend = DEFAULT_TOKENIZER_BACKEND): Tokenizer {
   if (typeof name === 'object' && name !== null) return hfFromSource(name)
   const id = `${name}/${backend}`
   const hit = cache.get(id)

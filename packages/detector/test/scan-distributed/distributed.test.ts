@@ -223,6 +223,24 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     await expect(runDistributedScan({ ...options, inputs: [corpus], redis: url, resume: state }, collect().io)).rejects.toThrow(/different scan/)
   })
 
+  it('sends references through Redis, never the documents: workers read the file themselves', async () => {
+    // Every command Redis receives, as redis-cli's MONITOR prints it.
+    const monitor = spawn('/usr/bin/redis-cli', ['-u', url, 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let seen = ''
+    monitor.stdout!.on('data', (d: Buffer) => (seen += d.toString()))
+    await new Promise((r) => setTimeout(r, 300))
+    try {
+      await compare([corpus], {})
+      await new Promise((r) => setTimeout(r, 300))
+    } finally {
+      monitor.kill()
+    }
+    // MONITOR escapes quotes inside arguments: \"kind\":\"lines\".
+    expect(seen).toMatch(/kind\\?":\\?"lines/)
+    // The last document's text: read by a worker from the file, never sent through Redis.
+    expect(seen).not.toContain('zebra-quokka')
+  })
+
   it('refuses a report over standard input, which cannot be read twice', async () => {
     const { runDistributedScan } = await import('../../src/scan/distributed/coordinator.js')
     const run = runDistributedScan({ inputs: ['-'], keyTexts, redis: url, report: join(dir, 'x.html') }, collect().io)

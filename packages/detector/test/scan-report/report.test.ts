@@ -21,6 +21,8 @@ function input(over: Partial<ReportInput['summary']> = {}): ReportInput {
       fdr: 0.01,
       fdrProcedure: 'Benjamini-Hochberg',
       errors,
+      errorCount: (over.errors ?? errors).length,
+      errorsListedPerInput: 1000,
       pooledPValue: 0,
       pooledLog10PValue: -1234.5,
       keys: [],

@@ -1,14 +1,16 @@
 /**
- * `tracemark scan --redis URL`: the multi-machine scan. The coordinator reads
- * the sources (once, streaming), cuts them into shards of whole pooling blocks
- * and enqueues one BullMQ flow: a parent "merge" job whose children are the
+ * `tracemark scan --redis URL`: the multi-machine scan. The coordinator plans
+ * the scan (see plan.ts: it finds line ends and reads Parquet footers, never
+ * parses documents), cuts the plan into shards of whole pooling blocks of
+ * references and enqueues one BullMQ flow: a parent "merge" job whose children are the
  * shards. `tracemark worker --redis URL` processes (see worker.ts) score the
  * shards and push each result to its own list; the coordinator pops them in
  * shard order while it is still enqueueing, and emits the records and the
  * summary exactly as `runScan` does.
  *
- * Data path: shard jobs carry the documents' text and the key files' text
- * through Redis (see protocol.ts: trusted loopback/internal Redis only). The
+ * Data path: shard jobs carry references (file path and byte or row range) and
+ * the key files' text through Redis (see protocol.ts: trusted loopback/internal
+ * Redis only); workers read the data from the shared path themselves. The
  * coordinator throttles itself so at most {@link MAX_WAITING_SHARDS} shards
  * wait in Redis and at most {@link MAX_PENDING_RESULTS} shards run ahead of
  * the first result not yet emitted: Redis and the coordinator hold a bounded
@@ -24,14 +26,16 @@
 import { randomUUID } from 'node:crypto'
 import { parseKey } from '@tracemark/watermark'
 import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
-import { scanId, type ScanIo, type ScanOptions } from '../run.js'
+import { inputFingerprint, outputIdentities, ScanInterrupted, scanId, type ScanIo, type ScanOptions } from '../run.js'
 import { openState, type ResumeState } from '../state.js'
 import { scanCommonTuples } from '../common.js'
-import { indexedRecords } from '../records.js'
+import { blockLines, indexedRecords } from '../records.js'
+import { planBlocks } from '../plan.js'
+import type { Piece } from '../sources/piece.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
 import { writeReport } from '../report/write.js'
-import { connect, disconnect, MERGE_QUEUE, resultKey, SHARD_QUEUE, type ShardJobData, type ShardRecord, type ShardResult } from './protocol.js'
+import { connect, disconnect, MERGE_QUEUE, resultKey, SHARD_QUEUE, type ShardJobData, type ShardResult } from './protocol.js'
 import { createSummaryBuilder } from '../summary-builder.js'
 
 export interface DistributedScanOptions extends ScanOptions {
@@ -64,20 +68,22 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   if (keys.length === 0) throw new Error('at least one key is needed')
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
-  const shardSize = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize)) * blockSize
-  const common = await scanCommonTuples(o, keys, io.warn)
+  const blocksPerShard = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize))
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), inputFingerprint(o)) : null
+  const skip = outputIdentities(o)
+  const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
   const scorer = { ...o.scorer, accounts: o.accounts, exclude: common?.exclude }
   const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
   const builder = createSummaryBuilder(o)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
   const record = (line: string) => {
-    builder.account(line)
+    const warning = builder.account(line)
+    if (warning) io.warn(warning)
     const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
     if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
     return e
   }
   // Resume: replay what a previous run (local or distributed) completed, then go on from there.
-  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize)) : null
   if (state) {
     for (const line of state.lines) {
       record(line)
@@ -128,8 +134,8 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     const parentRef = { id: runId, queue: merges.qualifiedName }
 
     let enqueued = false
-    let position = state?.consumed ?? 0
-    let current: ShardRecord[] = []
+    let current: Piece[][] = []
+    let currentEnd = state?.consumed ?? 0
     // Source records consumed up to the end of each shard (for the resume state).
     const shardEnd: number[] = []
 
@@ -141,16 +147,17 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       throw new Error(`distributed scan failed: ${reasons || p?.failedReason || state}`)
     }
     const emit = (r: ShardResult, shard: number) => {
-      for (const line of r.records) {
-        const e = record(line)
-        if (e.type === 'error') {
-          const where = describeLocation(e)
-          io.warn(`${where}: ${e.reason}`)
+      const lines: string[] = []
+      for (const b of r.blocks) {
+        // Documents are numbered in the scan here, where all earlier ones are known.
+        for (const line of blockLines(b.entries, builder.documents, alpha)) {
+          record(line)
+          io.record(line)
+          lines.push(line)
         }
-        io.record(line)
+        builder.addParts(b.parts)
       }
-      builder.addParts(r.parts)
-      state?.append(r.records, shardEnd[shard], r.parts)
+      state?.append(lines, shardEnd[shard], r.blocks.flatMap((b) => b.parts))
       io.progress?.({ documents: builder.documents, tokens: builder.tokens, bytes: builder.bytes, seconds: (performance.now() - t0) / 1000 })
     }
     // Streams the results in shard order while the sources are still being read.
@@ -175,9 +182,8 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 
     const flush = async () => {
       if (current.length === 0) return
-      const data: ShardJobData = { keyTexts: o.keyTexts, scorer, alpha, blockSize, start: position, records: current, resultKey: resultKey(runId, count) }
-      position += current.length
-      shardEnd[count] = position
+      const data: ShardJobData = { keyTexts: o.keyTexts, scorer, field: o.field, blocks: current, resultKey: resultKey(runId, count) }
+      shardEnd[count] = currentEnd
       current = []
       // Bound what waits in Redis: shards not yet taken, and results not yet emitted.
       while (emitError === undefined && ((await shards.getWaitingCount()) >= MAX_WAITING_SHARDS || count - emitted >= maxPending)) await sleep(POLL_MS)
@@ -185,11 +191,13 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
     }
     try {
-      for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field }, position, builder.documents)) {
-        current.push(rec)
-        if (current.length >= shardSize) await flush()
+      for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip }, blockSize, state?.consumed ?? 0)) {
+        if (o.signal?.aborted) break
+        current.push(block.pieces)
+        currentEnd = block.consumed
+        if (current.length >= blocksPerShard) await flush()
       }
-      await flush()
+      if (!o.signal?.aborted) await flush()
     } finally {
       enqueued = true
     }
@@ -207,9 +215,11 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
     state?.close()
   }
 
+  if (o.signal?.aborted) throw new ScanInterrupted(o.resume)
+
   const summary = builder.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
-  if (o.report) writeReport(o.report, summary, keys, await withTexts(o, strongest.list(), io), o.scorer)
+  if (o.report) writeReport(o.report, summary, keys, await withTexts({ ...o, skip }, strongest.list(), io), o.scorer)
   return summary
 }
 
@@ -218,11 +228,11 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
  * as the first read numbered them. A document whose
  * text changed size since the scan is left out of the report, with a warning.
  */
-async function withTexts(o: ScanOptions, docs: Array<{ r: DocumentResult }>, io: ScanIo): Promise<Array<{ r: DocumentResult; text: string }>> {
+async function withTexts(o: ScanOptions & { skip: ReadonlySet<string> }, docs: Array<{ r: DocumentResult }>, io: ScanIo): Promise<Array<{ r: DocumentResult; text: string }>> {
   const wanted = new Map(docs.map((d) => [d.r.index, d.r]))
   const found = new Map<number, string>()
   const utf8 = new TextEncoder()
-  for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field })) {
+  for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field, skip: o.skip })) {
     if (rec.error !== undefined) continue
     const r = wanted.get(rec.index!)
     if (!r) continue

@@ -2,8 +2,14 @@
  * Shared by the distributed coordinator and its workers: queue names, job
  * payloads and the Redis connection.
  *
+ * Shard jobs carry references to the data (file path and byte range, or row
+ * range; see scan/plan.ts), not documents: every worker reads the files itself
+ * from storage all workers reach under the same path (a shared file system).
+ * Only what cannot be read by range (compressed JSONL, standard input) travels
+ * inline through Redis.
+ *
  * SECURITY: a shard job carries the watermark key files' full text (the
- * secrets) and the documents' text, because Redis is BullMQ's job store. Run
+ * secrets), because Redis is BullMQ's job store. Run
  * Redis only on loopback or a trusted internal network (bind to a private
  * interface, `requirepass`/ACL, TLS via `rediss://` across hosts), never on a
  * public address. Jobs are deleted from Redis as soon as they complete or fail
@@ -17,36 +23,31 @@
  * Redis and output streams while the scan runs. Job return values are tiny
  * (BullMQ keeps them in its events stream).
  */
-import type { IndexedRecord } from '../records.js'
 import { Redis } from 'ioredis'
+import type { BlockEntry } from '../block.js'
 import type { PooledPart, ScorerOptions } from '../document.js'
+import type { Piece } from '../sources/piece.js'
 
 /** Queue of shard jobs (children of the flow), processed by `tracemark worker`. */
 export const SHARD_QUEUE = 'tracemark-scan-shard'
 /** Queue of the flow's parent ("merge") jobs; never processed by a worker: the coordinator merges. */
 export const MERGE_QUEUE = 'tracemark-scan-merge'
 
-/** A source record with its document index (valid records only). */
-export type ShardRecord = IndexedRecord
-
 export interface ShardJobData {
   /** Key file contents: secrets, see the module note. */
   keyTexts: string[]
   scorer: ScorerOptions
-  alpha: number
-  blockSize: number
-  /** Position of the shard's first record in the scan (a multiple of blockSize). */
-  start: number
-  records: ShardRecord[]
+  /** JSONL field / Parquet column of the text. */
+  field?: string
+  /** The shard's pooling blocks, each a list of references the worker reads. */
+  blocks: Piece[][]
   /** The list the result goes to (see {@link resultKey}). */
   resultKey: string
 }
 
 export interface ShardResult {
-  /** NDJSON lines (document and error records), in input order, as `runScan` emits them. */
-  records: string[]
-  /** Pooled evidence, one entry list per block, in block order. */
-  parts: PooledPart[]
+  /** Per block, in order: its records (documents numbered within the block; the coordinator numbers them in the scan) and pooled evidence. */
+  blocks: Array<{ entries: BlockEntry[]; parts: PooledPart[] }>
 }
 
 /** The list a shard's result is pushed to: one per shard, popped once by the coordinator. */

@@ -1,21 +1,19 @@
 /**
  * `tracemark worker --redis URL`: processes the shard jobs of distributed scans.
  *
- * Each shard is scored block by block on a local pool of scan threads (the same
- * pool as `runScan`), and each block's pooled evidence is closed after the
+ * Each shard is read and scored block by block on a local pool of scan threads
+ * (the same pool as `runScan`): the threads read the files the shard's
+ * references name, so the data never passes through Redis. Each block's pooled evidence is closed after the
  * block, so the result does not depend on which machine or thread scored which
  * block. The event loop stays free while threads score, so BullMQ keeps the
  * job's lock alive. See protocol.ts for the security note: shard jobs carry
  * the key files' text.
  */
-import { blockLines } from '../records.js'
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker, type Job as BullJob } from 'bullmq'
-import { createScanPool, type Job, type ScanPool } from '../pool.js'
-import type { PooledPart } from '../document.js'
-import type { DocumentResult } from '../types.js'
-import { connect, disconnect, RESULT_TTL_SECONDS, SHARD_QUEUE, type ShardJobData, type ShardRecord } from './protocol.js'
+import { createScanPool, type ScanPool } from '../pool.js'
+import { connect, disconnect, RESULT_TTL_SECONDS, SHARD_QUEUE, type ShardJobData, type ShardResult } from './protocol.js'
 
 export interface ScanWorkerOptions {
   /** Shards scored at once, and threads in the local scoring pool (default: available cores). */
@@ -49,10 +47,10 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
   }
   const acquire = (d: ShardJobData): [string, PoolEntry] => {
     // The hash names the pool in memory only; the keys themselves stay in the pool.
-    const id = createHash('sha256').update(JSON.stringify([d.keyTexts, d.scorer])).digest('hex')
+    const id = createHash('sha256').update(JSON.stringify([d.keyTexts, d.scorer, d.field ?? null])).digest('hex')
     let e = pools.get(id)
     if (!e) {
-      e = { pool: createScanPool(size, d.keyTexts, d.scorer), refs: 0, broken: false }
+      e = { pool: createScanPool(size, d.keyTexts, d.scorer, { field: d.field }), refs: 0, broken: false }
       e.pool.catch(() => {})
       pools.set(id, e)
     }
@@ -79,24 +77,11 @@ export async function runScanWorker(redis: string, options: ScanWorkerOptions = 
     const [id, entry] = acquire(d)
     try {
       const pool = await entry.pool
-      const blocks: ShardRecord[][] = []
-      for (let i = 0; i < d.records.length; i += d.blockSize) blocks.push(d.records.slice(i, i + d.blockSize))
-      const done = await Promise.all(
-        blocks.map((b) => {
-          const jobs: Job[] = []
-          for (const r of b) if (r.error === undefined) jobs.push({ index: r.index!, text: r.text, where: { file: r.file, line: r.line, row: r.row } })
-          return jobs.length ? pool.score(jobs) : Promise.resolve({ results: [] as DocumentResult[], parts: [] as PooledPart[] })
-        }),
-      )
-      const records: string[] = []
-      const parts: PooledPart[] = []
-      for (let i = 0; i < blocks.length; i++) {
-        records.push(...blockLines(blocks[i], done[i].results, d.alpha))
-        parts.push(...done[i].parts)
-      }
+      const done = await Promise.all(d.blocks.map((pieces) => pool.score(pieces)))
+      const result: ShardResult = { blocks: done.map((b) => ({ entries: b.entries, parts: b.parts })) }
       // A retried shard replaces, never appends: the list holds exactly one result.
-      await results.multi().del(d.resultKey).rpush(d.resultKey, JSON.stringify({ records, parts })).expire(d.resultKey, RESULT_TTL_SECONDS).exec()
-      return records.length
+      await results.multi().del(d.resultKey).rpush(d.resultKey, JSON.stringify(result)).expire(d.resultKey, RESULT_TTL_SECONDS).exec()
+      return done.reduce((n, b) => n + b.entries.length, 0)
     } catch (e) {
       entry.broken = true
       throw e

@@ -179,7 +179,7 @@ export function renderReport(input: ReportInput): string {
   const kv = (k: string, v: string) => out.push(`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)
   kv('Documents scanned', int(s.documents))
   kv('Flagged documents', flaggedLine)
-  kv('Input errors', `${int(s.errors.length)}${s.errors.length ? ' (<a href="#errors">listed below</a>)' : ''}`)
+  kv('Input errors', `${int(s.errorCount)}${s.errors.length ? ' (<a href="#errors">listed below</a>)' : ''}`)
   kv('Pooled corpus p-value', formatPValue(s.pooledPValue, s.pooledLog10PValue))
   if (s.commonTuples) {
     const c = s.commonTuples
@@ -242,7 +242,7 @@ export function renderReport(input: ReportInput): string {
     out.push('<table><thead><tr><th>Location</th><th>Reason</th></tr></thead><tbody>')
     for (const err of s.errors.slice(0, MAX_ERROR_ROWS)) out.push(`<tr><td class="mono">${e(describeLocation(err))}</td><td>${e(err.reason)}</td></tr>`)
     out.push('</tbody></table>')
-    if (s.errors.length > MAX_ERROR_ROWS) out.push(`<p class="more">... ${int(s.errors.length - MAX_ERROR_ROWS)} more</p>`)
+    if ((s.errorCount) > Math.min(MAX_ERROR_ROWS, s.errors.length)) out.push(`<p class="more">... ${int((s.errorCount) - Math.min(MAX_ERROR_ROWS, s.errors.length))} more</p>`)
   }
   out.push('</section>')
 

@@ -24,6 +24,8 @@ export interface ReadSourcesOptions {
   field?: string
   /** Largest document (JSONL line, text file, decompressed text) read, in bytes; default 16 MiB. */
   maxDocumentBytes?: number
+  /** Files to leave out, by {@link fileIdentity} (the scan's own output files). */
+  skip?: ReadonlySet<string>
 }
 
 /** Default {@link ReadSourcesOptions.maxDocumentBytes}: 16 MiB. */
@@ -44,24 +46,34 @@ export function detectFormat(path: string): { format: SourceFormat; compression:
   return { format, compression }
 }
 
-/**
- * Stream the documents of `inputs` (files, directories read recursively in
- * path order with hidden entries skipped, or `-` for standard input) in input
- * order. Problems with an input (missing file, bad line, binary file…) become
- * error records and reading goes on; nothing valid is lost.
- *
- * @throws RangeError at the first iteration for an invalid `field` or `maxDocumentBytes`.
- */
-export async function* readSources(inputs: string[], options: ReadSourcesOptions = {}): AsyncGenerator<SourceRecord> {
-  const field = options.field ?? 'text'
-  const segments = parseFieldPath(field)
-  const maxBytes = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxDocumentBytes must be a positive integer, not ${maxBytes}`)
-  const settings = { format: options.format, field, segments, maxBytes }
+/** One input file with its format, or a record for an input that cannot be read. */
+export type InputFile = { file: string; format: SourceFormat; compression: Compression; error?: undefined } | SourceRecord & { error: string }
 
+/** `dev:ino` of a file: how a scan recognises its own output among its inputs. */
+export const fileIdentity = (s: { dev: number; ino: number }) => `${s.dev}:${s.ino}`
+
+/**
+ * The files of `inputs` in input order (directories expanded recursively in
+ * path order, hidden entries skipped), each with its format and compression,
+ * or an error record for a path that cannot be read. Files whose identity is
+ * in `skip` (the scan's own output, as grep skips its output) are left out.
+ */
+export async function* listInputs(inputs: string[], format?: SourceFormat, skip?: ReadonlySet<string>): AsyncGenerator<InputFile> {
+  const file = async (path: string): Promise<InputFile | null> => {
+    if (path === STDIN) return { file: STDIN, format: format ?? 'jsonl', compression: undefined }
+    if (skip?.size) {
+      try {
+        if (skip.has(fileIdentity(await stat(path)))) return null
+      } catch {
+        // reported when read
+      }
+    }
+    const detected = detectFormat(path)
+    return { file: path, format: format ?? detected.format, compression: detected.compression }
+  }
   for (const input of inputs) {
     if (input === STDIN) {
-      yield* readFile(STDIN, { ...settings, format: options.format ?? 'jsonl' })
+      yield (await file(STDIN))!
       continue
     }
     let isDirectory: boolean
@@ -72,7 +84,8 @@ export async function* readSources(inputs: string[], options: ReadSourcesOptions
       continue
     }
     if (!isDirectory) {
-      yield* readFile(input, settings)
+      const f = await file(input)
+      if (f) yield f
       continue
     }
     let entries
@@ -83,24 +96,51 @@ export async function* readSources(inputs: string[], options: ReadSourcesOptions
       continue
     }
     for (const entry of entries) {
-      if (entry.error !== undefined) yield { file: entry.file, error: cannotRead(entry.error) }
-      else yield* readFile(entry.file, settings)
+      if (entry.error !== undefined) {
+        yield { file: entry.file, error: cannotRead(entry.error) }
+        continue
+      }
+      const f = await file(entry.file)
+      if (f) yield f
     }
   }
 }
 
-interface Settings {
-  format?: SourceFormat
+/** Reader settings after validation (see {@link sourceSettings}). */
+export interface Settings {
   field: string
   segments: string[]
   maxBytes: number
 }
 
+/** Validates the reader options. @throws RangeError for an invalid `field` or `maxDocumentBytes`. */
+export function sourceSettings(options: ReadSourcesOptions): Settings {
+  const field = options.field ?? 'text'
+  const segments = parseFieldPath(field)
+  const maxBytes = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxDocumentBytes must be a positive integer, not ${maxBytes}`)
+  return { field, segments, maxBytes }
+}
+
+/**
+ * Stream the documents of `inputs` (files, directories read recursively in
+ * path order with hidden entries skipped, or `-` for standard input) in input
+ * order. Problems with an input (missing file, bad line, binary file…) become
+ * error records and reading goes on; nothing valid is lost.
+ *
+ * @throws RangeError at the first iteration for an invalid `field` or `maxDocumentBytes`.
+ */
+export async function* readSources(inputs: string[], options: ReadSourcesOptions = {}): AsyncGenerator<SourceRecord> {
+  const settings = sourceSettings(options)
+  for await (const f of listInputs(inputs, options.format, options.skip)) {
+    if (f.error !== undefined) yield f
+    else yield* readFile(f, settings)
+  }
+}
+
 /** Dispatch one file (or stdin) to its format's reader. */
-async function* readFile(file: string, s: Settings): AsyncGenerator<SourceRecord> {
-  const detected = file === STDIN ? { format: s.format ?? 'jsonl', compression: undefined } : detectFormat(file)
-  const format = s.format ?? detected.format
-  const { compression } = detected
+export async function* readFile(f: { file: string; format: SourceFormat; compression: Compression }, s: Settings): AsyncGenerator<SourceRecord> {
+  const { file, format, compression } = f
   if (format === 'jsonl') {
     yield* readJsonl(file, openBytes(file, compression), s.field, s.segments, s.maxBytes)
   } else if (format === 'parquet') {

@@ -23,12 +23,13 @@ export async function* readJsonl(
   path: string,
   segments: readonly string[],
   maxBytes: number,
+  firstLine = 1,
 ): AsyncGenerator<SourceRecord> {
   // A fresh decode per line (no `stream: true`), so a bad byte stays on its line.
   const decoder = new TextDecoder('utf-8', { fatal: true })
-  let lastLine = 0
+  let lastLine = firstLine - 1
   try {
-    for await (const l of splitLines(bytes, maxBytes)) {
+    for await (const l of splitLines(bytes, maxBytes, firstLine)) {
       lastLine = l.line
       const line = l.line
       if (l.tooLong !== undefined) {

@@ -13,18 +13,19 @@ const LF = 0x0a
 const CR = 0x0d
 
 /**
- * Split a byte stream into lines numbered from 1. A line of more than
+ * Split a byte stream into lines numbered from `firstLine` (1 for a whole
+ * file; a byte range that starts mid-file passes its first line's number). A line of more than
  * `maxBytes` bytes (not counting its line ending) is reported as `tooLong`
  * with its full length, and at most `maxBytes + 1` of its bytes are ever
  * buffered: past that the splitter only counts until the next newline.
  */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Line> {
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxBytes: number, firstLine = 1): AsyncGenerator<Line> {
   let parts: Uint8Array[] = []
   let held = 0
   // Bytes of the current line while skipping it; -1 while still buffering.
   let skipped = -1
   let lastByte = -1
-  let line = 1
+  let line = firstLine
 
   const finish = (): Line => {
     let result: Line

@@ -31,42 +31,69 @@ async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
   }
 }
 
-/**
- * Read the rows of a Parquet file one row group at a time, so memory holds one
- * row group of one column, never the file. A file that is not Parquet gives
- * one error record; a corrupt row group gives one error record at its first
- * row and reading goes on with the next group.
- */
-export async function* readParquet(file: string, path: string, segments: readonly string[], maxBytes: number): AsyncGenerator<SourceRecord> {
+/** An open Parquet file with the column checked, or the one error record's reason. */
+async function openParquet(file: string, column: string): Promise<{ handle: FileHandle; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
   let handle: FileHandle
   try {
     handle = await open(file, 'r')
   } catch (e) {
-    yield { file, error: cannotRead(e) }
+    return cannotRead(e)
+  }
+  let buffer: AsyncBuffer
+  let metadata: FileMetaData
+  try {
+    buffer = await fileBuffer(handle)
+    metadata = await parquetMetadataAsync(buffer)
+  } catch (e) {
+    await handle.close()
+    return `not a Parquet file: ${shorten((e as Error).message, 80)}`
+  }
+  const columns = parquetSchema(metadata).children.map((c) => c.element.name)
+  if (!columns.includes(column)) {
+    await handle.close()
+    return `no column ${column} (columns: ${shorten(columns.join(', '), 80)})`
+  }
+  return { handle, buffer, metadata }
+}
+
+/** Rows per row group (from the footer only), or the reason the file gives one error record. */
+export async function parquetGroups(file: string, column: string): Promise<number[] | string> {
+  const p = await openParquet(file, column)
+  if (typeof p === 'string') return p
+  await p.handle.close()
+  return p.metadata.row_groups.map((g) => Number(g.num_rows))
+}
+
+/**
+ * Read the rows of a Parquet file one row group at a time, so memory holds one
+ * row group of one column, never the file. A file that is not Parquet gives
+ * one error record; a corrupt row group gives one error record at its first
+ * row and reading goes on with the next group. With `range`, only rows
+ * [rowStart, rowEnd) are read (a corrupt group then gives one error record for
+ * the rows of the range it holds).
+ */
+export async function* readParquet(
+  file: string,
+  path: string,
+  segments: readonly string[],
+  maxBytes: number,
+  range?: { rowStart: number; rowEnd: number },
+): AsyncGenerator<SourceRecord> {
+  const column = segments[0]
+  const p = await openParquet(file, column)
+  if (typeof p === 'string') {
+    yield { file, error: p }
     return
   }
+  const { handle, buffer, metadata } = p
   try {
-    let buffer: AsyncBuffer
-    let metadata: FileMetaData
-    try {
-      buffer = await fileBuffer(handle)
-      metadata = await parquetMetadataAsync(buffer)
-    } catch (e) {
-      yield { file, error: `not a Parquet file: ${shorten((e as Error).message, 80)}` }
-      return
-    }
-    const column = segments[0]
-    const columns = parquetSchema(metadata).children.map((c) => c.element.name)
-    if (!columns.includes(column)) {
-      yield { file, error: `no column ${column} (columns: ${shorten(columns.join(', '), 80)})` }
-      return
-    }
     let groupStart = 0
     for (const group of metadata.row_groups) {
-      const rowStart = groupStart
-      const rowEnd = groupStart + Number(group.num_rows)
-      groupStart = rowEnd
-      if (rowEnd === rowStart) continue
+      // Only the rows of `range` (a scan worker's share), else the whole group.
+      const rowStart = Math.max(groupStart, range?.rowStart ?? 0)
+      const rowEnd = Math.min(groupStart + Number(group.num_rows), range?.rowEnd ?? Infinity)
+      groupStart += Number(group.num_rows)
+      if (rowEnd <= rowStart) continue
       let rows: Record<string, unknown>[]
       try {
         rows = await parquetReadObjects({ file: buffer, metadata, columns: [column], rowStart, rowEnd, compressors })

@@ -61,3 +61,13 @@ async function* zstdBytes(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
   decoder.push(new Uint8Array(0), true)
   yield* out
 }
+
+/**
+ * Bytes [start, end) of an uncompressed file: what a scan worker reads of its
+ * own share of a JSONL file, so the text never passes through the main thread.
+ */
+export function rangeBytes(path: string, start: number, end: number): AsyncIterable<Uint8Array> {
+  // createReadStream's `end` is inclusive; an empty range must read nothing.
+  if (end <= start) return (async function* () {})()
+  return createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 16 })
+}
