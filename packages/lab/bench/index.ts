@@ -7,6 +7,7 @@ import { benchDetect } from './detect.js'
 import { benchEmbed, benchRequest } from './embed.js'
 import { benchGenerate } from './generate.js'
 import { benchScan } from './scan.js'
+import { benchTokenize } from './tokenize.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -19,4 +20,5 @@ if (!only || only === 'embed') {
 if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
+if (!only || only === 'tokenize') benchTokenize()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))

@@ -8,7 +8,7 @@ import { runScanWorker } from '../scan/distributed/worker.js'
 import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
 import { createProgress } from './progress.js'
-import { readPrompts, readRegistry, readTextInput } from './input.js'
+import { readNonEmptyText, readPrompts, readRegistry, requireEvidence } from './input.js'
 import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
@@ -43,6 +43,14 @@ const number = (name: string) => (v: string) => {
   if (!Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`)
   return x
 }
+
+const DETECT_EXIT_CODES = `
+Exit status:
+  0  watermark detected (p < alpha)
+  1  no watermark detected
+  2  usage or input error: unreadable or missing file, empty text, a text too short
+     to score a single (context, token) tuple, a bad key file or option
+`
 
 /**
  * The `tracemark` command line. Exit status like grep: 0 watermark detected,
@@ -87,6 +95,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .addHelpText('after', DETECT_EXIT_CODES)
     .action((file: string, o) => {
       if (o.tokenizer && !TOKENIZER_NAMES.includes(o.tokenizer)) {
         throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
@@ -95,7 +104,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
       const key = readKeyFile(o.key)
-      const text = readTextInput(file)
+      const text = readNonEmptyText(file)
       const r = detect(text, key, {
         alpha: o.alpha,
         tokenizer: o.tokenizer as TokenizerName | undefined,
@@ -103,6 +112,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         normalize: o.normalize ? undefined : false,
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
       })
+      requireEvidence(r, file)
       io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
       status = r.detected ? 0 : 1
     })
@@ -118,8 +128,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action((file: string, o) => {
       const key = readKeyFile(o.key)
       if (!key.spec.fingerprint) throw new Error(`${o.key}: this key carries no fingerprint (make one with keygen --fingerprint-bits)`)
-      const text = readTextInput(file)
+      const text = readNonEmptyText(file)
       const r = detect(text, key, { alpha: o.alpha, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
+      requireEvidence(r, file)
       const a = r.attribution ?? null
       io.out(o.json ? `${JSON.stringify({ keyId: r.keyId, attribution: a })}\n` : `${formatAttribution(a, r.tokens)}\n`)
       status = a ? 0 : 1

@@ -1,6 +1,7 @@
 import { get_encoding, type Tiktoken, type TiktokenEncoding } from 'tiktoken'
 import * as gptCl100k from 'gpt-tokenizer/encoding/cl100k_base'
 import * as gptO200k from 'gpt-tokenizer/encoding/o200k_base'
+import { boundRuns } from './bounded-runs.js'
 
 /** Names of the tokenizers the detector ships with. */
 export type TokenizerName = 'cl100k_base' | 'o200k_base'
@@ -58,7 +59,10 @@ function gptTokenizerBackend(name: TokenizerName): Tokenizer {
 
 /**
  * The encoder for `name`, created once per process and backend: building the BPE
- * ranks takes ~100 ms, so every caller shares one instance.
+ * ranks takes ~100 ms, so every caller shares one instance. Its `encode` takes time
+ * linear in the text's length whatever the text: runs of more than 256 characters
+ * without (or of only) whitespace are encoded in 256-character pieces (see
+ * `bounded-runs.ts`); ordinary text gets exactly the ids of the unbounded encoder.
  */
 export function getTokenizer(name: TokenizerName = 'cl100k_base', backend: TokenizerBackend = 'tiktoken'): Tokenizer {
   const id = `${name}/${backend}`
@@ -70,7 +74,7 @@ export function getTokenizer(name: TokenizerName = 'cl100k_base', backend: Token
   if (!TOKENIZER_BACKENDS.includes(backend)) {
     throw new Error(`unknown tokenizer backend "${String(backend)}" (expected one of ${TOKENIZER_BACKENDS.join(', ')})`)
   }
-  const tok = backend === 'tiktoken' ? tiktokenBackend(name) : gptTokenizerBackend(name)
+  const tok = boundRuns(backend === 'tiktoken' ? tiktokenBackend(name) : gptTokenizerBackend(name))
   cache.set(id, tok)
   return tok
 }
