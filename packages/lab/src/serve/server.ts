@@ -19,6 +19,7 @@ import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } 
 import type { NgramModel } from '../model/ngram.js'
 import { generateTokens, type FinishReason } from '../generate.js'
 import { textStream, tokenizer } from './generate.js'
+import { encodeYielding } from './encode-prompt.js'
 
 export const MODEL_ID = 'tracemark-lab-ngram'
 const BODY_LIMIT = 1 << 20 // 1 MB
@@ -168,7 +169,8 @@ export function createServer(o: ServerOptions): http.Server {
       throw new ApiError(401, auth ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <api key>.', 'authentication_error', null, 'invalid_api_key')
     }
     const r = parseRequest(await readJson(req), chat, maxTokensLimit)
-    const promptIds = tokenizer.encode(r.prompt)
+    // Encoded slice by slice, yielding between slices: a long prompt must not stall other clients.
+    const promptIds = await encodeYielding(tokenizer, r.prompt, tick)
     // One watermark session per request; the caller's account is the fingerprint payload.
     const session = wm ? wm.session({ prompt: promptIds, payload: fingerprint ? account : undefined }) : null
     const tokens = generateTokens(o.model, {
