@@ -22,5 +22,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The second reporter lists, at the end, tests skipped because a system package is missing.
+    reporters: ['default', './test/system-packages-reporter.ts'],
   },
 })

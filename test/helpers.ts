@@ -55,11 +55,11 @@ export function wordTokenMask(): Float32Array {
   return mask
 }
 
-/** Watermarked "text" of `tokens` word tokens from the synthetic model under `key`. */
-export function watermarkedWords(key: WatermarkKey, tokens: number, seed: number): { ids: Uint32Array; text: string } {
+/** Watermarked "text" of `tokens` word tokens from the synthetic model under `key` (fingerprinted with `payload` if given). */
+export function watermarkedWords(key: WatermarkKey, tokens: number, seed: number, payload?: number): { ids: Uint32Array; text: string } {
   const model = createSyntheticModel({ seed })
   const mask = wordTokenMask()
-  const s = createWatermarker(key).session()
+  const s = createWatermarker(key).session(payload === undefined ? undefined : { payload })
   const rnd = seededRandom(seed)
   const ctx: number[] = []
   const logits = new Float32Array(model.vocabSize)

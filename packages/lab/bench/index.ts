@@ -11,6 +11,7 @@ import { benchScan } from './scan.js'
 import { benchRuntimes } from './runtimes.js'
 import { benchTokenizers } from './tokenizers.js'
 import { benchDistributed } from './scan-distributed.js'
+import { benchTokenize } from './tokenize.js'
 
 const only = process.argv[2]
 console.log(`tracemark bench — node ${process.version}, ${new Date().toISOString()}`)
@@ -24,6 +25,7 @@ if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
 if (!only || only === 'detect') benchDetect()
 if (!only || only === 'tokenizers') benchTokenizers()
+if (!only || only === 'tokenize') benchTokenize()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))
 if (!only || only === 'runtimes') await benchRuntimes()
 if (!only || only === 'scan-distributed') await benchDistributed(Number(process.argv[3] ?? 5))

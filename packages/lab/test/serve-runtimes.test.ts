@@ -64,7 +64,7 @@ describe.each(runnable)('lab serve --runtime %s', (runtime) => {
     const body = await res.json()
     expect(body.model).toBe(backend.id)
     expect(body.usage.completion_tokens).toBeGreaterThan(150)
-    const r = detect(backend.encode(body.choices[0].text), key)
+    const r = detect(await backend.encode(body.choices[0].text), key)
     expect(r.pValue).toBeLessThan(1e-6)
   })
 
@@ -80,12 +80,12 @@ describe.each(runnable)('lab serve --runtime %s', (runtime) => {
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)))
     expect(chunks.length).toBeGreaterThan(20) // one event per token (or per completed character)
     const text = chunks.map((c) => c.choices[0].delta.content ?? '').join('')
-    expect(detect(backend.encode(text), key).pValue).toBeLessThan(1e-6)
+    expect(detect(await backend.encode(text), key).pValue).toBeLessThan(1e-6)
   })
 
   it('serves plain text without the watermark: not detected', async () => {
     const body = await (await complete(plain.url, {})).json()
-    const r = detect(backend.encode(body.choices[0].text), key)
+    const r = detect(await backend.encode(body.choices[0].text), key)
     expect(r.scored).toBeGreaterThan(100)
     expect(r.pValue).toBeGreaterThan(1e-6)
   })

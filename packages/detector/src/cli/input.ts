@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 
+const inputName = (path: string | undefined) => (path === undefined || path === '-' ? 'standard input' : path)
+
 /**
  * Reads a whole text input: a file path, or standard input for `-` or no path.
  * Invalid UTF-8 is an input error rather than silently replaced bytes, since
  * replacement characters would change the tokens being tested.
  */
 export function readTextInput(path: string | undefined): string {
-  const name = path === undefined || path === '-' ? 'standard input' : path
+  const name = inputName(path)
   let bytes: Buffer
   try {
     bytes = readFileSync(path === undefined || path === '-' ? 0 : path)
@@ -17,6 +19,26 @@ export function readTextInput(path: string | undefined): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
     throw new Error(`${name} is not valid UTF-8 text`)
+  }
+}
+
+/**
+ * {@link readTextInput} for a text to test: an empty (or whitespace-only) input is an input
+ * error, not a text without a watermark.
+ */
+export function readNonEmptyText(path: string | undefined): string {
+  const text = readTextInput(path)
+  if (text.trim() === '') throw new Error(`${inputName(path)} is empty: there is no text to test`)
+  return text
+}
+
+/**
+ * A text with no scorable (context, token) tuple carries no evidence either way: saying
+ * "p = 1.00, not detected" would read as a clean verdict, so it is an input error too.
+ */
+export function requireEvidence(r: { tokens: number; scored: number }, path: string | undefined): void {
+  if (r.scored === 0) {
+    throw new Error(`${inputName(path)} is too short to test: its ${r.tokens === 1 ? '1 token gives' : `${r.tokens} tokens give`} no scorable (context, token) tuple`)
   }
 }
 

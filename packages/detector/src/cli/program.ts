@@ -18,7 +18,7 @@ import { secretCommitRisk } from './gitcheck.js'
 import { printable } from '../text/printable.js'
 import { plural } from '../text/plural.js'
 import { DEFAULT_TIMEOUT_MS, displayEndpoint } from '../probe/client.js'
-import { readPrompts, readRegistry, readTextInput } from './input.js'
+import { readNonEmptyText, readPrompts, readRegistry, requireEvidence } from './input.js'
 import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
@@ -84,6 +84,14 @@ const number = (name: string) => (v: string) => {
   return x
 }
 
+const DETECT_EXIT_CODES = `
+Exit status:
+  0  watermark detected (p < alpha)
+  1  no watermark detected
+  2  usage or input error: unreadable or missing file, empty text, a text too short
+     to score a single (context, token) tuple, a bad key file or option
+`
+
 /**
  * The `tracemark` command line. Exit status like grep: 0 watermark detected,
  * 1 not detected, 2 usage or input error. Returns the status instead of exiting
@@ -133,12 +141,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .addHelpText('after', DETECT_EXIT_CODES)
     .action((file: string, o) => {
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
       const key = readKeyFile(o.key, keyWarnings)
-      const text = readTextInput(file)
+      const text = readNonEmptyText(file)
       const r = detect(text, key, {
         alpha: o.alpha,
         tokenizer: o.tokenizer as string | undefined,
@@ -146,6 +155,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         normalize: o.normalize ? undefined : false,
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
       })
+      requireEvidence(r, file)
       io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
       status = r.detected ? 0 : 1
     })
@@ -162,8 +172,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action((file: string, o) => {
       const key = readKeyFile(o.key, keyWarnings)
       if (!key.spec.fingerprint) throw new Error(`${o.key}: this key carries no fingerprint (make one with keygen --fingerprint-bits)`)
-      const text = readTextInput(file)
+      const text = readNonEmptyText(file)
       const r = detect(text, key, { alpha: o.alpha, tokenizer: o.tokenizer, accounts: o.accounts ? readRegistry(o.accounts) : undefined })
+      requireEvidence(r, file)
       const a = r.attribution ?? null
       io.out(o.json ? `${JSON.stringify({ keyId: r.keyId, attribution: a })}\n` : `${formatAttribution(a, r.tokens)}\n`)
       status = a ? 0 : 1

@@ -10,6 +10,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hfTokenizer } from './hf-tokenizer.js'
 import { fromParsed, readTokenizerFile } from './hf-tokenizer-file.js'
+import { boundRuns } from './bounded-runs.js'
 
 /** Names of the tokenizers the detector ships with. */
 export type TokenizerName = 'cl100k_base' | 'o200k_base'
@@ -107,7 +108,8 @@ function named(tok: Tokenizer, name: string | undefined): Tokenizer {
   let byName = views.get(tok)
   if (!byName) views.set(tok, (byName = new Map()))
   let view = byName.get(name)
-  if (!view) byName.set(name, (view = { ...tok, name }))
+  // Inherit rather than spread: the bounded wrapper keeps its members on the prototype.
+  if (!view) byName.set(name, (view = Object.assign(Object.create(tok) as Tokenizer, { name })))
   return view
 }
 
@@ -124,7 +126,7 @@ function hfFromSource(src: TokenizerSource): Tokenizer {
     const id = `file:${resolve(src.path)}:${st.size}:${st.mtimeMs}`
     let tok = cache.get(id)
     if (!tok) {
-      tok = hfTokenizer(readTokenizerFile(src.path), defaultName(src.path))
+      tok = boundRuns(hfTokenizer(readTokenizerFile(src.path), defaultName(src.path)))
       cache.set(id, tok)
     }
     return named(tok, src.name)
@@ -133,7 +135,7 @@ function hfFromSource(src: TokenizerSource): Tokenizer {
   const key = obj !== null && typeof obj === 'object' ? obj : null
   let tok = key ? parsed.get(key) : undefined
   if (!tok) {
-    tok = hfTokenizer(fromParsed(obj, src.source), src.name ?? 'tokenizer')
+    tok = boundRuns(hfTokenizer(fromParsed(obj, src.source), src.name ?? 'tokenizer'))
     if (key) parsed.set(key, tok)
   }
   return named(tok, src.name)
@@ -144,6 +146,10 @@ function hfFromSource(src: TokenizerSource): Tokenizer {
  * ({@link TokenizerSource}), created once per process and backend: building the
  * BPE ranks takes ~100 ms (seconds for a large tokenizer.json), so every caller
  * shares one instance. The backend applies to the built-in encodings only.
+ * Every `encode` takes time linear in the text's length whatever the text: runs of
+ * more than 256 characters without (or of only) whitespace are encoded in
+ * 256-character pieces (see `bounded-runs.ts`); ordinary text gets exactly the ids
+ * of the unbounded encoder.
  */
 export function getTokenizer(name: TokenizerName | TokenizerSource = 'cl100k_base', backend: TokenizerBackend = DEFAULT_TOKENIZER_BACKEND): Tokenizer {
   if (typeof name === 'object' && name !== null) return hfFromSource(name)
@@ -156,7 +162,7 @@ export function getTokenizer(name: TokenizerName | TokenizerSource = 'cl100k_bas
   if (!TOKENIZER_BACKENDS.includes(backend)) {
     throw new Error(`unknown tokenizer backend "${String(backend)}" (expected one of ${TOKENIZER_BACKENDS.join(', ')})`)
   }
-  const tok = backend === 'tiktoken' ? tiktokenBackend(name) : gptTokenizerBackend(name)
+  const tok = boundRuns(backend === 'tiktoken' ? tiktokenBackend(name) : gptTokenizerBackend(name))
   cache.set(id, tok)
   return tok
 }

@@ -6,7 +6,10 @@
 import type { SampleOptions, Watermarker } from '@tracemark/watermark'
 import { generateTokens, type FinishReason } from '../generate.js'
 import type { NgramModel } from '../model/ngram.js'
+import { encodeYielding } from './encode-prompt.js'
 import { tokenizer } from './generate.js'
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export interface BackendRequest {
   maxTokens: number
@@ -27,7 +30,8 @@ export interface ServeBackend {
   readonly vocabSize: number
   /** Tokenizer name a key must record, or null when the key's name is not checked (runtimes). */
   readonly tokenizerName: string | null
-  encode(text: string): number[]
+  /** May be asynchronous so that a long prompt does not hold the event loop. */
+  encode(text: string): number[] | Promise<number[]>
   decode(ids: number[]): string
   /** Yields the completion's token ids (end-of-text excluded); returns why it ended. */
   generate(prompt: number[], r: BackendRequest): AsyncGenerator<number, FinishReason>
@@ -44,7 +48,8 @@ export function ngramBackend(model: NgramModel): ServeBackend {
     id: NGRAM_MODEL_ID,
     vocabSize: model.vocabSize,
     tokenizerName: tokenizer.name,
-    encode: (text) => Array.from(tokenizer.encode(text)),
+    // Slice by slice, yielding between slices: a 1 MB prompt must not stall other clients.
+    encode: async (text) => Array.from(await encodeYielding(tokenizer, text, tick)),
     decode: (ids) => tokenizer.decode(ids),
     async *generate(prompt, r) {
       // One watermark session per request; the caller's account is the fingerprint payload.

@@ -174,7 +174,8 @@ export function createServer(o: ServerOptions): http.Server {
       throw new ApiError(401, auth ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <api key>.', 'authentication_error', null, 'invalid_api_key')
     }
     const r = parseRequest(await readJson(req), chat, maxTokensLimit)
-    const promptIds = backend.encode(r.prompt)
+    // The n-gram backend encodes slice by slice, yielding: a long prompt must not stall other clients.
+    const promptIds = await backend.encode(r.prompt)
     const aborted = new AbortController()
     let closed = false
     res.on('close', () => {
