@@ -1,6 +1,7 @@
-import { closeSync, constants, openSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs'
 import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
+import { defaultCommitmentPath, keyCommitment } from '../evidence/commitment.js'
 
 export interface KeygenOptions {
   scheme: string
@@ -12,6 +13,8 @@ export interface KeygenOptions {
   fingerprintBits?: number
   fingerprintDelta?: number
   fingerprintPositions?: number
+  /** Where to write the public key commitment (default: `<out>.commitment.json`); false: none. */
+  commitment?: string | false
 }
 
 /** Parses `name=value` pairs: numbers stay numbers, anything else is a string. */
@@ -29,7 +32,8 @@ export function parseParams(pairs: string[] = []): Record<string, unknown> {
 
 /**
  * Writes a new key file with mode 0600, refusing to overwrite an existing file
- * unless forced (overwriting a key destroys the ability to detect its text).
+ * unless forced (overwriting a key destroys the ability to detect its text),
+ * and its public commitment (keyId, spec, creation time) next to it.
  * Returns the public keyId.
  */
 export function keygen(o: KeygenOptions): string {
@@ -55,18 +59,28 @@ export function keygen(o: KeygenOptions): string {
     ...parseParams(o.param),
     ...fingerprint,
   })
-  const flags = constants.O_WRONLY | constants.O_CREAT | (o.force ? constants.O_TRUNC : constants.O_EXCL)
+  const commitment = o.commitment === false ? null : (o.commitment ?? defaultCommitmentPath(o.out))
+  if (!o.force && existsSync(o.out)) throw new Error(`${o.out} exists; pass --force to overwrite it`)
+  if (commitment && !o.force && existsSync(commitment)) throw new Error(`${commitment} exists; pass --force to overwrite it`)
+  writeNew(o.out, serializeKey(key), 0o600, o.force)
+  // Public: publish or timestamp it before any dispute (see docs/evidence.md).
+  if (commitment) writeNew(commitment, `${JSON.stringify(keyCommitment(key), null, 2)}\n`, 0o644, o.force)
+  return key.keyId
+}
+
+/** Writes a file that must not exist yet (unless forced): overwriting a key destroys its evidence. */
+function writeNew(path: string, text: string, mode: number, force?: boolean): void {
+  const flags = constants.O_WRONLY | constants.O_CREAT | (force ? constants.O_TRUNC : constants.O_EXCL)
   let fd: number
   try {
-    fd = openSync(o.out, flags, 0o600)
+    fd = openSync(path, flags, mode)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new Error(code === 'EEXIST' ? `${o.out} exists; pass --force to overwrite it` : `cannot write ${o.out}: ${code}`)
+    throw new Error(code === 'EEXIST' ? `${path} exists; pass --force to overwrite it` : `cannot write ${path}: ${code}`)
   }
   try {
-    writeSync(fd, serializeKey(key))
+    writeSync(fd, text)
   } finally {
     closeSync(fd)
   }
-  return key.keyId
 }

@@ -13,6 +13,8 @@ import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
+import { addEvidenceCommands } from './evidence.js'
+import { corpusInputs, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
 
 export interface Io {
   out: (s: string) => void
@@ -67,6 +69,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
     .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
     .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
+    .option('--commitment <file>', 'where to write the public key commitment to publish (default: <out without .json>.commitment.json)')
+    .option('--no-commitment', 'do not write a commitment')
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
       io.out(`${keygen(o)}\n`)
@@ -87,6 +91,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .option('--evidence <dir>', 'write an evidence bundle a third party can check with tracemark verify')
     .action((file: string, o) => {
       if (o.tokenizer && !TOKENIZER_NAMES.includes(o.tokenizer)) {
         throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`)
@@ -103,6 +108,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         normalize: o.normalize ? undefined : false,
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
       })
+      if (o.evidence) {
+        const parameters = { alpha: o.alpha, tokenizer: o.tokenizer ?? null, tokenizerBackend: o.tokenizerBackend, normalize: !!o.normalize }
+        writeDetectEvidence(o.evidence, { text, source: file === '-' ? 'standard input' : file, key, parameters, accountsFile: o.accounts, result: r })
+      }
       io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
       status = r.detected ? 0 : 1
     })
@@ -145,12 +154,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
     .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', number('--shard-size'))
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
+    .option('--evidence <dir>', 'write an evidence bundle (the inputs by path and SHA-256, every record) for tracemark verify')
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
-      const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path)))
+      const keys = (o.key as string[]).map(readKeyFile)
+      const keyTexts = keys.map((k) => serializeKey(k))
+      // Hashed before the scan reads them: the bundle vouches for what was scanned.
+      const evidenceInputs = o.evidence ? await corpusInputs(inputs) : null
+      const lines: string[] = []
       const progress = createProgress(io, inputBytes(inputs))
       const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
       const summary = await scan(
@@ -172,6 +186,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         },
         {
           record: (line) => {
+            if (evidenceInputs) lines.push(line)
             if (o.json) io.out(`${line}\n`)
             else {
               const r = JSON.parse(line)
@@ -186,6 +201,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
         },
       )
       progress.clear()
+      if (evidenceInputs) {
+        const parameters = {
+          format: o.format ?? null, field: o.field, fdr: o.fdr, fdrDependence: o.fdrDependence, alpha: o.alpha, blockSize: o.blockSize,
+          commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend,
+        }
+        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, lines })
+      }
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       status = summary.flagged > 0 || summary.pooledLog10PValue < Math.log10(o.alpha) ? 0 : 1
     })
@@ -206,8 +228,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .option('--evidence <dir>', 'write an evidence bundle (every prompt and answer) for tracemark verify')
     .action(async (o) => {
       const key = readKeyFile(o.key)
+      let answers: Array<{ prompt: string; text: string }> = []
       const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
       const tty = process.stderr.isTTY === true
       const r = await probeEndpoint(key, {
@@ -223,11 +247,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
         alpha: o.alpha,
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
         onProgress: tty ? (p) => io.err(`\r${p.answers} answers, ${p.tokens} tokens   `) : undefined,
+        onAnswers: (a) => void (answers = a),
       })
+      if (o.evidence) {
+        const parameters = {
+          endpoint: o.endpoint, model: o.model ?? null, chat: !!o.chat, temperature: o.temperature, maxTokens: o.maxTokens, budget: o.budget, alpha: o.alpha,
+        }
+        writeProbeEvidence(o.evidence, { answers, key, parameters, accountsFile: o.accounts, result: r })
+      }
       if (tty) io.err('\r\x1b[K')
       io.out(o.json ? `${JSON.stringify({ endpoint: o.endpoint, ...r })}\n` : `${formatProbe(r, o.endpoint)}\n`)
       status = r.radioactive ? 0 : 1
     })
+
+  addEvidenceCommands(program, io, (s) => (status = s))
 
   program
     .command('worker')
