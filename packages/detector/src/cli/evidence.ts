@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { readKeyFile } from './keyfile.js'
 import { readTextInput } from './input.js'
 import { parseCommitment } from '../evidence/commitment.js'
@@ -29,7 +29,11 @@ export function addEvidenceCommands(program: Command, io: Io, setStatus: (s: num
     .requiredOption('--key <file>', 'key file; repeat for a scan with several keys', collect, [])
     .option('--commitment <file>', 'published key commitment (from keygen) the key must match; repeatable', collect, [])
     .option('--signer <hex>', 'Ed25519 public key the bundle must be signed with')
-    .option('--workers <n>', 'worker threads to re-scan a corpus', (v) => Number(v), 1)
+    .option('--workers <n>', 'worker threads to re-scan a corpus', (v) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--workers must be a positive integer')
+      return n
+    }, 1)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o) => {
       const keys = (o.key as string[]).map(readKeyFile)
