@@ -150,6 +150,14 @@ describe('detect --evidence', () => {
     expect((await cli(['verify', '--key', keyPath, join(dir, 'nowhere')])).code).toBe(2)
   })
 
+  it('refuses to write into a directory that already holds a bundle (exit 2), leaving it intact', async () => {
+    const before = readFileSync(join(ev, 'evidence.json'), 'utf8')
+    const r = await cli(['detect', '--key', otherKeyPath, '--evidence', ev, join(dir, 'wm.txt')])
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/already holds an evidence bundle/)
+    expect(readFileSync(join(ev, 'evidence.json'), 'utf8')).toBe(before)
+  })
+
   it('no bundle file holds the secret, in any encoding', () => {
     const all = bundleText(ev)
     for (const s of secretForms(keyPath)) expect(all).not.toContain(s)

@@ -14,6 +14,7 @@ import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
 import { addEvidenceCommands } from './evidence.js'
+import { assertNewBundle } from '../evidence/bundle.js'
 import { corpusInputs, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
 
 export interface Io {
@@ -99,6 +100,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
+      if (o.evidence) assertNewBundle(o.evidence)
       const key = readKeyFile(o.key)
       const text = readTextInput(file)
       const r = detect(text, key, {
@@ -160,6 +162,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
+      if (o.evidence) assertNewBundle(o.evidence)
       const keys = (o.key as string[]).map(readKeyFile)
       const keyTexts = keys.map((k) => serializeKey(k))
       // Hashed before the scan reads them: the bundle vouches for what was scanned.
@@ -230,6 +233,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--json', 'print one JSON object')
     .option('--evidence <dir>', 'write an evidence bundle (every prompt and answer) for tracemark verify')
     .action(async (o) => {
+      if (o.evidence) assertNewBundle(o.evidence)
       const key = readKeyFile(o.key)
       let answers: Array<{ prompt: string; text: string }> = []
       const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { WatermarkSpec } from '@tracemark/watermark'
 import { sha256Hex } from './hash.js'
@@ -47,6 +47,14 @@ export interface EvidenceBundle {
 
 /** The parts a command supplies; format, version, tool and time are filled in. */
 export type EvidenceContent = Omit<EvidenceBundle, 'format' | 'version' | 'tool' | 'created'>
+
+/**
+ * Refuses a directory that already holds a bundle, before any work is done: files
+ * of an older bundle (a signature, an account list) must never mix with a new one.
+ */
+export function assertNewBundle(dir: string): void {
+  if (existsSync(join(dir, EVIDENCE_FILE))) throw new Error(`--evidence: ${dir} already holds an evidence bundle; choose a new directory`)
+}
 
 /** Writes a file into the bundle and returns it as an input entry (hashed as written). */
 export function bundleFile(dir: string, name: string, data: string | Uint8Array, role: EvidenceInput['role'], source: string): EvidenceInput {
