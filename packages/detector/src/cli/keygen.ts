@@ -1,8 +1,9 @@
-import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
+import { defaultCommitmentPath, keyCommitment } from '../evidence/commitment.js'
 
 export interface KeygenOptions {
   scheme: string
@@ -19,6 +20,8 @@ export interface KeygenOptions {
   fingerprintBits?: number
   fingerprintDelta?: number
   fingerprintPositions?: number
+  /** Where to write the public key commitment (default: `<out>.commitment.json`); false: none. */
+  commitment?: string | false
 }
 
 /** Parses `name=value` pairs: numbers stay numbers, anything else is a string. */
@@ -101,7 +104,8 @@ function keyVocabulary(o: KeygenOptions): { tokenizer: string; tokenizerSha256?:
 
 /**
  * Writes a new key file with mode 0600, refusing to overwrite an existing file
- * unless forced (overwriting a key destroys the ability to detect its text).
+ * unless forced (overwriting a key destroys the ability to detect its text),
+ * and its public commitment (keyId, spec, creation time) next to it.
  * Returns the public keyId.
  */
 export function keygen(o: KeygenOptions): string {
@@ -125,6 +129,27 @@ export function keygen(o: KeygenOptions): string {
     ...parseParams(o.param),
     ...fingerprint,
   })
+  const commitment = o.commitment === false ? null : (o.commitment ?? defaultCommitmentPath(o.out))
+  if (commitment && !o.force && existsSync(commitment)) throw new Error(`${commitment} exists; pass --force to overwrite it`)
   writeSecretFile(o.out, serializeKey(key), !!o.force)
+  // Public: publish or timestamp it before any dispute (see docs/evidence.md).
+  if (commitment) writeNew(commitment, `${JSON.stringify(keyCommitment(key), null, 2)}\n`, 0o644, o.force)
   return key.keyId
+}
+
+/** Writes a file that must not exist yet (unless forced): overwriting a key destroys its evidence. */
+function writeNew(path: string, text: string, mode: number, force?: boolean): void {
+  const flags = constants.O_WRONLY | constants.O_CREAT | (force ? constants.O_TRUNC : constants.O_EXCL)
+  let fd: number
+  try {
+    fd = openSync(path, flags, mode)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new Error(code === 'EEXIST' ? `${path} exists; pass --force to overwrite it` : `cannot write ${path}: ${code}`)
+  }
+  try {
+    writeSync(fd, text)
+  } finally {
+    closeSync(fd)
+  }
 }

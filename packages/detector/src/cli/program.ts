@@ -23,6 +23,9 @@ import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
+import { addEvidenceCommands } from './evidence.js'
+import { assertNewBundle } from '../evidence/bundle.js'
+import { corpusInputs, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
 
 export interface Io {
   out: (s: string) => void
@@ -119,6 +122,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
     .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
     .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
+    .option('--commitment <file>', 'where to write the public key commitment to publish (default: <out without .json>.commitment.json)')
+    .option('--no-commitment', 'do not write a commitment')
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
       io.out(`${keygen(o)}\n`)
@@ -141,11 +146,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--no-normalize', 'do not normalize the text (NFC, invisible characters, homoglyphs) before tokenizing')
     .option('--accounts <file>', 'registry of account numbers (one per line) for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .option('--evidence <dir>', 'write an evidence bundle a third party can check with tracemark verify')
     .addHelpText('after', DETECT_EXIT_CODES)
     .action((file: string, o) => {
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) {
         throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       }
+      if (o.evidence) assertNewBundle(o.evidence)
       const key = readKeyFile(o.key, keyWarnings)
       const text = readNonEmptyText(file)
       const r = detect(text, key, {
@@ -156,6 +163,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         accounts: o.accounts ? readRegistry(o.accounts) : undefined,
       })
       requireEvidence(r, file)
+      if (o.evidence) {
+        const parameters = { alpha: o.alpha, tokenizer: o.tokenizer ?? null, tokenizerBackend: o.tokenizerBackend, normalize: !!o.normalize }
+        writeDetectEvidence(o.evidence, { text, source: file === '-' ? 'standard input' : file, key, parameters, accountsFile: o.accounts, result: r })
+      }
       io.out(o.json ? `${JSON.stringify({ ...r, spec: key.spec })}\n` : `${formatVerdict(r, key.spec)}\n`)
       status = r.detected ? 0 : 1
     })
@@ -201,13 +212,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
     .option('--shard-size <n>', 'records per shard job with --redis (rounded up to whole blocks)', integerOption('--shard-size', 1, 100_000_000))
     .option('--json', 'NDJSON: one record per document or input error, then a summary record')
+    .option('--evidence <dir>', 'write an evidence bundle (the inputs by path and SHA-256, every record) for tracemark verify')
     .addHelpText('after', SCAN_EXIT_CODES)
     .action(async (inputs: string[], o) => {
       if (o.key.length === 0) throw new Error('--key is required')
       if (o.format && !['jsonl', 'parquet', 'text'].includes(o.format)) throw new Error('--format must be jsonl, parquet or text')
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
-      const keyTexts = (o.key as string[]).map((path) => serializeKey(readKeyFile(path, keyWarnings)))
+      if (o.evidence) assertNewBundle(o.evidence)
+      const keys = (o.key as string[]).map((path) => readKeyFile(path, keyWarnings))
+      const keyTexts = keys.map((k) => serializeKey(k))
+      // Hashed before the scan reads them: the bundle vouches for what was scanned.
+      const evidenceInputs = o.evidence ? await corpusInputs(inputs) : null
+      const lines: string[] = []
       // Threads beyond the cores only add memory (a tokenizer each), never speed.
       const workers = Math.min(o.workers, Math.max(1, availableParallelism()))
       if (workers < o.workers) io.err(`tracemark: --workers ${o.workers}: starting ${workers}, the cores available\n`)
@@ -246,6 +263,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           },
           {
             record: (line) => {
+              if (evidenceInputs) lines.push(line)
               if (o.json) io.out(`${line}\n`)
               else {
                 const r = JSON.parse(line)
@@ -270,6 +288,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
         process.off('SIGTERM', onSignal)
       }
       progress.clear()
+      if (evidenceInputs) {
+        const parameters = {
+          format: o.format ?? null, field: o.field, fdr: o.fdr, fdrDependence: o.fdrDependence, alpha: o.alpha, blockSize: o.blockSize,
+          commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend,
+        }
+        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, lines })
+      }
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       if (summary.documents === 0) {
         // A missing path or only unreadable inputs is an input error, never a clean verdict.
@@ -298,7 +323,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--alpha <a>', 'significance level', probability, 1e-6)
     .option('--accounts <file>', 'registry of account numbers for fingerprint attribution')
     .option('--json', 'print one JSON object')
+    .option('--evidence <dir>', 'write an evidence bundle (every prompt and answer) for tracemark verify')
     .action(async (o) => {
+      if (o.evidence) assertNewBundle(o.evidence)
       const key = readKeyFile(o.key, keyWarnings)
       // Checked before any request: a wrong or missing tokenizer must not cost a budget of answers.
       tokenizerForKey(key.spec, o.tokenizer)
@@ -307,6 +334,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const endpoint = displayEndpoint(o.endpoint) // never the user:password of a URL
       const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens' })
       const interrupt = interruptOnSignals()
+      let answers: Array<{ prompt: string; text: string }> = []
       try {
         const r = await probeEndpoint(key, {
           endpoint: o.endpoint,
@@ -324,9 +352,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
           tokenizer: { tokenizer: o.tokenizer },
           signal: interrupt.signal,
           onProgress: (p) => progress.update(p.tokens, plural(p.answers, 'answer')),
+          onAnswers: (got) => void (answers = got),
         })
         progress.clear()
         if (await interrupt.interrupted()) throw new Error('interrupted while scoring')
+        if (o.evidence) {
+          // The endpoint as displayed: a bundle never records the user:password of a URL.
+          const parameters = {
+            endpoint, model: o.model ?? null, chat: !!o.chat, temperature: o.temperature, maxTokens: o.maxTokens, budget: o.budget, alpha: o.alpha,
+          }
+          writeProbeEvidence(o.evidence, { answers, key, parameters, accountsFile: o.accounts, result: r })
+        }
         io.out(o.json ? `${JSON.stringify({ endpoint, ...r })}\n` : `${formatProbe(r, endpoint)}\n`)
         status = r.radioactive ? 0 : 1
       } catch (e) {
@@ -339,6 +375,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         interrupt.dispose()
       }
     })
+
+  addEvidenceCommands(program, io, (s) => (status = s))
 
   program
     .command('worker')

@@ -1,7 +1,7 @@
 import { createWatermarker, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import { tokenize, type DetectOptions } from '../detect.js'
 import { radioactivityFromAnswers, type RadioactivityResult } from '../radioactivity.js'
-import { collectAnswers, type CollectOptions } from './collect.js'
+import { collectAnswers, type Answer, type CollectOptions } from './collect.js'
 
 /**
  * The probe's default sampling temperature. A suspect sampled near its mode
@@ -19,7 +19,12 @@ export interface ProbeOptions extends Omit<CollectOptions, 'countTokens'> {
   accounts?: ArrayLike<number>
   /** Tokenizer options for the answers (default: the key's tokenizer, normalized as `detect` does). */
   tokenizer?: Pick<DetectOptions, 'tokenizer' | 'tokenizerBackend' | 'normalize'>
+  /** Receives the collected prompts and answers (the evidence) before they are scored. */
+  onAnswers?: (answers: Answer[]) => void
 }
+
+/** The options of a probe that decide its figures once the answers are in. */
+export type ProbeScoringOptions = Pick<ProbeOptions, 'alpha' | 'accounts' | 'tokenizer'>
 
 export interface ProbeResult extends RadioactivityResult {
   keyId: string
@@ -49,6 +54,18 @@ export async function probeEndpoint(key: WatermarkKey | Watermarker, o: ProbeOpt
   const wm = 'session' in key ? key : createWatermarker(key)
   const ids = (text: string) => tokenize(text, wm.spec, o.tokenizer)
   const answers = await collectAnswers({ ...o, temperature: o.temperature ?? PROBE_TEMPERATURE, countTokens: (t) => ids(t).length })
+  o.onAnswers?.(answers)
+  return scoreProbeAnswers(wm, answers, o)
+}
+
+/**
+ * The figures of a probe from its collected answers: what `probeEndpoint` reports
+ * and what `tracemark verify` recomputes from an evidence bundle.
+ */
+export function scoreProbeAnswers(key: WatermarkKey | Watermarker, answers: ReadonlyArray<Pick<Answer, 'prompt' | 'text'>>, o: ProbeScoringOptions = {}): ProbeResult {
+  const alpha = o.alpha ?? 1e-6
+  const wm = 'session' in key ? key : createWatermarker(key)
+  const ids = (text: string) => tokenize(text, wm.spec, o.tokenizer)
   const samples = answers.map((a) => ({ prompt: ids(a.prompt), answer: ids(a.text) }))
   const r = radioactivityFromAnswers(wm, samples, { accounts: o.accounts, attributionAlpha: alpha })
   return {

@@ -12,6 +12,7 @@ import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import { synthText } from '../tokenizer-eval/synth-text.js'
+import { runSteal, STEAL_CONFIGS } from '../steal/run.js'
 
 export interface Io {
   out: (s: string) => void
@@ -202,6 +203,30 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       runRadioactivityEval({ quick: !!o.quick, outDir: o.out, onProgress }, log)
       progress?.clear()
+    })
+
+  program
+    .command('steal')
+    .description('watermark stealing: an attacker learns the key\'s preferences from answers, then forges (spoofs) and erases (scrubs) the watermark (docs/security.md)')
+    .requiredOption('--out <dir>', 'output directory (steal.json, steal.md)')
+    .option('--queries <list>', 'checkpoints: answers collected, comma-separated ascending', '0,100,300,1000')
+    .option('--configs <list>', `configurations by index, comma-separated (${STEAL_CONFIGS.map((c, i) => `${i}: ${c.name}`).join('; ')})`)
+    .option('--attempts <n>', 'forged texts and scrubbed answers per checkpoint', integerOption('--attempts', 1, 100_000), 50)
+    .option('--tokens <n>', 'tokens per answer', integerOption('--tokens', 1, 100_000), 200)
+    .option('--strength <s>', 'spoofing logit bias per unit of learned preference', numberOption('--strength', 0, 20), 1.5)
+    .action(async (o) => {
+      const list = (v: string, name: string) =>
+        v.split(',').map((x) => {
+          const n = Number(x)
+          if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be comma-separated non-negative integers, got "${x}"`)
+          return n
+        })
+      const queries = list(o.queries, '--queries')
+      if (queries.some((q, i) => i > 0 && q <= queries[i - 1])) throw new Error('--queries must be ascending')
+      const configs = o.configs === undefined ? undefined : list(o.configs, '--configs')
+      if (configs?.some((c) => c >= STEAL_CONFIGS.length)) throw new Error(`--configs: indexes go from 0 to ${STEAL_CONFIGS.length - 1}`)
+      if (o.attempts < 1 || o.tokens < 1) throw new Error('--attempts and --tokens must be positive')
+      await runSteal({ out: o.out, queries, configs, attempts: o.attempts, tokens: o.tokens, strength: o.strength, log: (m) => io.err(`${m}\n`) })
     })
 
   try {

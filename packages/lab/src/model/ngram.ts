@@ -669,3 +669,48 @@ export function logLikelihood(
 function isSequenceList(x: ArrayLike<number> | readonly ArrayLike<number>[]): x is readonly ArrayLike<number>[] {
   return Array.isArray(x) && (x.length === 0 || typeof x[0] !== 'number')
 }
+
+/**
+ * The logits of the tokens that can rank high, for a sampler that keeps only the
+ * top k (the attack lab generates millions of tokens; a full pass over the
+ * vocabulary per step is most of its cost). Sets `out[t]` exactly as `logits`
+ * would for every successor of the context's suffixes and every id in
+ * `unigramIds` (the most likely unigram ids, in decreasing order), records them
+ * in `touched`, and leaves every other entry as it was (the caller keeps them at
+ * -Infinity). Returns how many ids were touched and `floor`, a bound no untouched
+ * id's true logit exceeds: if the k-th largest touched logit minus any sampler
+ * slack is above it, the top k are exactly those of the full logits.
+ */
+export function sparseLogits(
+  m: NgramModel,
+  context: ArrayLike<number>,
+  out: Float32Array,
+  touched: Int32Array,
+  unigramIds: ArrayLike<number>,
+): { count: number; floor: number } {
+  const K = resolveContext(m, context, nodeBuf)
+  coefficients(m, K)
+  const lp1 = m.unigramLogProb
+  const lg0 = K === 0 ? 0 : Math.log(coefBuf[0])
+  let n = 0
+  for (let i = 0; i < unigramIds.length; i++) {
+    const id = unigramIds[i]
+    out[id] = lg0 + lp1[id]
+    touched[n++] = id
+  }
+  for (let k = 1; k <= K; k++) {
+    const lc = Math.log(coefBuf[k])
+    const cs = m.levels[k - 1].childStart!
+    const toks = m.levels[k].tokens
+    const lp = m.nodeLogProb[k]
+    const node = nodeBuf[k]
+    const end = cs[node + 1]
+    for (let j = cs[node]; j < end; j++) {
+      const t = toks[j]
+      if (out[t] === -Infinity) touched[n++] = t
+      out[t] = lc + lp[j]
+    }
+  }
+  const last = unigramIds.length ? unigramIds[unigramIds.length - 1] : -1
+  return { count: n, floor: last < 0 ? Infinity : lg0 + lp1[last] }
+}

@@ -1,0 +1,106 @@
+import { readFileSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { WatermarkKey } from '@tracemark/watermark'
+import type { DetectionResult } from '../detect.js'
+import type { Answer } from '../probe/collect.js'
+import type { ProbeResult } from '../probe/probe.js'
+import { listDirectory } from '../scan/sources/walk.js'
+import { asJson } from './diff.js'
+import { bundleFile, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
+import { sha256File } from './hash.js'
+
+/** In-bundle names of the copied inputs. */
+export const BUNDLE_NAMES = { text: 'input.txt', answers: 'answers.jsonl', accounts: 'accounts.txt' } as const
+
+const publicKeys = (keys: WatermarkKey[]) => keys.map((k) => ({ keyId: k.keyId, spec: k.spec }))
+
+/** Copies an account registry into the bundle: attribution depends on exactly that list. */
+function accountsInput(dir: string, accountsFile: string | undefined): EvidenceInput[] {
+  return accountsFile ? [bundleFile(dir, BUNDLE_NAMES.accounts, new Uint8Array(readFileSync(accountsFile)), 'accounts', accountsFile)] : []
+}
+
+/**
+ * Evidence of `tracemark detect`: the text as tested (UTF-8) is copied into the
+ * bundle, since it is the evidence and may have come from standard input.
+ */
+export function writeDetectEvidence(
+  dir: string,
+  o: { text: string; source: string; key: WatermarkKey; parameters: Record<string, unknown>; accountsFile?: string; result: DetectionResult },
+): EvidenceBundle {
+  const inputs = [bundleFile(dir, BUNDLE_NAMES.text, o.text, 'text', o.source), ...accountsInput(dir, o.accountsFile)]
+  return writeEvidence(dir, {
+    command: 'detect',
+    keys: publicKeys([o.key]),
+    parameters: { ...o.parameters, accounts: o.accountsFile ? BUNDLE_NAMES.accounts : null },
+    nullHypothesis: o.result.nullHypothesis,
+    inputs,
+    records: [{ input: BUNDLE_NAMES.text, ...(asJson(o.result) as Record<string, unknown>) }],
+  })
+}
+
+/** Evidence of `tracemark probe`: every prompt and answer, which are the evidence, one JSON object per line. */
+export function writeProbeEvidence(
+  dir: string,
+  o: { answers: ReadonlyArray<Pick<Answer, 'prompt' | 'text'>>; key: WatermarkKey; parameters: Record<string, unknown>; accountsFile?: string; result: ProbeResult },
+): EvidenceBundle {
+  const lines = o.answers.map((a) => `${JSON.stringify({ prompt: a.prompt, text: a.text })}\n`).join('')
+  const inputs = [bundleFile(dir, BUNDLE_NAMES.answers, lines, 'answers', String(o.parameters.endpoint ?? 'endpoint')), ...accountsInput(dir, o.accountsFile)]
+  return writeEvidence(dir, {
+    command: 'probe',
+    keys: publicKeys([o.key]),
+    parameters: { ...o.parameters, accounts: o.accountsFile ? BUNDLE_NAMES.accounts : null },
+    nullHypothesis: o.result.nullHypothesis,
+    inputs,
+    records: [asJson(o.result) as Record<string, unknown>],
+  })
+}
+
+/**
+ * The files a scan of `inputs` reads, in its order, as the scan names them
+ * (directories expanded exactly as the scan expands them), each with its
+ * absolute path and SHA-256. A corpus is referenced, not copied: verify re-reads
+ * it. Standard input and unreadable paths are refused, since no one could
+ * re-read them.
+ */
+export async function corpusInputs(inputs: string[]): Promise<EvidenceInput[]> {
+  const files: string[] = []
+  for (const input of inputs) {
+    if (input === '-') throw new Error('--evidence: standard input cannot be re-read by a verifier; save it to a file and scan that')
+    let dir = false
+    try {
+      dir = statSync(input).isDirectory()
+    } catch (e) {
+      throw new Error(`--evidence: cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? 'error'} (evidence can only reference inputs that exist)`)
+    }
+    if (!dir) files.push(input)
+    else for (const entry of await listDirectory(input)) if (entry.error === undefined) files.push(entry.file)
+  }
+  const out: EvidenceInput[] = []
+  for (const f of files) out.push({ role: 'corpus', file: resolve(f), inBundle: false, source: f, ...(await sha256File(f)) })
+  return out
+}
+
+/** The scan summary without its wall-clock time, which no one can recompute. */
+export function scanSummaryRecord(line: Record<string, unknown>): Record<string, unknown> {
+  const { seconds: _seconds, ...rest } = line
+  return rest
+}
+
+/** Evidence of `tracemark scan`: the corpus by path and hash, every record the scan emitted, and its summary. */
+export function writeScanEvidence(
+  dir: string,
+  o: { inputs: EvidenceInput[]; keys: WatermarkKey[]; parameters: Record<string, unknown>; accountsFile?: string; lines: string[] },
+): EvidenceBundle {
+  const records = o.lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((r) => (r.type === 'summary' ? scanSummaryRecord(r) : r))
+  const nullHypothesis =
+    'no scanned document depends on any of the keys: each document\'s p-value (corrected for the number of keys) is uniform or larger; ' +
+    'the flagged set controls the false-discovery rate at parameters.fdr'
+  return writeEvidence(dir, {
+    command: 'scan',
+    keys: publicKeys(o.keys),
+    parameters: { ...o.parameters, accounts: o.accountsFile ? BUNDLE_NAMES.accounts : null },
+    nullHypothesis,
+    inputs: [...o.inputs, ...accountsInput(dir, o.accountsFile)],
+    records,
+  })
+}
