@@ -26,11 +26,11 @@ describe('lab serve started as the README says', () => {
       await new Promise<void>((ready, fail) => {
         p.stderr.on('data', (d) => {
           err += d
-          if (/serving on http:\/\/127\.0\.0\.1:\d+/.test(err)) ready()
+          if (/serving .*\bon http:\/\/127\.0\.0\.1:\d+/.test(err)) ready()
         })
         p.on('exit', () => fail(new Error(`server exited before serving: ${err}`)))
       })
-      const url = /serving on (\S+)/.exec(err)![1]
+      const url = /serving .*\bon (http:\S+)/.exec(err)![1]
       expect((await fetch(`${url}/v1/models`)).status).toBe(200)
       p.kill(signal)
       expect(await exited).toBe(0) // closed cleanly, not killed by the signal

@@ -3,8 +3,9 @@ import type { Tiktoken, TiktokenEncoding } from 'tiktoken'
 
 // Loaded on first use: each encoding's tables take tens of MiB, and every scan
 // worker thread would otherwise hold both libraries and both encodings.
-// (The CommonJS build has `require` itself and no import.meta.url.)
-const load: NodeRequire = typeof require === 'function' ? require : createRequire(import.meta.url)
+// Not the bare `require`: the ESM bundle replaces it with a stub that throws. The
+// CommonJS build has __filename and no import.meta.url; the ESM build the reverse.
+const load: NodeRequire = createRequire(typeof __filename === 'string' ? __filename : import.meta.url)
 type GptEncoding = { encode(text: string, o: object): number[]; decode(ids: number[]): string }
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'

@@ -9,7 +9,7 @@ describe('what the CLI prints', () => {
     expect(plural(1, 'document')).toBe('1 document')
     expect(plural(0, 'document')).toBe('0 documents')
     expect(plural(2, 'entry', 'entries')).toBe('2 entries')
-    const summary = formatSummary({ documents: 1, tokens: 1, seconds: 0.1, errors: [{}], fdr: 0.01, flagged: 1, pooledPValue: 0.5, pooledLog10PValue: Math.log10(0.5), accounts: [{ account: 7, documents: 1 }] } as never)
+    const summary = formatSummary({ documents: 1, tokens: 1, seconds: 0.1, errors: [{}], errorCount: 1, fdr: 0.01, flagged: 1, pooledPValue: 0.5, pooledLog10PValue: Math.log10(0.5), accounts: [{ account: 7, documents: 1 }] } as never)
     expect(summary).toContain('1 document, 1 token in 0.1 s; 1 input error\n')
     expect(summary).toContain(': 1 document\n')
     expect(summary).toContain('account 7: 1 flagged document')

@@ -67,7 +67,7 @@ describe('bounded runs: encode work linear in the text length', () => {
   })
 
   it('keeps every other member of the wrapped tokenizer', () => {
-    const tok = getTokenizer('cl100k_base')
+    const tok = getTokenizer('cl100k_base', 'tiktoken')
     expect([tok.name, tok.backend, tok.vocabSize]).toEqual(['cl100k_base', 'tiktoken', 100_277])
     expect(tok.decode(tok.encode('hello world'))).toBe('hello world')
   })
