@@ -1,12 +1,15 @@
 import {
   createWatermarker,
+  decodeCandidates,
+  fingerprintVotes,
+  isRaceFingerprint,
   nullModel,
   scoreTokens,
   type Watermarker,
   type WatermarkKey,
   type WatermarkSpec,
 } from '@tracemark/watermark'
-import { attributeTokens, type Attribution } from './attribution.js'
+import { attributeTokens, attributeVotes, type Attribution } from './attribution.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
 import { getTokenizer, type TokenizerBackend, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
@@ -124,6 +127,24 @@ export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { lo
 }
 
 /**
+ * The zero-bit test of a gumbel key with a race fingerprint, which must find the
+ * watermark without knowing the account. Two exact tests, Bonferroni-combined:
+ * the per-token test (each token's best race score over the 256 byte values,
+ * mapped to Exp(1); strong on short texts), and the decoder's best account,
+ * whose untrimmed score over `scored` fingerprint tuples is exactly Gamma(scored, 1)
+ * for each account when the text does not depend on the key, union-bounded over
+ * all 2^bits accounts (strong once a few tokens share each codeword position).
+ */
+function raceZeroBit(bits: number, perToken: ReturnType<typeof testStatistic>, scored: number, bestAccountScore: number) {
+  const account = scored === 0 ? 0 : gammaUpperTailLog(scored, bestAccountScore) + bits * Math.LN2
+  return {
+    ...perToken,
+    logP: Math.min(0, Math.LN2 + Math.min(perToken.logP, account)),
+    hypothesis: `${perToken.hypothesis.replace(/: the score is /, ': the per-token best-of-256 score is ')}, and every account's score is Gamma(${scored}, 1) (2 tests, ${bits}-bit union bound)`,
+  }
+}
+
+/**
  * Tests whether `input` carries the watermark of `key`.
  *
  * @param input text (normalized, then tokenized with the key's tokenizer) or token ids
@@ -142,11 +163,16 @@ export function detect(
   const wm = watermarkerFor(key)
   const ids = tokenize(input, wm.spec, options)
   const { n, sum } = uniqueScore(scoreTokens(wm, ids))
-  const stat = testStatistic(wm.spec, n, sum)
+  let stat = testStatistic(wm.spec, n, sum)
+  const f = wm.spec.fingerprint
+  const attributeOptions = { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }
+  let attribution = {}
+  if (f && isRaceFingerprint(f)) {
+    const votes = fingerprintVotes(wm, ids)
+    stat = raceZeroBit(f.bits, stat, votes.scored, decodeCandidates(f, votes, { limit: 1 })[0]?.matches ?? 0)
+    attribution = { attribution: attributeVotes(f, votes, attributeOptions) }
+  } else if (f) attribution = { attribution: attributeTokens(wm, ids, attributeOptions) }
   const p = toPValue(stat.logP)
-  const attribution = wm.spec.fingerprint
-    ? { attribution: attributeTokens(wm, ids, { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }) }
-    : {}
   return {
     keyId: wm.keyId,
     scheme: wm.spec.scheme,

@@ -30,7 +30,10 @@ export { seededRandom, sfc32 } from './random.js'
 export { siphash24 } from './siphash.js'
 export {
   FINGERPRINT_DEFAULTS,
+  isRaceFingerprint,
   type FingerprintSpec,
+  type RaceFingerprintSpec,
+  type BiasFingerprintSpec,
 } from './spec.js'
 export { fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
 export {

@@ -11,6 +11,8 @@ export interface KeygenOptions {
   /** Payload width of a per-account fingerprint; omitted: no fingerprint. */
   fingerprintBits?: number
   fingerprintDelta?: number
+  /** `race` (distortion-free, gumbel) or `bias`; default: race for gumbel, bias otherwise. */
+  fingerprintEmbedding?: string
   fingerprintPositions?: number
 }
 
@@ -44,6 +46,7 @@ export function keygen(o: KeygenOptions): string {
       : {
           fingerprint: {
             bits: o.fingerprintBits,
+            ...(o.fingerprintEmbedding === undefined ? {} : { embedding: o.fingerprintEmbedding }),
             ...(o.fingerprintDelta === undefined ? {} : { delta: o.fingerprintDelta }),
             ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
           },

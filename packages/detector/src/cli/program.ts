@@ -65,7 +65,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--tokenizer <name>', `the model's tokenizer: ${TOKENIZER_NAMES.join(' | ')}`, 'cl100k_base')
     .requiredOption('--out <file>', 'where to write the key')
     .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
-    .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
+    .option('--fingerprint-embedding <e>', 'race (distortion-free, gumbel only; the default for gumbel) | bias (a logit bias of delta on one of 256 colours; the default for other schemes)')
+    .option('--fingerprint-delta <d>', 'colour-bias embedding: logit bias (default 4)', number('--fingerprint-delta'))
     .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
     .option('--force', 'overwrite an existing key file')
     .action((o) => {
