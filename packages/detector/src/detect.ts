@@ -135,7 +135,7 @@ export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { lo
  * for each account when the text does not depend on the key, union-bounded over
  * all 2^bits accounts (strong once a few tokens share each codeword position).
  */
-function raceZeroBit(bits: number, perToken: ReturnType<typeof testStatistic>, scored: number, bestAccountScore: number) {
+export function raceZeroBit(bits: number, perToken: ReturnType<typeof testStatistic>, scored: number, bestAccountScore: number) {
   const account = scored === 0 ? 0 : gammaUpperTailLog(scored, bestAccountScore) + bits * Math.LN2
   return {
     ...perToken,

@@ -1,6 +1,6 @@
-import { contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, decodeCandidates, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
-import { testStatistic } from './detect.js'
+import { raceZeroBit, testStatistic } from './detect.js'
 import { toPValue } from './stats/tails.js'
 
 /**
@@ -40,7 +40,12 @@ function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<num
   return out
 }
 
-function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>, exclude: Set<number>, dedup = true): RadioactivityResult {
+function pooled(
+  wm: Watermarker,
+  parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>,
+  exclude: Set<number>,
+  dedup = true,
+): RadioactivityResult {
   const seen = new Set<number>()
   let n = 0, sum = 0, excludedInput = 0, duplicates = 0
   for (const s of parts) {
@@ -88,6 +93,13 @@ export interface RadioactivityOptions {
   attributionAlpha?: number
 }
 
+function joinedText(prompt: ArrayLike<number>, answer: ArrayLike<number>): Uint32Array {
+  const full = new Uint32Array(prompt.length + answer.length)
+  full.set(Array.from(prompt))
+  full.set(Array.from(answer), prompt.length)
+  return full
+}
+
 /**
  * Closed-model setting: the suspect's answers to our prompts (token ids; an answer
  * is scored with its prompt as left context, so the first windows are complete).
@@ -98,12 +110,7 @@ export function radioactivityFromAnswers(
   options: RadioactivityOptions = {},
 ): RadioactivityResult {
   const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
-  const joined = samples.map(({ prompt, answer }) => {
-    const full = new Uint32Array(prompt.length + answer.length)
-    full.set(Array.from(prompt))
-    full.set(Array.from(answer), prompt.length)
-    return full
-  })
+  const joined = samples.map(({ prompt, answer }) => joinedText(prompt, answer))
   const parts = samples.map(({ prompt }, i) => {
     const s = scoreTokens(wm, joined[i])
     // Keep only positions inside the answer.
@@ -112,7 +119,8 @@ export function radioactivityFromAnswers(
     return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
   })
   const result = pooled(wm, parts, exclude, options.dedup !== false)
-  if (!wm.spec.fingerprint) return result
+  const f = wm.spec.fingerprint
+  if (!f) return result
   // The fingerprint's own tuples, under the same two safeguards.
   const excludeVotes = new Set<number>()
   if (options.excludeInputs !== false) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
@@ -121,8 +129,14 @@ export function radioactivityFromAnswers(
   samples.forEach((s, i) =>
     fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen }),
   )
-  const attribution = attributeVotes(wm.spec.fingerprint, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
-  return { ...result, attribution }
+  const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
+  if (!isRaceFingerprint(f)) return { ...result, attribution }
+  // A race fingerprint carries the zero-bit watermark too: without the account the
+  // per-token test searches 256 byte values; the best decoded account adds the
+  // pooled evidence (see raceZeroBit).
+  const stat = raceZeroBit(f.bits, testStatistic(wm.spec, result.scored, result.score), votes.scored, decodeCandidates(f, votes, { limit: 1 })[0]?.matches ?? 0)
+  const p = toPValue(stat.logP)
+  return { ...result, pValue: p.pValue, log10PValue: p.log10PValue, nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`, attribution }
 }
 
 /**

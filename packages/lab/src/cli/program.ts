@@ -141,8 +141,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('fingerprint exact-match/attribution rates, collusion, false attribution (writes docs/fingerprint/)')
     .option('--quick', 'CI-sized run')
     .option('--out <dir>', 'output directory (default docs/fingerprint)')
+    .option('--temperature <t>', 'sampling temperature of the answers (default 1)', real('--temperature', 0, 100))
+    .option('--top-p <p>', 'top-p of the answers (default 1)', real('--top-p', 0.01, 1))
+    .option('--docs <n>', 'answers per configuration (default 100, quick 8)', int('--docs'))
+    .option('--trials <n>', 'false-attribution trials (default 100000, quick 2000)', int('--trials'))
+    .option('--compare', 'also run the colour-bias fingerprints (the former default, kgw) for comparison')
     .action((o) => {
-      runFingerprintEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
+      runFingerprintEval(
+        { quick: !!o.quick, outDir: o.out, temperature: o.temperature, topP: o.topP, docs: o.docs, trials: o.trials, compare: !!o.compare },
+        (line) => io.err(`${line}\n`),
+      )
     })
 
   program
