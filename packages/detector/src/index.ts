@@ -32,5 +32,6 @@ export { probeEndpoint, PROBE_TEMPERATURE, type ProbeOptions, type ProbeResult }
 export { collectAnswers, type CollectOptions, type Answer } from './probe/collect.js'
 export type { EndpointOptions } from './probe/client.js'
 export { DEFAULT_PROBE_PROMPTS } from './probe/prompts.js'
+export { servedPrefixPrompts } from './probe/served-prefix.js'
 export { readKeyFile } from './cli/keyfile.js'
 export { readPrompts } from './cli/input.js'

@@ -87,6 +87,16 @@ export interface RadioactivityOptions {
   excludeInputs?: boolean
   /** Turn off the global dedup (only to show why it is needed). */
   dedup?: boolean
+  /**
+   * `all` (default): drop every tuple that occurs in any prompt. `causal`: the
+   * samples are in the order the prompts were sent, each answer received before
+   * the next prompt went out; an answer's tuple is dropped when it occurs in its
+   * own prompt or an earlier one. Valid for any suspect whose answers depend on
+   * the prompts sent so far and not otherwise on the key (one that remembers
+   * earlier prompts included), and needed when later prompts reveal our own
+   * answers step by step (`servedPrefixPrompts`).
+   */
+  exclusion?: 'all' | 'causal'
   /** Registered accounts for fingerprint attribution (default: every 2^bits account). */
   accounts?: ArrayLike<number>
   /** Significance level for naming an account (default 1e-6). */
@@ -109,26 +119,37 @@ export function radioactivityFromAnswers(
   samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number> }>,
   options: RadioactivityOptions = {},
 ): RadioactivityResult {
-  const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
+  const causal = options.exclusion === 'causal'
+  const excluding = options.excludeInputs !== false
+  const exclude = !excluding || causal ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
   const joined = samples.map(({ prompt, answer }) => joinedText(prompt, answer))
+  let causalDropped = 0
   const parts = samples.map(({ prompt }, i) => {
     const s = scoreTokens(wm, joined[i])
+    // Causal exclusion: the prompts sent up to this answer join the set as we go.
+    if (excluding && causal) for (let j = 0; j < s.count; j++) if (s.position[j] < prompt.length) exclude.add(s.tuple[j])
     // Keep only positions inside the answer.
     const keep: number[] = []
-    for (let j = 0; j < s.count; j++) if (s.position[j] >= prompt.length) keep.push(j)
+    for (let j = 0; j < s.count; j++) {
+      if (s.position[j] < prompt.length) continue
+      if (causal && exclude.has(s.tuple[j])) causalDropped++
+      else keep.push(j)
+    }
     return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
   })
-  const result = pooled(wm, parts, exclude, options.dedup !== false)
+  const result = pooled(wm, parts, causal ? new Set() : exclude, options.dedup !== false)
+  result.excludedInput += causalDropped
   const f = wm.spec.fingerprint
   if (!f) return result
   // The fingerprint's own tuples, under the same two safeguards.
   const excludeVotes = new Set<number>()
-  if (options.excludeInputs !== false) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
+  if (excluding && !causal) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
   const votes = fingerprintVotes(wm, []) // empty: every answer adds to it
   const seen = new Set<number>()
-  samples.forEach((s, i) =>
-    fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen }),
-  )
+  samples.forEach((s, i) => {
+    if (excluding && causal) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
+    fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen })
+  })
   const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
   if (!isRaceFingerprint(f)) return { ...result, attribution }
   // A race fingerprint carries the zero-bit watermark too: without the account the

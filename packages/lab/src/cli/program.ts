@@ -6,7 +6,7 @@ import { runEval } from '../eval/run.js'
 import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
-import { runRadioactivityEval } from '../radioactivity-eval/index.js'
+import { PROBES, runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 
@@ -26,6 +26,11 @@ const real = (name: string, lo: number, hi: number) => (v: string) => {
   return x
 }
 
+const fractionList = (v: string) => {
+  const xs = v.split(',').map(Number)
+  if (!xs.every((x) => x >= 0 && x <= 1)) throw new InvalidArgumentError('--fractions must be numbers in [0, 1], comma-separated')
+  return xs
+}
 
 /** The `tracemark-lab` command line; returns the exit status (0 ok, 2 usage or input error). */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -158,8 +163,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('radioactivity p-values vs the watermarked fraction of a student\'s training data and the queried tokens (writes docs/radioactivity/)')
     .option('--quick', 'CI-sized run (writes docs/radioactivity/quick/)')
     .option('--out <dir>', 'output directory')
+    .option('--fractions <list>', 'watermarked fractions, comma-separated (default 0,0.005,0.01,0.05,0.1,0.5)', fractionList)
+    .option('--probes <list>', `probes to run, separated by ';' (default all: ${PROBES.map((p) => p.label).join('; ')})`, (v: string) => v.split(';').map((x) => x.trim()))
+    .option('--clean-keys <n>', 'keys the clean student is scored with (default 500)', int('--clean-keys'))
     .action((o) => {
-      runRadioactivityEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
+      runRadioactivityEval({ quick: !!o.quick, outDir: o.out, fractions: o.fractions, probes: o.probes, cleanKeys: o.cleanKeys }, (line) => io.err(`${line}\n`))
     })
 
   try {
