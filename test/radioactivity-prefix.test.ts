@@ -45,10 +45,12 @@ function trial(wm: Watermarker, teacher: Model, k: number, suspect: 'clean' | 'c
   })
   const memory = new Map<string, number>()
   if (suspect === 'learned answers') for (const s of served) remember(memory, [...s.prompt, ...s.answer])
-  const samples = servedPrefixPrompts(served, { start: 8, step: STEP }).map((prompt, i) => {
-    // A suspect that copies from every prompt it was sent so far (its own included).
-    if (suspect === 'copies prompts') remember(memory, prompt)
-    return { prompt, answer: continueText(teacher, prompt, STEP, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.3 : 1 }) }
+  const walk = servedPrefixPrompts(served, { start: 8, step: STEP })
+  // A suspect that copies from every prompt it was sent so far: a round's prompts
+  // go out together, so it has seen the whole round (its own prompt included).
+  const samples = walk.map(({ prompt, round }, i) => {
+    if (suspect === 'copies prompts') for (const w of walk) if (w.round === round) remember(memory, w.prompt)
+    return { prompt, round, answer: continueText(teacher, prompt, STEP, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.3 : 1 }) }
   })
   return radioactivityFromAnswers(wm, samples, { exclusion })
 }
@@ -56,7 +58,7 @@ function trial(wm: Watermarker, teacher: Model, k: number, suspect: 'clean' | 'c
 describe('probing along our served answers', () => {
   it('orders prompts by prefix length first, and names bad input', () => {
     const served = [{ prompt: [1, 2], answer: [3, 4, 5] }, { prompt: [6], answer: [7, 8] }]
-    expect(servedPrefixPrompts(served, { start: 1, step: 1 }).map((p) => Array.from(p))).toEqual([[1, 2, 3], [6, 7], [1, 2, 3, 4]])
+    expect(servedPrefixPrompts(served, { start: 1, step: 1 }).map((p) => [p.round, ...p.prompt])).toEqual([[0, 1, 2, 3], [0, 6, 7], [1, 1, 2, 3, 4]])
     expect(() => servedPrefixPrompts(served, { step: 0 })).toThrow(/step must be a positive integer/)
     expect(() => servedPrefixPrompts([{ prompt: [1], answer: [] }])).toThrow(/served answer 0 is empty/)
   })
@@ -68,15 +70,15 @@ describe('probing along our served answers', () => {
   // the count below alpha stays within the binomial acceptance bound of helpers.ts,
   // which a valid test exceeds with probability < 5e-4.
   for (const spec of [{ scheme: 'gumbel' }, { scheme: 'gumbel', fingerprint: {} }, { scheme: 'kgw' }] as SpecInput[]) {
-    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (150 keys each)`, () => {
+    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (100 keys each)`, () => {
       const teacher = createSyntheticModel({ vocabSize: V, seed: 3 })
       for (const suspect of ['clean', 'copies prompts'] as const) {
         const ps: number[] = []
-        for (let k = 0; k < 150; k++) {
+        for (let k = 0; k < 100; k++) {
           const wm = createWatermarker(generateKey({ ...spec, vocabSize: V }, { secret: testSecret(k, 70) }))
           ps.push(trial(wm, teacher, k, suspect).pValue)
         }
-        for (const a of [0.05, 0.2]) expect(ps.filter((p) => p <= a).length, `${suspect}, alpha ${a}`).toBeLessThanOrEqual(binomialBounds(150, a)[1])
+        for (const a of [0.05, 0.2]) expect(ps.filter((p) => p <= a).length, `${suspect}, alpha ${a}`).toBeLessThanOrEqual(binomialBounds(100, a)[1])
       }
     })
   }

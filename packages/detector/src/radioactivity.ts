@@ -89,9 +89,11 @@ export interface RadioactivityOptions {
   dedup?: boolean
   /**
    * `all` (default): drop every tuple that occurs in any prompt. `causal`: the
-   * samples are in the order the prompts were sent, each answer received before
-   * the next prompt went out; an answer's tuple is dropped when it occurs in its
-   * own prompt or an earlier one. Valid for any suspect whose answers depend on
+   * samples are in the order the prompts were sent, in rounds (`round` of each
+   * sample, non-decreasing; default: each sample its own round), and no prompt
+   * of a round was sent before every answer of the earlier rounds came back; an
+   * answer's tuple is dropped when it occurs in a prompt of its round or an
+   * earlier one. Valid for any suspect whose answers depend on
    * the prompts sent so far and not otherwise on the key (one that remembers
    * earlier prompts included), and needed when later prompts reveal our own
    * answers step by step (`servedPrefixPrompts`).
@@ -116,7 +118,7 @@ function joinedText(prompt: ArrayLike<number>, answer: ArrayLike<number>): Uint3
  */
 export function radioactivityFromAnswers(
   wm: Watermarker,
-  samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number> }>,
+  samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number>; round?: number }>,
   options: RadioactivityOptions = {},
 ): RadioactivityResult {
   const causal = options.exclusion === 'causal'
@@ -124,10 +126,21 @@ export function radioactivityFromAnswers(
   const exclude = !excluding || causal ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
   const joined = samples.map(({ prompt, answer }) => joinedText(prompt, answer))
   let causalDropped = 0
+  // The last sample of each sample's round: every prompt up to it may have been sent before the answer came back.
+  const roundEnd = new Int32Array(samples.length)
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const r = samples[i].round ?? i
+    if (i > 0 && (samples[i - 1].round ?? i - 1) > r) throw new RangeError(`sample ${i}: rounds must not decrease`)
+    roundEnd[i] = i + 1 < samples.length && (samples[i + 1].round ?? i + 1) === r ? roundEnd[i + 1] : i
+  }
+  let sent = 0
+  const send = (upTo: number) => {
+    for (; sent <= upTo; sent++) for (const t of tuplesOf(wm, [samples[sent].prompt])) exclude.add(t)
+  }
   const parts = samples.map(({ prompt }, i) => {
     const s = scoreTokens(wm, joined[i])
-    // Causal exclusion: the prompts sent up to this answer join the set as we go.
-    if (excluding && causal) for (let j = 0; j < s.count; j++) if (s.position[j] < prompt.length) exclude.add(s.tuple[j])
+    // Causal exclusion: the prompts sent before this answer came back join the set as we go.
+    if (excluding && causal) send(roundEnd[i])
     // Keep only positions inside the answer.
     const keep: number[] = []
     for (let j = 0; j < s.count; j++) {
@@ -146,8 +159,9 @@ export function radioactivityFromAnswers(
   if (excluding && !causal) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
   const votes = fingerprintVotes(wm, []) // empty: every answer adds to it
   const seen = new Set<number>()
+  let voted = 0
   samples.forEach((s, i) => {
-    if (excluding && causal) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
+    if (excluding && causal) for (; voted <= roundEnd[i]; voted++) fingerprintVotes(wm, samples[voted].prompt, { seen: excludeVotes })
     fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen })
   })
   const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })

@@ -23,7 +23,7 @@
 export function servedPrefixPrompts(
   served: ReadonlyArray<{ prompt: ArrayLike<number>; answer: ArrayLike<number> }>,
   options: { start?: number; step?: number } = {},
-): Uint32Array[] {
+): Array<{ prompt: Uint32Array; round: number }> {
   const start = options.start ?? 8
   const step = options.step ?? 4
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`start must be a non-negative integer, got ${start}`)
@@ -32,14 +32,14 @@ export function servedPrefixPrompts(
     if (answer.length === 0) throw new RangeError(`served answer ${i} is empty`)
   })
   const longest = Math.max(0, ...served.map((s) => s.answer.length))
-  const out: Uint32Array[] = []
-  for (let j = start; j < longest; j += step) {
+  const out: Array<{ prompt: Uint32Array; round: number }> = []
+  for (let j = start, round = 0; j < longest; j += step, round++) {
     for (const { prompt, answer } of served) {
       if (j >= answer.length) continue
       const p = new Uint32Array(prompt.length + j)
       for (let i = 0; i < prompt.length; i++) p[i] = prompt[i]
       for (let i = 0; i < j; i++) p[prompt.length + i] = answer[i]
-      out.push(p)
+      out.push({ prompt: p, round })
     }
   }
   return out

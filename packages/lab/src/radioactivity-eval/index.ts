@@ -140,7 +140,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
       const budget = marks[marks.length - 1]
       for (const { label, prompts, temperature } of probeSet) {
         const ps = prompts === 'logged' ? (f === 0 ? logged.slice(0, 50) : usedPrompts) : fresh
-        const samples: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
+        const samples: Array<{ prompt: Uint32Array; answer: Uint32Array; round: number }> = []
         const points: Probe['log10P'] = []
         let last: RadioactivityResult | undefined
         // A walk along the served answers is one pass (a second would only repeat
@@ -153,9 +153,9 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
             points.push({ tokens: q, log10P: last.log10PValue, scored: last.scored })
             break
           }
-          const prompt = walk ? prefixPrompts[i] : tok.encode(ps[i % ps.length])
+          const prompt = walk ? prefixPrompts[i].prompt : tok.encode(ps[i % ps.length])
           const g = generate(student, { prompt, maxTokens: walk ? STEP : 200, seed: 5000 + i, topK: TOP_K, temperature })
-          samples.push({ prompt, answer: g.ids })
+          samples.push({ prompt, answer: g.ids, round: i }) // in-process: each answer is back before the next prompt
           q += g.ids.length
           // The loop ends right after the last checkpoint, so `last` scores every sample.
           while (points.length < marks.length && q >= marks[points.length]) {
