@@ -80,7 +80,7 @@ describe('probing along our served answers', () => {
         }
         for (const a of [0.05, 0.2]) expect(ps.filter((p) => p <= a).length, `${suspect}, alpha ${a}`).toBeLessThanOrEqual(binomialBounds(100, a)[1])
       }
-    })
+    }, 1_200_000)
   }
 
   // A suspect that learned our answers and follows them 30% of the time: about

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readPrompts } from '../src/cli/input.js'
+import { readPrompts, readServed } from '../src/cli/input.js'
 import { apiBase } from '../src/probe/client.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-prompts-'))
@@ -24,6 +24,18 @@ describe('probe inputs', () => {
     const broken = file('broken.jsonl', '{"prompt": "ok"}\n{"prompt": \n')
     expect(() => readPrompts(broken)).toThrow(`${broken}:2: not valid JSON`)
     expect(() => readPrompts(file('empty.txt', '\n\n'))).toThrow(/no prompts/)
+  })
+
+  it('reads served answers from JSONL and names the file and line of a bad one', () => {
+    expect(readServed(file('s.jsonl', '{"prompt": "Q", "answer": "A b"}\n\n{"prompt": "", "answer": "c"}\n'))).toEqual([
+      { prompt: 'Q', answer: 'A b' },
+      { prompt: '', answer: 'c' },
+    ])
+    const bad = file('bad-served.jsonl', '{"prompt": "Q", "answer": "A"}\n{"prompt": "Q"}\n')
+    expect(() => readServed(bad)).toThrow(`${bad}:2: expected an object with a string "prompt" and a non-empty string "answer"`)
+    const broken = file('broken-served.jsonl', '{"prompt": "Q", \n')
+    expect(() => readServed(broken)).toThrow(`${broken}:1: not valid JSON`)
+    expect(() => readServed(file('empty-served.jsonl', '\n'))).toThrow(/no served answers/)
   })
 
   it('accepts endpoints with or without /v1', () => {

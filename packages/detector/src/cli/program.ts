@@ -8,7 +8,7 @@ import { runScanWorker } from '../scan/distributed/worker.js'
 import { inputBytes, runScan, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
 import { createProgress } from './progress.js'
-import { readPrompts, readRegistry, readTextInput } from './input.js'
+import { readPrompts, readRegistry, readServed, readTextInput } from './input.js'
 import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
@@ -198,6 +198,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .requiredOption('--endpoint <url>', 'base URL of the suspect API, e.g. http://127.0.0.1:8000 or https://host/v1')
     .option('--api-key <k>', 'API key for the suspect endpoint (or set TRACEMARK_PROBE_API_KEY)')
     .option('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line); best: those the suspected account sent. Default: 40 built-in openings')
+    .option('--served <file>', 'answers served to the suspected account (JSONL: {"prompt", "answer"} per line): walk the suspect along them instead of sending --prompts (strong at temperature 1)')
+    .option('--walk-start <n>', 'with --served: answer tokens in the first prompt of the walk (default 8)', number('--walk-start'))
+    .option('--walk-step <n>', 'with --served: tokens asked at each point of the walk (default 4)', number('--walk-step'))
     .option('--max-tokens <n>', 'tokens per answer', number('--max-tokens'), 200)
     .option('--budget <n>', 'stop after this many answer tokens', number('--budget'), 100_000)
     .option('--temperature <t>', 'sampling temperature requested (near-mode answers carry more of what the suspect learned)', number('--temperature'), PROBE_TEMPERATURE)
@@ -209,12 +212,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--json', 'print one JSON object')
     .action(async (o) => {
       const key = readKeyFile(o.key)
-      const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
+      const served = o.served ? readServed(o.served) : undefined
+      const prompts = o.prompts ? readPrompts(o.prompts) : served ? undefined : [...DEFAULT_PROBE_PROMPTS]
       const tty = process.stderr.isTTY === true
       const r = await probeEndpoint(key, {
         endpoint: o.endpoint,
         apiKey: o.apiKey ?? process.env.TRACEMARK_PROBE_API_KEY,
         prompts,
+        served,
+        walk: { start: o.walkStart, step: o.walkStep },
         maxTokens: o.maxTokens,
         budget: o.budget,
         chat: !!o.chat,
