@@ -50,7 +50,7 @@ function trial(wm: Watermarker, teacher: Model, k: number, suspect: 'clean' | 'c
   // go out together, so it has seen the whole round (its own prompt included).
   const samples = walk.map(({ prompt, round }, i) => {
     if (suspect === 'copies prompts') for (const w of walk) if (w.round === round) remember(memory, w.prompt)
-    return { prompt, round, answer: continueText(teacher, prompt, STEP, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.3 : 1 }) }
+    return { prompt, round, answer: continueText(teacher, prompt, STEP, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.6 : 1 }) }
   })
   return radioactivityFromAnswers(wm, samples, { exclusion })
 }
@@ -83,9 +83,10 @@ describe('probing along our served answers', () => {
     }, 1_200_000)
   }
 
-  // A suspect that learned our answers and follows them 30% of the time: about
-  // 6 x 52 x 0.3 ~ 90 of ~310 scored tuples are our race winners. Measured log10 p
-  // is below -20 for each key; the threshold is -6.
+  // A suspect that learned our answers and follows them 60% of the time at each
+  // point of the walk. The synthetic model's entropy is low, so a winner's score is
+  // only modestly above 1: measured log10 p -13.8 to -47.9 over these 5 keys (with
+  // a 30% follow rate one key stayed at -2.1); the threshold is -6.
   it('a suspect that learned the served answers is radioactive', () => {
     const teacher = createSyntheticModel({ vocabSize: V, seed: 3 })
     for (let k = 0; k < 5; k++) {
