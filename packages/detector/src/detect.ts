@@ -4,6 +4,9 @@ import {
   fingerprintVotes,
   isRaceFingerprint,
   nullModel,
+  registryCandidates,
+  type FingerprintSpec,
+  type FingerprintVotes,
   scoreTokens,
   type Watermarker,
   type WatermarkKey,
@@ -133,14 +136,18 @@ export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { lo
  * mapped to Exp(1); strong on short texts), and the decoder's best account,
  * whose untrimmed score over `scored` fingerprint tuples is exactly Gamma(scored, 1)
  * for each account when the text does not depend on the key, union-bounded over
- * all 2^bits accounts (strong once a few tokens share each codeword position).
+ * all 2^bits accounts, or over the registry when one is given (strong once a few
+ * tokens share each codeword position).
  */
-export function raceZeroBit(bits: number, perToken: ReturnType<typeof testStatistic>, scored: number, bestAccountScore: number) {
-  const account = scored === 0 ? 0 : gammaUpperTailLog(scored, bestAccountScore) + bits * Math.LN2
+export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof testStatistic>, votes: FingerprintVotes, accounts?: ArrayLike<number>) {
+  const best = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts)[0] : decodeCandidates(f, votes, { limit: 1 })[0]
+  const logN = accounts && accounts.length > 0 ? Math.log(accounts.length) : f.bits * Math.LN2
+  const account = votes.scored === 0 || !best ? 0 : gammaUpperTailLog(votes.scored, best.matches) + logN
+  const over = accounts && accounts.length > 0 ? `${accounts.length} registered accounts` : `all 2^${f.bits} accounts`
   return {
     ...perToken,
     logP: Math.min(0, Math.LN2 + Math.min(perToken.logP, account)),
-    hypothesis: `${perToken.hypothesis.replace(/: the score is /, ': the per-token best-of-256 score is ')}, and every account's score is Gamma(${scored}, 1) (2 tests, ${bits}-bit union bound)`,
+    hypothesis: `${perToken.hypothesis.replace(/: the score is /, ': the per-token best-of-256 score is ')}, and every account's score is Gamma(${votes.scored}, 1) (2 tests, union bound over ${over})`,
   }
 }
 
@@ -169,7 +176,7 @@ export function detect(
   let attribution = {}
   if (f && isRaceFingerprint(f)) {
     const votes = fingerprintVotes(wm, ids)
-    stat = raceZeroBit(f.bits, stat, votes.scored, decodeCandidates(f, votes, { limit: 1 })[0]?.matches ?? 0)
+    stat = raceZeroBit(f, stat, votes, options.accounts)
     attribution = { attribution: attributeVotes(f, votes, attributeOptions) }
   } else if (f) attribution = { attribution: attributeTokens(wm, ids, attributeOptions) }
   const p = toPValue(stat.logP)

@@ -1,4 +1,4 @@
-import { contextWidth, decodeCandidates, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
 import { raceZeroBit, testStatistic } from './detect.js'
 import { toPValue } from './stats/tails.js'
@@ -167,9 +167,9 @@ export function radioactivityFromAnswers(
   const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
   if (!isRaceFingerprint(f)) return { ...result, attribution }
   // A race fingerprint carries the zero-bit watermark too: without the account the
-  // per-token test searches 256 byte values; the best decoded account adds the
-  // pooled evidence (see raceZeroBit).
-  const stat = raceZeroBit(f.bits, testStatistic(wm.spec, result.scored, result.score), votes.scored, decodeCandidates(f, votes, { limit: 1 })[0]?.matches ?? 0)
+  // per-token test searches 256 byte values; the best decoded (or registered)
+  // account adds the pooled evidence (see raceZeroBit).
+  const stat = raceZeroBit(f, testStatistic(wm.spec, result.scored, result.score), votes, options.accounts)
   const p = toPValue(stat.logP)
   return { ...result, pValue: p.pValue, log10PValue: p.log10PValue, nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`, attribution }
 }

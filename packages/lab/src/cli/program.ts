@@ -7,6 +7,7 @@ import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { PROBES, runRadioactivityEval } from '../radioactivity-eval/index.js'
+import { runWalkEval } from '../radioactivity-eval/walk.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 
@@ -168,6 +169,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--clean-keys <n>', 'keys the clean student is scored with (default 500)', int('--clean-keys'))
     .action((o) => {
       runRadioactivityEval({ quick: !!o.quick, outDir: o.out, fractions: o.fractions, probes: o.probes, cleanKeys: o.cleanKeys }, (line) => io.err(`${line}\n`))
+    })
+
+  program
+    .command('eval-radioactivity-walk')
+    .description('one student walked along the served answers (temperature 1 by default): log10 p against all accounts and against the served one')
+    .option('--key-seed <n>', 'key seed, as in eval-radioactivity', int('--key-seed'), 1)
+    .option('--fraction <f>', 'watermarked fraction of the training data', real('--fraction', 0.0001, 0.99), 0.01)
+    .option('--temperature <t>', 'the student\'s sampling temperature', real('--temperature', 0, 100), 1)
+    .action((o) => {
+      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature }, (line) => io.err(`${line}\n`))
     })
 
   try {
