@@ -3,6 +3,7 @@ import {
   COLOURS,
   decodeCandidates,
   fingerprintVotes,
+  isRaceFingerprint,
   registryCandidates,
   withoutAccount,
   type FingerprintCandidate,
@@ -10,12 +11,15 @@ import {
   type FingerprintVotes,
   type Watermarker,
 } from '@tracemark/watermark'
-import { binomialUpperTailLog, toPValue } from './stats/tails.js'
+import { binomialUpperTailLog, gammaUpperTailLog, toPValue } from './stats/tails.js'
 
 /** Evidence that a text was produced for one account. */
 export interface AccountEvidence {
   account: number
-  /** Unique tuples whose colour matches the account's codeword at their position. */
+  /**
+   * The evidence of the account's codeword: unique tuples whose colour matches it
+   * (colour bias), or the sum of the tuples' race scores under its bytes (race).
+   */
   votes: number
   /** The votes the test counts: `votes` without the account's k - 1 strongest positions (see `trimmedMatches`). */
   testedVotes: number
@@ -32,7 +36,11 @@ export interface Attribution extends AccountEvidence {
   scored: number
   /** Accounts that could have been named: the registry size, or 2^bits. */
   candidates: number
-  /** Per-tuple match probability of the tested votes under the null: 1/256. */
+  /**
+   * Expected tested votes per scored tuple under the null: the match probability
+   * 1/256 (colour bias, tested votes are at most Binomial(scored, 1/256)), or the
+   * mean race score 1 (race, tested votes are at most Gamma(scored, 1)).
+   */
   nullRate: number
   alpha: number
 }
@@ -51,7 +59,7 @@ export interface Attribution extends AccountEvidence {
  * removes at least the matches of any such agreement set, so what remains is
  * stochastically at most Binomial(scored, 1/256), whoever wrote the text.
  */
-export function trimmedMatches(f: FingerprintSpec, counts: Uint32Array, account: number): { votes: number; tested: number } {
+export function trimmedMatches(f: FingerprintSpec, counts: ArrayLike<number>, account: number): { votes: number; tested: number } {
   const cw = accountCodeword(f, account)
   const per = Array.from(cw, (c, p) => counts[p * COLOURS + c]).sort((a, b) => b - a)
   const votes = per.reduce((a, b) => a + b, 0)
@@ -59,14 +67,27 @@ export function trimmedMatches(f: FingerprintSpec, counts: Uint32Array, account:
   return { votes, tested: votes - drop }
 }
 
-/** Per-tuple match probability of the trimmed statistic under the null. */
+/** Per-tuple match probability of the trimmed statistic under the null (colour-bias keys). */
 export const NULL_MATCH_RATE = 1 / COLOURS
+
+/**
+ * The uncorrected log p-value of a trimmed statistic. Race keys: the same
+ * argument with scores for matches. Under the null, at a position where the
+ * account's byte differs from the writer's (or for human text, everywhere), the
+ * account's race uniforms are keyed draws the text never saw, so each tuple adds
+ * an independent Exp(1); trimming the k - 1 strongest positions removes at least
+ * the agreement set (scores are non-negative), so the rest is a sum of at most
+ * `scored` such terms: stochastically at most Gamma(scored, 1).
+ */
+export function trimmedLogP(f: FingerprintSpec, tested: number, scored: number): number {
+  return isRaceFingerprint(f) ? gammaUpperTailLog(scored, tested) : binomialUpperTailLog(tested, scored, NULL_MATCH_RATE)
+}
 
 function evidence(f: FingerprintSpec, votes: FingerprintVotes, account: number, logN: number): AccountEvidence {
   const m = trimmedMatches(f, votes.counts, account)
   // Union bound over every account that could have been named: valid however
   // the candidate was chosen from the data.
-  const logP = Math.min(0, binomialUpperTailLog(m.tested, votes.scored, NULL_MATCH_RATE) + logN)
+  const logP = Math.min(0, trimmedLogP(f, m.tested, votes.scored) + logN)
   const p = toPValue(logP)
   return { account, votes: m.votes, testedVotes: m.tested, pValue: p.pValue, log10PValue: p.log10PValue }
 }
@@ -117,7 +138,8 @@ export function attributeVotes(f: FingerprintSpec, votes: FingerprintVotes, opti
   }
   const accounts = [...passing.values()].sort((a, b) => a.log10PValue - b.log10PValue || a.account - b.account)
   if (accounts.length === 0) return null
-  return { ...accounts[0], accounts, scored: votes.scored, candidates: N, nullRate: NULL_MATCH_RATE, alpha }
+  const nullRate = isRaceFingerprint(f) ? 1 : NULL_MATCH_RATE
+  return { ...accounts[0], accounts, scored: votes.scored, candidates: N, nullRate, alpha }
 }
 
 /** Attribution of token ids under a fingerprinted watermarker. */

@@ -1,12 +1,18 @@
 import {
   createWatermarker,
+  decodeCandidates,
+  fingerprintVotes,
+  isRaceFingerprint,
   nullModel,
+  registryCandidates,
+  type FingerprintSpec,
+  type FingerprintVotes,
   scoreTokens,
   type Watermarker,
   type WatermarkKey,
   type WatermarkSpec,
 } from '@tracemark/watermark'
-import { attributeTokens, type Attribution } from './attribution.js'
+import { attributeTokens, attributeVotes, type Attribution } from './attribution.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
 import { tokenizerForKey, type TokenizerChoice } from './text/key-tokenizer.js'
@@ -123,6 +129,28 @@ export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { lo
 }
 
 /**
+ * The zero-bit test of a gumbel key with a race fingerprint, which must find the
+ * watermark without knowing the account. Two exact tests, Bonferroni-combined:
+ * the per-token test (each token's best race score over the 256 byte values,
+ * mapped to Exp(1); strong on short texts), and the decoder's best account,
+ * whose untrimmed score over `scored` fingerprint tuples is exactly Gamma(scored, 1)
+ * for each account when the text does not depend on the key, union-bounded over
+ * all 2^bits accounts, or over the registry when one is given (strong once a few
+ * tokens share each codeword position).
+ */
+export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof testStatistic>, votes: FingerprintVotes, accounts?: ArrayLike<number>) {
+  const best = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts)[0] : decodeCandidates(f, votes, { limit: 1 })[0]
+  const logN = accounts && accounts.length > 0 ? Math.log(accounts.length) : f.bits * Math.LN2
+  const account = votes.scored === 0 || !best ? 0 : gammaUpperTailLog(votes.scored, best.matches) + logN
+  const over = accounts && accounts.length > 0 ? `${accounts.length} registered accounts` : `all 2^${f.bits} accounts`
+  return {
+    ...perToken,
+    logP: Math.min(0, Math.LN2 + Math.min(perToken.logP, account)),
+    hypothesis: `${perToken.hypothesis.replace(/: the score is /, ': the per-token best-of-256 score is ')}, and every account's score is Gamma(${votes.scored}, 1) (2 tests, union bound over ${over})`,
+  }
+}
+
+/**
  * Tests whether `input` carries the watermark of `key`.
  *
  * @param input text (normalized, then tokenized with the key's tokenizer) or token ids
@@ -141,11 +169,16 @@ export function detect(
   const wm = watermarkerFor(key)
   const ids = tokenize(input, wm.spec, options)
   const { n, sum } = uniqueScore(scoreTokens(wm, ids))
-  const stat = testStatistic(wm.spec, n, sum)
+  let stat = testStatistic(wm.spec, n, sum)
+  const f = wm.spec.fingerprint
+  const attributeOptions = { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }
+  let attribution = {}
+  if (f && isRaceFingerprint(f)) {
+    const votes = fingerprintVotes(wm, ids)
+    stat = raceZeroBit(f, stat, votes, options.accounts)
+    attribution = { attribution: attributeVotes(f, votes, attributeOptions) }
+  } else if (f) attribution = { attribution: attributeTokens(wm, ids, attributeOptions) }
   const p = toPValue(stat.logP)
-  const attribution = wm.spec.fingerprint
-    ? { attribution: attributeTokens(wm, ids, { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }) }
-    : {}
   return {
     keyId: wm.keyId,
     scheme: wm.spec.scheme,

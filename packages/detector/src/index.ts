@@ -34,6 +34,7 @@ export { probeEndpoint, PROBE_TEMPERATURE, type ProbeOptions, type ProbeResult }
 export { collectAnswers, type CollectOptions, type Answer } from './probe/collect.js'
 export type { EndpointOptions } from './probe/client.js'
 export { DEFAULT_PROBE_PROMPTS } from './probe/prompts.js'
+export { servedPrefixPrompts } from './probe/served-prefix.js'
 export { readKeyFile } from './cli/keyfile.js'
 export { readPrompts } from './cli/input.js'
 // Command-line helpers the lab's CLI shares with tracemark's.

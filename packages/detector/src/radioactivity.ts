@@ -1,6 +1,6 @@
-import { contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
-import { testStatistic } from './detect.js'
+import { raceZeroBit, testStatistic } from './detect.js'
 import { toPValue } from './stats/tails.js'
 
 /**
@@ -40,7 +40,12 @@ function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<num
   return out
 }
 
-function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>, exclude: Set<number>, dedup = true): RadioactivityResult {
+function pooled(
+  wm: Watermarker,
+  parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>,
+  exclude: Set<number>,
+  dedup = true,
+): RadioactivityResult {
   const seen = new Set<number>()
   let n = 0, sum = 0, excludedInput = 0, duplicates = 0
   for (const s of parts) {
@@ -82,10 +87,29 @@ export interface RadioactivityOptions {
   excludeInputs?: boolean
   /** Turn off the global dedup (only to show why it is needed). */
   dedup?: boolean
+  /**
+   * `all` (default): drop every tuple that occurs in any prompt. `causal`: the
+   * samples are in the order the prompts were sent, in rounds (`round` of each
+   * sample, non-decreasing; default: each sample its own round), and no prompt
+   * of a round was sent before every answer of the earlier rounds came back; an
+   * answer's tuple is dropped when it occurs in a prompt of its round or an
+   * earlier one. Valid for any suspect whose answers depend on
+   * the prompts sent so far and not otherwise on the key (one that remembers
+   * earlier prompts included), and needed when later prompts reveal our own
+   * answers step by step (`servedPrefixPrompts`).
+   */
+  exclusion?: 'all' | 'causal'
   /** Registered accounts for fingerprint attribution (default: every 2^bits account). */
   accounts?: ArrayLike<number>
   /** Significance level for naming an account (default 1e-6). */
   attributionAlpha?: number
+}
+
+function joinedText(prompt: ArrayLike<number>, answer: ArrayLike<number>): Uint32Array {
+  const full = new Uint32Array(prompt.length + answer.length)
+  full.set(Array.from(prompt))
+  full.set(Array.from(answer), prompt.length)
+  return full
 }
 
 /**
@@ -94,35 +118,60 @@ export interface RadioactivityOptions {
  */
 export function radioactivityFromAnswers(
   wm: Watermarker,
-  samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number> }>,
+  samples: Array<{ prompt: ArrayLike<number>; answer: ArrayLike<number>; round?: number }>,
   options: RadioactivityOptions = {},
 ): RadioactivityResult {
-  const exclude = options.excludeInputs === false ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
-  const joined = samples.map(({ prompt, answer }) => {
-    const full = new Uint32Array(prompt.length + answer.length)
-    full.set(Array.from(prompt))
-    full.set(Array.from(answer), prompt.length)
-    return full
-  })
+  const causal = options.exclusion === 'causal'
+  const excluding = options.excludeInputs !== false
+  const exclude = !excluding || causal ? new Set<number>() : tuplesOf(wm, samples.map((s) => s.prompt))
+  const joined = samples.map(({ prompt, answer }) => joinedText(prompt, answer))
+  let causalDropped = 0
+  // The last sample of each sample's round: every prompt up to it may have been sent before the answer came back.
+  const roundEnd = new Int32Array(samples.length)
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const r = samples[i].round ?? i
+    if (i > 0 && (samples[i - 1].round ?? i - 1) > r) throw new RangeError(`sample ${i}: rounds must not decrease`)
+    roundEnd[i] = i + 1 < samples.length && (samples[i + 1].round ?? i + 1) === r ? roundEnd[i + 1] : i
+  }
+  let sent = 0
+  const send = (upTo: number) => {
+    for (; sent <= upTo; sent++) for (const t of tuplesOf(wm, [samples[sent].prompt])) exclude.add(t)
+  }
   const parts = samples.map(({ prompt }, i) => {
     const s = scoreTokens(wm, joined[i])
+    // Causal exclusion: the prompts sent before this answer came back join the set as we go.
+    if (excluding && causal) send(roundEnd[i])
     // Keep only positions inside the answer.
     const keep: number[] = []
-    for (let j = 0; j < s.count; j++) if (s.position[j] >= prompt.length) keep.push(j)
+    for (let j = 0; j < s.count; j++) {
+      if (s.position[j] < prompt.length) continue
+      if (causal && exclude.has(s.tuple[j])) causalDropped++
+      else keep.push(j)
+    }
     return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
   })
-  const result = pooled(wm, parts, exclude, options.dedup !== false)
-  if (!wm.spec.fingerprint) return result
+  const result = pooled(wm, parts, causal ? new Set() : exclude, options.dedup !== false)
+  result.excludedInput += causalDropped
+  const f = wm.spec.fingerprint
+  if (!f) return result
   // The fingerprint's own tuples, under the same two safeguards.
   const excludeVotes = new Set<number>()
-  if (options.excludeInputs !== false) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
+  if (excluding && !causal) for (const s of samples) fingerprintVotes(wm, s.prompt, { seen: excludeVotes })
   const votes = fingerprintVotes(wm, []) // empty: every answer adds to it
   const seen = new Set<number>()
-  samples.forEach((s, i) =>
-    fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen }),
-  )
-  const attribution = attributeVotes(wm.spec.fingerprint, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
-  return { ...result, attribution }
+  let voted = 0
+  samples.forEach((s, i) => {
+    if (excluding && causal) for (; voted <= roundEnd[i]; voted++) fingerprintVotes(wm, samples[voted].prompt, { seen: excludeVotes })
+    fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen })
+  })
+  const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
+  if (!isRaceFingerprint(f)) return { ...result, attribution }
+  // A race fingerprint carries the zero-bit watermark too: without the account the
+  // per-token test searches 256 byte values; the best decoded (or registered)
+  // account adds the pooled evidence (see raceZeroBit).
+  const stat = raceZeroBit(f, testStatistic(wm.spec, result.scored, result.score), votes, options.accounts)
+  const p = toPValue(stat.logP)
+  return { ...result, pValue: p.pValue, log10PValue: p.log10PValue, nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`, attribution }
 }
 
 /**

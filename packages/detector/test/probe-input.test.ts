@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateKey, serializeKey } from '@tracemark/watermark'
-import { readPrompts } from '../src/cli/input.js'
+import { readPrompts, readServed } from '../src/cli/input.js'
 import { apiBase } from '../src/probe/client.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-prompts-'))
@@ -30,6 +30,18 @@ describe('probe inputs', () => {
   it('refuses a key file given as prompts, which would send the secret to the endpoint', () => {
     const key = file('key.json', serializeKey(generateKey({ scheme: 'gumbel' })))
     expect(() => readPrompts(key)).toThrow(`${key} is a tracemark key file, not prompts (nothing was sent)`)
+  })
+
+  it('reads served answers from JSONL and names the file and line of a bad one', () => {
+    expect(readServed(file('s.jsonl', '{"prompt": "Q", "answer": "A b"}\n\n{"prompt": "", "answer": "c"}\n'))).toEqual([
+      { prompt: 'Q', answer: 'A b' },
+      { prompt: '', answer: 'c' },
+    ])
+    const bad = file('bad-served.jsonl', '{"prompt": "Q", "answer": "A"}\n{"prompt": "Q"}\n')
+    expect(() => readServed(bad)).toThrow(`${bad}:2: expected an object with a string "prompt" and a non-empty string "answer"`)
+    const broken = file('broken-served.jsonl', '{"prompt": "Q", \n')
+    expect(() => readServed(broken)).toThrow(`${broken}:1: not valid JSON`)
+    expect(() => readServed(file('empty-served.jsonl', '\n'))).toThrow(/no served answers/)
   })
 
   it('accepts endpoints with or without /v1', () => {

@@ -31,7 +31,10 @@ export { siphash24 } from './siphash.js'
 export { canonicalJson } from './encoding.js'
 export {
   FINGERPRINT_DEFAULTS,
+  isRaceFingerprint,
   type FingerprintSpec,
+  type RaceFingerprintSpec,
+  type BiasFingerprintSpec,
 } from './spec.js'
 export { fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
 export {

@@ -4,7 +4,9 @@ import { mixHi, mixLo } from './mix.js'
 import { greenProbability, greenThreshold } from './schemes/green.js'
 import { gumbelScore } from './schemes/gumbel.js'
 import { synthIdScore } from './schemes/synthid.js'
-import { contextWidth, type WatermarkSpec } from './spec.js'
+import { contextWidth, isRaceFingerprint, type WatermarkSpec } from './spec.js'
+import { fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
+import { minSymbolUniform, raceMaxScore } from './fingerprint/race.js'
 
 /**
  * The law of one scored tuple's score when the text does not depend on the key:
@@ -44,7 +46,9 @@ export interface TokenScores {
 }
 
 /**
- * Scores every token of `tokens` that has a full context window. Throws on an id
+ * Scores every token of `tokens` that has a full context window. Under a gumbel
+ * key with a race fingerprint the score is the best of the token's 256 byte
+ * values' race scores mapped to Exp(1) by its exact null law (see `raceMaxScore`). Throws on an id
  * outside the key's vocabulary, naming its position.
  */
 export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenScores {
@@ -63,6 +67,8 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const seed = new Int32Array(2)
   const thr = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? greenThreshold(spec.gamma) : 0
   const depth = spec.scheme === 'synthid' ? spec.depth : 0
+  const race = spec.fingerprint !== undefined && isRaceFingerprint(spec.fingerprint) ? spec.fingerprint : null
+  const step = newFingerprintStep()
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
     if (!(x >= 0 && x < V && Number.isInteger(x))) {
@@ -83,7 +89,10 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
         out.score[j] = synthIdScore(lo, depth)
         break
       case 'gumbel':
-        out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
+        if (race) {
+          fingerprintStepAt(kr, h, race, tokens, i, step)
+          out.score[j] = raceMaxScore(minSymbolUniform(step, x))
+        } else out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
         break
     }
   }

@@ -5,9 +5,10 @@ import { checkLogits, checkOptions, createCandidates, draw, select, truncate, ty
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
-import { contextWidth, type WatermarkSpec } from './spec.js'
+import { contextWidth, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { accountCodeword } from './fingerprint/code.js'
-import { biasColour, biasColourCandidates, fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
+import { biasColour, biasColourCandidates, fingerprintStepAt, fingerprintWidth, newFingerprintStep } from './fingerprint/prf.js'
+import { symbolSeed } from './fingerprint/race.js'
 
 /** Options for one generation request. */
 export interface SessionOptions {
@@ -118,6 +119,11 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   }
   if (!f && options.payload !== undefined) throw new Error('this key carries no fingerprint: payload is not accepted')
   const codeword = f ? accountCodeword(f, options.payload!) : null
+  // The race embedding replaces the race's uniforms (distortion-free); the colour
+  // bias adds logits next to the scheme.
+  const race = f !== undefined && isRaceFingerprint(f)
+  const bias = f !== undefined && !isRaceFingerprint(f) ? f : null
+  const fh = f ? fingerprintWidth(spec) : 0
   const fstep = newFingerprintStep()
   const fseen = new Set<number>()
   let fpending = -1
@@ -134,8 +140,8 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   /** Prepares the fingerprint of the next position; false when this window already carried one. */
   const fingerprintDue = (): boolean => {
     fpending = -1
-    if (!f || length < f.h) return false
-    fingerprintStepAt(kr, f, tokens, length, fstep)
+    if (!bias || length < fh) return false
+    fingerprintStepAt(kr, fh, bias, tokens, length, fstep)
     if (fseen.has(fstep.windowKey)) return false
     fpending = fstep.windowKey
     return true
@@ -159,7 +165,7 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
       }
       checkLogits(logits, V)
       if (prepare()) biasGreen(kr, ctx, logits)
-      if (fingerprintDue()) biasColour(fstep, codeword![fstep.position], f!.delta, logits)
+      if (fingerprintDue()) biasColour(fstep, codeword![fstep.position], bias!.delta, logits)
     },
     sample(logits, o = {}) {
       checkOptions(o)
@@ -172,17 +178,24 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
         checkLogits(logits, V)
         scratch ??= new Float32Array(V)
         scratch.set(logits)
-        biasColour(fstep, codeword![fstep.position], f!.delta, scratch)
+        biasColour(fstep, codeword![fstep.position], bias!.delta, scratch)
         logits = scratch
       }
-      const max = select(logits, V, o, work, slack + (fp && truncating ? f!.delta : 0))
-      if (fp && truncating) biasColourCandidates(fstep, codeword![fstep.position], f!.delta, work.ids, work.logit, work.n)
+      const max = select(logits, V, o, work, slack + (fp && truncating ? bias!.delta : 0))
+      if (fp && truncating) biasColourCandidates(fstep, codeword![fstep.position], bias!.delta, work.ids, work.logit, work.n)
       const random = o.random ?? Math.random
       let token: number
       if (!prepare()) {
         truncate(work, o, max)
         token = draw(work, random)
-      } else if (spec.scheme === 'gumbel') token = sampleGumbel(kr, ctx, work, max, o)
+      } else if (spec.scheme === 'gumbel') {
+        if (race) {
+          // The window's codeword byte keys the race: the same exact draw from p, carrying the account.
+          fingerprintStepAt(kr, fh, f!, tokens, length, fstep)
+          symbolSeed(fstep, codeword![fstep.position], ctx)
+        }
+        token = sampleGumbel(kr, ctx, work, max, o)
+      }
       else if (spec.scheme === 'synthid') token = sampleSynthId(kr, ctx, work, max, o, random)
       else token = sampleGreen(kr, ctx, work, max, o, random)
       session.accept(token)

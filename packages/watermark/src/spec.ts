@@ -49,12 +49,35 @@ export type SchemeSpec = KgwSpec | GumbelSpec | SynthIdSpec | UnigramSpec
 export type SchemeName = SchemeSpec['scheme']
 
 /**
- * A multi-bit fingerprint (the API account) carried next to the zero-bit watermark.
- * The payload is Reed–Solomon encoded over GF(256) into `positions` bytes; each
- * token's window picks a position, the vocabulary is split into 256 colours per
- * window, and the colour equal to that position's byte gets `delta` added.
+ * A multi-bit fingerprint (the API account) carried by the watermark. The payload
+ * is Reed–Solomon encoded over GF(256) into `positions` bytes, and each token's
+ * window picks a position (a keyed hash of the window).
+ *
+ * Two embeddings:
+ * - `race` (gumbel keys; the default there): the keyed uniforms of the Gumbel race
+ *   are drawn from the window AND the codeword byte at its position, so each token
+ *   is still an exact draw from the model's distribution (distortion-free). The
+ *   detector scores all 256 byte values per position and decodes softly.
+ * - colour bias (every scheme; the only one for kgw, synthid, unigram, and the
+ *   embedding of key files written before `race` existed, which carry `delta` and
+ *   `h` and no `embedding` field): the vocabulary is split into 256 colours per
+ *   window and the colour equal to the position's byte gets `delta` added, which
+ *   distorts the text.
  */
-export interface FingerprintSpec {
+export type FingerprintSpec = RaceFingerprintSpec | BiasFingerprintSpec
+
+/** The distortion-free fingerprint of a gumbel key (see {@link FingerprintSpec}). */
+export interface RaceFingerprintSpec {
+  embedding: 'race'
+  /** Payload width in bits (1..48): accounts are 0 .. 2^bits - 1. */
+  bits: number
+  /** Codeword length n (RS positions), > ceil(bits / 8), <= 255. */
+  positions: number
+}
+
+/** The colour-bias fingerprint (see {@link FingerprintSpec}); resolved specs carry no `embedding` field. */
+export interface BiasFingerprintSpec {
+  embedding?: undefined
   /** Payload width in bits (1..48): accounts are 0 .. 2^bits - 1. */
   bits: number
   /** Codeword length n (RS positions), > ceil(bits / 8), <= 255. */
@@ -82,8 +105,17 @@ export type WatermarkSpec = SchemeSpec & {
   fingerprint?: FingerprintSpec
 }
 
-/** Defaults of a fingerprint: 32 bits in an RS(32, 4) code, delta 4 on one of 256 colours, h = 4. */
-export const FINGERPRINT_DEFAULTS: FingerprintSpec = { bits: 32, positions: 32, delta: 4, h: 4 }
+/**
+ * Defaults of a colour-bias fingerprint: 32 bits in an RS(32, 4) code, delta 4 on
+ * one of 256 colours, h = 4. A gumbel key's fingerprint defaults to
+ * `{ embedding: 'race', bits: 32, positions: 32 }` instead.
+ */
+export const FINGERPRINT_DEFAULTS: BiasFingerprintSpec = { bits: 32, positions: 32, delta: 4, h: 4 }
+
+/** Whether a fingerprint is carried by the Gumbel race itself (distortion-free). */
+export function isRaceFingerprint(f: FingerprintSpec): f is RaceFingerprintSpec {
+  return f.embedding === 'race'
+}
 
 export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 'unigram']
 
@@ -159,7 +191,7 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
     }
     base.tokenizerSha256 = merged.tokenizerSha256
   }
-  if (merged.fingerprint !== undefined) base.fingerprint = resolveFingerprint(merged.fingerprint)
+  if (merged.fingerprint !== undefined) base.fingerprint = resolveFingerprint(merged.fingerprint, scheme)
   switch (scheme) {
     case 'kgw': {
       const seeding = merged.seeding
@@ -182,15 +214,31 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   }
 }
 
-function resolveFingerprint(input: unknown): FingerprintSpec {
+/**
+ * The embedding is `race` when asked for, or for a gumbel key that names neither
+ * `delta` nor `h` (the colour bias's parameters); otherwise the colour bias, whose
+ * resolved form has no `embedding` field so that key files written before `race`
+ * existed resolve to themselves (and keep their keyId).
+ */
+function resolveFingerprint(input: unknown, scheme: SchemeName): FingerprintSpec {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('fingerprint', 'must be an object')
-  const f: Record<string, unknown> = { ...FINGERPRINT_DEFAULTS, ...(input as object) }
-  for (const k of Object.keys(f)) if (!(k in FINGERPRINT_DEFAULTS)) fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
+  const given = input as Record<string, unknown>
+  for (const k of Object.keys(given)) {
+    if (!(k in FINGERPRINT_DEFAULTS) && k !== 'embedding') fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
+  }
+  const embedding = given.embedding ?? (scheme === 'gumbel' && given.delta === undefined && given.h === undefined ? 'race' : 'bias')
+  if (embedding !== 'race' && embedding !== 'bias') fail('fingerprint.embedding', `must be "race" or "bias", got ${JSON.stringify(embedding)}`)
+  const f: Record<string, unknown> = { ...FINGERPRINT_DEFAULTS, ...given }
   const bits = num(f.bits, 'fingerprint.bits', 1, 48, true)
-  const k = Math.ceil(bits / 8)
+  const positions = num(f.positions, 'fingerprint.positions', Math.ceil(bits / 8) + 1, 255, true)
+  if (embedding === 'race') {
+    if (scheme !== 'gumbel') fail('fingerprint.embedding', `"race" needs scheme gumbel (the race is its sampler), got ${scheme}`)
+    for (const k of ['delta', 'h']) if (given[k] !== undefined) fail(`fingerprint.${k}`, 'is a parameter of the "bias" embedding, not of "race"')
+    return { embedding: 'race', bits, positions }
+  }
   return {
     bits,
-    positions: num(f.positions, 'fingerprint.positions', k + 1, 255, true),
+    positions,
     delta: num(f.delta, 'fingerprint.delta', 0, 100),
     h: num(f.h, 'fingerprint.h', 1, 64, true),
   }

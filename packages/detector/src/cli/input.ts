@@ -95,3 +95,27 @@ export function readPrompts(path: string): string[] {
   if (out.length === 0) throw new Error(`${path}: no prompts`)
   return out
 }
+
+/**
+ * Reads the answers served to an account (JSONL, one `{"prompt": ..., "answer": ...}`
+ * per line, both non-empty strings), naming the file and line of a bad one.
+ */
+export function readServed(path: string): Array<{ prompt: string; answer: string }> {
+  const out: Array<{ prompt: string; answer: string }> = []
+  readTextInput(path).split(/\r?\n/).forEach((raw, i) => {
+    if (raw.trim() === '') return
+    let v: unknown
+    try {
+      v = JSON.parse(raw)
+    } catch {
+      throw new Error(`${path}:${i + 1}: not valid JSON`)
+    }
+    const o = v as { prompt?: unknown; answer?: unknown } | null
+    if (typeof o?.prompt !== 'string' || typeof o.answer !== 'string' || o.answer === '') {
+      throw new Error(`${path}:${i + 1}: expected an object with a string "prompt" and a non-empty string "answer"`)
+    }
+    out.push({ prompt: o.prompt, answer: o.answer })
+  })
+  if (out.length === 0) throw new Error(`${path}: no served answers`)
+  return out
+}

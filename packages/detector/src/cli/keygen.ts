@@ -19,6 +19,8 @@ export interface KeygenOptions {
   /** Payload width of a per-account fingerprint; omitted: no fingerprint. */
   fingerprintBits?: number
   fingerprintDelta?: number
+  /** `race` (distortion-free, gumbel) or `bias`; default: race for gumbel, bias otherwise. */
+  fingerprintEmbedding?: string
   fingerprintPositions?: number
   /** Where to write the public key commitment (default: `<out>.commitment.json`); false: none. */
   commitment?: string | false
@@ -119,6 +121,7 @@ export function keygen(o: KeygenOptions): string {
       : {
           fingerprint: {
             bits: o.fingerprintBits,
+            ...(o.fingerprintEmbedding === undefined ? {} : { embedding: o.fingerprintEmbedding }),
             ...(o.fingerprintDelta === undefined ? {} : { delta: o.fingerprintDelta }),
             ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
           },

@@ -18,8 +18,8 @@ import { secretCommitRisk } from './gitcheck.js'
 import { printable } from '../text/printable.js'
 import { plural } from '../text/plural.js'
 import { DEFAULT_TIMEOUT_MS, displayEndpoint } from '../probe/client.js'
-import { readNonEmptyText, readPrompts, readRegistry, requireEvidence } from './input.js'
-import { PROBE_TEMPERATURE, probeEndpoint } from '../probe/probe.js'
+import { readNonEmptyText, readPrompts, readRegistry, readServed, requireEvidence } from './input.js'
+import { PROBE_TEMPERATURE, probeEndpoint, type ProbeAnswer } from '../probe/probe.js'
 import { DEFAULT_PROBE_PROMPTS } from '../probe/prompts.js'
 import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
@@ -120,7 +120,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--vocab-size <n>', "the model's logits length when it exceeds the tokenizer's ids (e.g. 151936 for Qwen)", number('--vocab-size'))
     .requiredOption('--out <file>', 'where to write the key')
     .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
-    .option('--fingerprint-delta <d>', 'fingerprint logit bias (default 4)', number('--fingerprint-delta'))
+    .option('--fingerprint-embedding <e>', 'race (distortion-free, gumbel only; the default for gumbel) | bias (a logit bias of delta on one of 256 colours; the default for other schemes)')
+    .option('--fingerprint-delta <d>', 'colour-bias embedding: logit bias (default 4)', number('--fingerprint-delta'))
     .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
     .option('--commitment <file>', 'where to write the public key commitment to publish (default: <out without .json>.commitment.json)')
     .option('--no-commitment', 'do not write a commitment')
@@ -312,6 +313,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .requiredOption('--endpoint <url>', 'base URL of the suspect API, e.g. http://127.0.0.1:8000 or https://host/v1')
     .option('--api-key <k>', 'API key for the suspect endpoint (or set TRACEMARK_PROBE_API_KEY)')
     .option('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line); best: those the suspected account sent. Default: 40 built-in openings')
+    .option('--served <file>', 'answers served to the suspected account (JSONL: {"prompt", "answer"} per line): walk the suspect along them instead of sending --prompts (strong at temperature 1)')
+    .option('--walk-start <n>', 'with --served: answer tokens in the first prompt of the walk (default 8)', integerOption('--walk-start', 1, 100_000))
+    .option('--walk-step <n>', 'with --served: tokens asked at each point of the walk (default 4)', integerOption('--walk-step', 1, 1_000))
     .option('--max-tokens <n>', 'tokens per answer (1..32768)', integerOption('--max-tokens', 1, 32_768), 200)
     .option('--budget <n>', 'stop after this many answer tokens (1..10000000)', integerOption('--budget', 1, 10_000_000), 100_000)
     .option('--temperature <t>', 'sampling temperature requested, 0..2 (near-mode answers carry more of what the suspect learned)', numberOption('--temperature', 0, 2), PROBE_TEMPERATURE)
@@ -329,17 +333,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const key = readKeyFile(o.key, keyWarnings)
       // Checked before any request: a wrong or missing tokenizer must not cost a budget of answers.
       tokenizerForKey(key.spec, o.tokenizer)
-      const prompts = o.prompts ? readPrompts(o.prompts) : [...DEFAULT_PROBE_PROMPTS]
+      const served = o.served ? readServed(o.served) : undefined
+      const prompts = o.prompts ? readPrompts(o.prompts) : served ? undefined : [...DEFAULT_PROBE_PROMPTS]
       const accounts = o.accounts ? readRegistry(o.accounts) : undefined
       const endpoint = displayEndpoint(o.endpoint) // never the user:password of a URL
       const progress = createTaskProgress(io, { total: o.budget, unit: 'tokens' })
       const interrupt = interruptOnSignals()
-      let answers: Array<{ prompt: string; text: string }> = []
+      let answers: ProbeAnswer[] = []
       try {
         const r = await probeEndpoint(key, {
           endpoint: o.endpoint,
           apiKey: o.apiKey ?? process.env.TRACEMARK_PROBE_API_KEY,
           prompts,
+          served,
+          walk: { start: o.walkStart, step: o.walkStep },
           maxTokens: o.maxTokens,
           budget: o.budget,
           chat: !!o.chat,

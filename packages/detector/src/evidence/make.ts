@@ -2,8 +2,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { WatermarkKey } from '@tracemark/watermark'
 import type { DetectionResult } from '../detect.js'
-import type { Answer } from '../probe/collect.js'
-import type { ProbeResult } from '../probe/probe.js'
+import type { ProbeAnswer, ProbeResult } from '../probe/probe.js'
 import { listDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
 import { bundleFile, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
@@ -41,9 +40,9 @@ export function writeDetectEvidence(
 /** Evidence of `tracemark probe`: every prompt and answer, which are the evidence, one JSON object per line. */
 export function writeProbeEvidence(
   dir: string,
-  o: { answers: ReadonlyArray<Pick<Answer, 'prompt' | 'text'>>; key: WatermarkKey; parameters: Record<string, unknown>; accountsFile?: string; result: ProbeResult },
+  o: { answers: readonly ProbeAnswer[]; key: WatermarkKey; parameters: Record<string, unknown>; accountsFile?: string; result: ProbeResult },
 ): EvidenceBundle {
-  const lines = o.answers.map((a) => `${JSON.stringify({ prompt: a.prompt, text: a.text })}\n`).join('')
+  const lines = o.answers.map((a) => `${JSON.stringify({ prompt: a.prompt, text: a.text, ...(a.round !== undefined ? { round: a.round } : {}) })}\n`).join('')
   const inputs = [bundleFile(dir, BUNDLE_NAMES.answers, lines, 'answers', String(o.parameters.endpoint ?? 'endpoint')), ...accountsInput(dir, o.accountsFile)]
   return writeEvidence(dir, {
     command: 'probe',

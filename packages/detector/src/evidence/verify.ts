@@ -155,14 +155,16 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
       .split('\n')
       .filter((l) => l !== '')
       .map((l, i) => {
-        let v: { prompt?: unknown; text?: unknown } | null = null
+        let v: { prompt?: unknown; text?: unknown; round?: unknown } | null = null
         try {
           v = JSON.parse(l)
         } catch {
           // reported below
         }
-        if (!v || typeof v.prompt !== 'string' || typeof v.text !== 'string') throw new Error(`${join(dir, input.file)}:${i + 1}: expected {"prompt": string, "text": string}`)
-        return { prompt: v.prompt, text: v.text }
+        if (!v || typeof v.prompt !== 'string' || typeof v.text !== 'string' || (v.round !== undefined && !Number.isInteger(v.round))) {
+          throw new Error(`${join(dir, input.file)}:${i + 1}: expected {"prompt": string, "text": string} (and an integer "round" for a walk)`)
+        }
+        return { prompt: v.prompt, text: v.text, ...(v.round !== undefined ? { round: v.round as number } : {}) }
       })
     return [asJson(scoreProbeAnswers(keys[0], answers, { alpha, accounts })) as Record<string, unknown>]
   }

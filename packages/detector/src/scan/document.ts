@@ -1,6 +1,6 @@
-import { createWatermarker, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import { attributeTokens } from '../attribution.js'
-import { testStatistic } from '../detect.js'
+import { raceZeroBit, testStatistic } from '../detect.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
@@ -123,7 +123,9 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
           if (pool.seen.add(t)) pool.sum += s.score[i]
         }
         if (pool.seen.size >= cap) closeShard(k)
-        const stat = testStatistic(wm.spec, seen.size, sum)
+        const f = wm.spec.fingerprint
+        // A race key's zero-bit test also asks the best (decoded or registered) account.
+        const stat = f && isRaceFingerprint(f) ? raceZeroBit(f, testStatistic(wm.spec, seen.size, sum), fingerprintVotes(wm, toks), options.accounts) : testStatistic(wm.spec, seen.size, sum)
         if (k === 0 || stat.logP < best.logP) {
           best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, positions: s.position }
         }

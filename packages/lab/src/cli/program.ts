@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { createTaskProgress, interruptOnSignals, plural, printable, readKeyFile, readPrompts } from '@tracemark/detector'
 import { integerOption, numberOption } from './options.js'
 import { readAccountsFile } from '../serve/accounts.js'
@@ -8,7 +8,8 @@ import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
 import { openRuntimeBackend, RUNTIMES, type Runtime } from '../serve/open-backend.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
-import { runRadioactivityEval } from '../radioactivity-eval/index.js'
+import { PROBES, runRadioactivityEval } from '../radioactivity-eval/index.js'
+import { runWalkEval } from '../radioactivity-eval/walk.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import { synthText } from '../tokenizer-eval/synth-text.js'
@@ -20,6 +21,12 @@ export interface Io {
 }
 
 const SEED_MAX = 2 ** 32 - 1
+
+const fractionList = (v: string) => {
+  const xs = v.split(',').map(Number)
+  if (!xs.every((x) => x >= 0 && x <= 1)) throw new InvalidArgumentError('--fractions must be numbers in [0, 1], comma-separated')
+  return xs
+}
 
 /** The `tracemark-lab` command line; returns the exit status (0 ok, 2 usage or input error). */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -181,8 +188,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('fingerprint exact-match/attribution rates, collusion, false attribution')
     .option('--quick', 'CI-sized run')
     .option('--out <dir>', 'output directory (default .cache/eval/fingerprint/full or /quick; the published tables: --out docs/fingerprint)')
+    .option('--temperature <t>', 'sampling temperature of the answers (default 1)', numberOption('--temperature', 0, 100))
+    .option('--top-p <p>', 'top-p of the answers (default 1)', numberOption('--top-p', 0.01, 1))
+    .option('--docs <n>', 'answers per configuration (default 100, quick 8)', integerOption('--docs', 1, 100_000))
+    .option('--trials <n>', 'false-attribution trials (default 100000, quick 2000)', integerOption('--trials', 1, 10_000_000))
+    .option('--compare', 'also run the colour-bias fingerprints (the former default, kgw) for comparison')
     .action((o) => {
-      runFingerprintEval({ quick: !!o.quick, outDir: o.out }, (line) => io.err(`${line}\n`))
+      runFingerprintEval(
+        { quick: !!o.quick, outDir: o.out, temperature: o.temperature, topP: o.topP, docs: o.docs, trials: o.trials, compare: !!o.compare },
+        (line) => io.err(`${line}\n`),
+      )
     })
 
   program
@@ -190,6 +205,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('radioactivity p-values vs the watermarked fraction of a student\'s training data and the queried tokens; ~26 min, --quick ~2 min')
     .option('--quick', 'CI-sized run')
     .option('--out <dir>', 'output directory (default .cache/eval/radioactivity/full or /quick; the published tables: --out docs/radioactivity)')
+    .option('--fractions <list>', 'watermarked fractions, comma-separated (default 0,0.005,0.01,0.05,0.1,0.5)', fractionList)
+    .option('--probes <list>', `probes to run, separated by ';' (default all: ${PROBES.map((p) => p.label).join('; ')})`, (v: string) => v.split(';').map((x) => x.trim()))
+    .option('--clean-keys <n>', 'keys the clean student is scored with (default 500)', integerOption('--clean-keys', 1, 100_000))
     .action((o) => {
       // The total is known once the run has laid out its fractions: the line starts with the first tokens.
       let progress: ReturnType<typeof createTaskProgress> | undefined
@@ -201,8 +219,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
         progress ??= createTaskProgress(io, { total, unit: 'tokens generated' })
         progress.update(done)
       }
-      runRadioactivityEval({ quick: !!o.quick, outDir: o.out, onProgress }, log)
+      runRadioactivityEval({ quick: !!o.quick, outDir: o.out, fractions: o.fractions, probes: o.probes, cleanKeys: o.cleanKeys, onProgress }, log)
       progress?.clear()
+    })
+
+  program
+    .command('eval-radioactivity-walk')
+    .description('one student walked along the served answers (temperature 1 by default): log10 p against all accounts and against the served one')
+    .option('--key-seed <n>', 'key seed, as in eval-radioactivity', integerOption('--key-seed', 0, SEED_MAX), 1)
+    .option('--fraction <f>', 'watermarked fraction of the training data', numberOption('--fraction', 0.0001, 0.99), 0.01)
+    .option('--temperature <t>', 'the student\'s sampling temperature', numberOption('--temperature', 0, 100), 1)
+    .action((o) => {
+      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature }, (line) => io.err(`${line}\n`))
     })
 
   program

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { attributeVotes, getTokenizer } from '@tracemark/detector'
+import { attributeVotes, detect, getTokenizer } from '@tracemark/detector'
 import {
   accountCodeword,
   createWatermarker,
@@ -30,13 +30,22 @@ import { createSyntheticModel } from '../synthetic.js'
 export interface FingerprintEvalOptions {
   quick: boolean
   outDir?: string
+  /** Sampling temperature of every answer (default 1). */
+  temperature?: number
+  /** Top-p of every answer (default 1: the full vocabulary). */
+  topP?: number
+  /** Answers per configuration (default 100, quick 8). */
+  docs?: number
+  /** False-attribution registry trials (default 100,000, quick 2,000). */
+  trials?: number
+  /** Also run the colour-bias configurations (the former default, kgw) and kgw alone, for comparison. */
+  compare?: boolean
 }
 
-const CONFIGS: Array<{ label: string; spec: SpecInput }> = [
-  { label: 'gumbel + fp delta 4 (default)', spec: { scheme: 'gumbel', fingerprint: { bits: 32, delta: 4 } } },
-  { label: 'kgw + fp delta 4', spec: { scheme: 'kgw', fingerprint: { bits: 32, delta: 4 } } },
-  { label: 'gumbel + fp delta 5', spec: { scheme: 'gumbel', fingerprint: { bits: 32, delta: 5 } } },
-  { label: 'gumbel + fp delta 4, h 2', spec: { scheme: 'gumbel', fingerprint: { bits: 32, delta: 4, h: 2 } } },
+const DEFAULT_CONFIG = { label: 'gumbel + race fingerprint (default)', spec: { scheme: 'gumbel', fingerprint: { bits: 32 } } as SpecInput }
+const COMPARISON: Array<{ label: string; spec: SpecInput }> = [
+  { label: 'gumbel + colour bias delta 4 (the former default)', spec: { scheme: 'gumbel', fingerprint: { bits: 32, delta: 4 } } },
+  { label: 'kgw + colour bias delta 4', spec: { scheme: 'kgw', fingerprint: { bits: 32, delta: 4 } } },
 ]
 const LENGTHS = [100, 200, 400]
 const ATTACKS: Array<{ label: string; strength: number }> = [
@@ -56,8 +65,32 @@ interface Cell {
   exact: number
   attributed: number
   attributedRegistry: number
+  /** The zero-bit test (no payload) at p < 1e-6. */
+  detected: number
   wrong: number
   n: number
+}
+
+/** Perplexity under the unwatermarked model, with a 95% interval of its ratio to plain sampling. */
+export interface Quality {
+  perplexity: number
+  ratio: number
+  ratioLow: number
+  ratioHigh: number
+}
+
+/**
+ * The ratio of perplexities is exp of the difference of mean per-token NLLs; with
+ * answers as independent units (equal lengths) the difference of the per-answer
+ * means is normal to a good approximation, so the 95% interval is
+ * exp(d +- 1.96 sqrt(var_a / n_a + var_b / n_b)).
+ */
+function quality(per: number[], plain: number[]): Quality {
+  const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
+  const variance = (x: number[]) => x.reduce((a, b) => a + (b - mean(x)) ** 2, 0) / (x.length - 1)
+  const d = mean(per) - mean(plain)
+  const se = Math.sqrt(variance(per) / per.length + variance(plain) / plain.length)
+  return { perplexity: Math.exp(mean(per)), ratio: Math.exp(d), ratioLow: Math.exp(d - 1.96 * se), ratioHigh: Math.exp(d + 1.96 * se) }
 }
 
 function perplexity(model: NgramModel, prompt: number[], ids: ArrayLike<number>): number {
@@ -71,36 +104,34 @@ function perplexity(model: NgramModel, prompt: number[], ids: ArrayLike<number>)
 }
 
 /** Exact match (decoder's top candidate) and attribution (corrected test passes) per cell. */
-function rates(model: NgramModel, docs: number, log: (s: string) => void) {
+function rates(model: NgramModel, docs: number, sampling: { temperature?: number; topP?: number }, CONFIGS: typeof COMPARISON, log: (s: string) => void) {
   const tok = getTokenizer('cl100k_base')
   const prompt = Array.from(tok.encode('The nation'))
   const table: Record<string, Record<string, Cell>> = {}
-  const quality: Record<string, number> = {}
-  let plainNll = 0, plainN = 0
+  const nllOf = (ids: ArrayLike<number>) => perplexity(model, prompt, ids) / ids.length
+  const plain: number[] = []
   for (let d = 0; d < docs; d++) {
-    const g = generate(model, { watermark: false, prompt, maxTokens: 400, seed: d, stopAtEnd: false })
-    plainNll += perplexity(model, prompt, g.ids)
-    plainN += g.ids.length
+    plain.push(nllOf(generate(model, { watermark: false, prompt, maxTokens: 400, seed: d, stopAtEnd: false, ...sampling }).ids))
   }
-  quality['no watermark'] = Math.exp(plainNll / plainN)
-  // The zero-bit kgw reference configuration alone, for scale.
-  let kgwNll = 0, kgwN = 0
-  for (let d = 0; d < docs; d++) {
-    const g = generate(model, { key: generateKey({ scheme: 'kgw' }, { secret: secretFor(d, 5) }), prompt, maxTokens: 400, seed: d, stopAtEnd: false })
-    kgwNll += perplexity(model, prompt, g.ids)
-    kgwN += g.ids.length
+  const qualities: Record<string, Quality> = { 'no watermark': quality(plain, plain) }
+  if (CONFIGS.length > 1) {
+    // The zero-bit kgw reference configuration alone, for scale.
+    const kgw: number[] = []
+    for (let d = 0; d < docs; d++) {
+      const key = generateKey({ scheme: 'kgw' }, { secret: secretFor(d, 5) })
+      kgw.push(nllOf(generate(model, { key, prompt, maxTokens: 400, seed: d, stopAtEnd: false, ...sampling }).ids))
+    }
+    qualities['kgw alone (gamma 0.25, delta 2, h 4 self), for scale'] = quality(kgw, plain)
   }
-  quality['kgw alone (gamma 0.25, delta 2, h 4 self), for scale'] = Math.exp(kgwNll / kgwN)
   for (const cfg of CONFIGS) {
     const t0 = performance.now()
     const rows: Record<string, Cell> = {}
-    let nll = 0, n = 0
+    const nll: number[] = []
     for (let d = 0; d < docs; d++) {
       const wm = createWatermarker(generateKey(cfg.spec, { secret: secretFor(d, 1) }))
       const payload = account(d)
-      const g = generate(model, { key: wm, payload, prompt, maxTokens: 400, seed: d, stopAtEnd: false })
-      nll += perplexity(model, prompt, g.ids)
-      n += g.ids.length
+      const g = generate(model, { key: wm, payload, prompt, maxTokens: 400, seed: d, stopAtEnd: false, ...sampling })
+      nll.push(nllOf(g.ids))
       const registry = Array.from({ length: 1000 }, (_, j) => account(10_000 + j))
       registry[d % 1000] = payload
       for (const attack of ATTACKS) {
@@ -109,7 +140,7 @@ function rates(model: NgramModel, docs: number, log: (s: string) => void) {
           const attacked = attack.strength ? substituteSynonyms(text, attack.strength, d).text : text
           const ids = tok.encode(attacked)
           const key = `${attack.label} @ ${len}`
-          const cell = (rows[key] ??= { exact: 0, attributed: 0, attributedRegistry: 0, wrong: 0, n: 0 })
+          const cell = (rows[key] ??= { exact: 0, attributed: 0, attributedRegistry: 0, detected: 0, wrong: 0, n: 0 })
           const f = wm.spec.fingerprint!
           const votes = fingerprintVotes(wm, ids)
           const top = decodeCandidates(f, votes)[0]
@@ -119,20 +150,21 @@ function rates(model: NgramModel, docs: number, log: (s: string) => void) {
           if (top?.account === payload) cell.exact++
           if (a?.account === payload) cell.attributed++
           if (ar?.account === payload) cell.attributedRegistry++
+          if (detect(ids, wm).detected) cell.detected++
           if (a && a.accounts.some((x) => x.account !== payload)) cell.wrong++
           if (ar && ar.accounts.some((x) => x.account !== payload)) cell.wrong++
         }
       }
     }
     table[cfg.label] = rows
-    quality[cfg.label] = Math.exp(nll / n)
+    qualities[cfg.label] = quality(nll, plain)
     log(`  ${cfg.label}: ${docs} answers in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
-  return { table, quality }
+  return { table, quality: qualities }
 }
 
 /** Two accounts' 300-token answers concatenated: are both named? */
-function collusion(model: NgramModel, docs: number) {
+function collusion(model: NgramModel, docs: number, sampling: { temperature?: number; topP?: number }, CONFIGS: typeof COMPARISON) {
   const tok = getTokenizer('cl100k_base')
   const prompt = Array.from(tok.encode('The nation'))
   const out: Record<string, { both2p32: number; bothRegistry: number; wrong: number; n: number }> = {}
@@ -141,8 +173,8 @@ function collusion(model: NgramModel, docs: number) {
     for (let d = 0; d < docs; d++) {
       const wm = createWatermarker(generateKey(cfg.spec, { secret: secretFor(d, 2) }))
       const a = account(100 + d), b = account(200 + d)
-      const x = generate(model, { key: wm, payload: a, prompt, maxTokens: 300, seed: 500 + d, stopAtEnd: false }).ids
-      const y = generate(model, { key: wm, payload: b, prompt, maxTokens: 300, seed: 900 + d, stopAtEnd: false }).ids
+      const x = generate(model, { key: wm, payload: a, prompt, maxTokens: 300, seed: 500 + d, stopAtEnd: false, ...sampling }).ids
+      const y = generate(model, { key: wm, payload: b, prompt, maxTokens: 300, seed: 900 + d, stopAtEnd: false, ...sampling }).ids
       const votes = fingerprintVotes(wm, Uint32Array.from([...x, ...y]))
       const f = wm.spec.fingerprint!
       const registry = Array.from({ length: 1000 }, (_, j) => account(20_000 + j))
@@ -197,6 +229,8 @@ function falseAttribution(trials: number, decodeTrials: number, log: (s: string)
     for (let i = 0; i < 200; i++) ctx.push(s.sample(synth.logits(ctx, lg), { random: rnd }))
     texts.push({ wm, ids: Uint32Array.from(ctx.slice(4)), writer })
   }
+  // Each text's votes are the same in every trial that reuses it.
+  const textVotes = texts.map((x) => fingerprintVotes(x.wm, x.ids))
   const rnd = seededRandom(77)
   const humanWm = Array.from({ length: 50 }, (_, i) => createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: secretFor(i, 4) })))
   // 100 fixed registries of 1,000 random accounts (their codewords are computed once);
@@ -207,7 +241,7 @@ function falseAttribution(trials: number, decodeTrials: number, log: (s: string)
     const isHuman = t % 2 === 0
     const src = isHuman ? { wm: humanWm[t % humanWm.length], ids: chunks[(t >> 1) % chunks.length], writer: -1 } : texts[(t >> 1) % texts.length]
     const f = src.wm.spec.fingerprint!
-    const votes = fingerprintVotes(src.wm, src.ids)
+    const votes = isHuman ? fingerprintVotes(src.wm, src.ids) : textVotes[(t >> 1) % texts.length]
     const base = registries[t % registries.length]
     let a = attributeVotes(f, votes, { accounts: base })
     if (!isHuman && !a) {
@@ -239,29 +273,34 @@ const pct = (x: number, n: number) => (n ? `${((100 * x) / n).toFixed(1)}%` : '-
 export function runFingerprintEval(options: FingerprintEvalOptions, log: (s: string) => void = console.log) {
   const outDir = evalOutDir('fingerprint', options.quick, options.outDir)
   const model = loadOrTrainDefaultModel()
-  const docs = options.quick ? 8 : 50
-  log(`fingerprint eval (${options.quick ? 'quick' : 'full'}): ${docs} answers per configuration`)
-  const { table, quality } = rates(model, docs, log)
-  const col = collusion(model, options.quick ? 3 : 20)
-  const fa = falseAttribution(options.quick ? 2000 : 100_000, options.quick ? 100 : 2000, log)
-  const report = { docs, table, quality, collusion: col, falseAttribution: fa }
+  const docs = options.docs ?? (options.quick ? 8 : 100)
+  const trials = options.trials ?? (options.quick ? 2000 : 100_000)
+  const sampling = { temperature: options.temperature ?? 1, topP: options.topP ?? 1 }
+  const where = `temperature ${sampling.temperature}${sampling.topP < 1 ? `, top-p ${sampling.topP}` : ', full vocabulary'}`
+  log(`fingerprint eval (${options.quick ? 'quick' : 'full'}, ${where}): ${docs} answers per configuration`)
+  const configs = [DEFAULT_CONFIG, ...(options.compare ? COMPARISON : [])]
+  const { table, quality } = rates(model, docs, sampling, configs, log)
+  const col = collusion(model, options.quick ? 3 : 10, sampling, configs)
+  const fa = falseAttribution(trials, options.quick ? 100 : 2000, log)
+  const report = { docs, sampling, table, quality, collusion: col, falseAttribution: fa }
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'fingerprint.json'), `${JSON.stringify(report, null, 2)}\n`)
-  const md: string[] = ['# Fingerprint evaluation', '', `Generated by \`pnpm lab eval-fingerprint${options.quick ? ' --quick' : ''}\`: ${docs} answers per configuration from the reference model (prompt "The nation", temperature 1, full vocabulary), 32-bit payloads, RS(32, 4) over GF(256).`, '']
-  md.push('Exact match = the decoder\'s top candidate is the true account. Attributed = the account is *named*: its trimmed test passes alpha = 1e-6 after the union bound over all 2^32 accounts, or over a registry of 1,000.', '')
+  const flags = `${options.quick ? ' --quick' : ''}${options.docs ? ` --docs ${options.docs}` : ''}${options.compare ? ' --compare' : ''}${sampling.temperature !== 1 ? ` --temperature ${sampling.temperature}` : ''}${sampling.topP < 1 ? ` --top-p ${sampling.topP}` : ''}`
+  const md: string[] = ['# Fingerprint evaluation', '', `Generated by \`pnpm lab eval-fingerprint${flags}\`: ${docs} answers per configuration from the reference model (prompt "The nation", ${where}), 32-bit payloads, RS(32, 4) over GF(256).`, '']
+  md.push('Exact match = the decoder\'s top candidate is the true account. Attributed = the account is *named*: its trimmed test passes alpha = 1e-6 after the union bound over all 2^32 accounts, or over a registry of 1,000. Zero-bit = the watermark is detected (p < 1e-6) without knowing the account.', '')
   for (const [cfg, rows] of Object.entries(table)) {
-    md.push(`## ${cfg}`, '', '| attack | tokens | exact match | attributed (2^32) | attributed (registry 1,000) | wrong account named |', '|---|---|---|---|---|---|')
+    md.push(`## ${cfg}`, '', '| attack | tokens | exact match | attributed (2^32) | attributed (registry 1,000) | zero-bit detected | wrong account named |', '|---|---|---|---|---|---|---|')
     for (const [k, c] of Object.entries(rows)) {
       const [attack, len] = k.split(' @ ')
-      md.push(`| ${attack} | ${len} | ${pct(c.exact, c.n)} | ${pct(c.attributed, c.n)} | ${pct(c.attributedRegistry, c.n)} | ${c.wrong} |`)
+      md.push(`| ${attack} | ${len} | ${pct(c.exact, c.n)} | ${pct(c.attributed, c.n)} | ${pct(c.attributedRegistry, c.n)} | ${pct(c.detected, c.n)} | ${c.wrong} |`)
     }
     md.push('')
   }
-  md.push('## Quality (perplexity of 400-token answers under the unwatermarked model)', '', '| configuration | perplexity | ratio |', '|---|---|---|')
-  for (const [k, v] of Object.entries(quality)) md.push(`| ${k} | ${v.toFixed(1)} | ${(v / quality['no watermark']).toFixed(2)} |`)
+  md.push(`## Quality (perplexity of 400-token answers under the unwatermarked model, ${where})`, '', 'The interval is the 95% normal interval of the ratio, with answers as units (see `quality()` in `packages/lab/src/fingerprint-eval/index.ts`).', '', '| configuration | perplexity | ratio | 95% interval |', '|---|---|---|---|')
+  for (const [k, v] of Object.entries(quality)) md.push(`| ${k} | ${v.perplexity.toFixed(1)} | ${v.ratio.toFixed(3)} | ${k === 'no watermark' ? '-' : `${v.ratioLow.toFixed(3)} – ${v.ratioHigh.toFixed(3)}`} |`)
   md.push('', '## Collusion (two accounts, 300 tokens each, concatenated)', '', '| configuration | both named (2^32) | both named (registry) | wrong accounts named |', '|---|---|---|---|')
   for (const [k, c] of Object.entries(col)) md.push(`| ${k} | ${pct(c.both2p32, c.n)} | ${pct(c.bothRegistry, c.n)} | ${c.wrong} |`)
-  md.push('', '## False attribution', '', `| trials | setting | wrong account named |`, '|---|---|---|')
+  md.push('', '## False attribution (race fingerprint, the default)', '', `| trials | setting | wrong account named |`, '|---|---|---|')
   md.push(`| ${fa.humanTrials} | held-out human text, registry of 1,000 | ${fa.humanWrong} |`)
   md.push(`| ${fa.otherTrials} | text fingerprinted for another account, registry of 1,000 incl. 10 codeword neighbours | ${fa.otherWrong} |`)
   md.push(`| ${fa.decodeHumanTrials} | human text, full 2^32 decoding | ${fa.decodeWrong === 0 ? 0 : 'see json'} |`)

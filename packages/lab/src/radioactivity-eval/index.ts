@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { getTokenizer, radioactivityByReading, radioactivityFromAnswers, type RadioactivityResult } from '@tracemark/detector'
+import { getTokenizer, radioactivityByReading, radioactivityFromAnswers, servedPrefixPrompts, type RadioactivityResult } from '@tracemark/detector'
 import { createWatermarker, generateKey, seededRandom, type Watermarker } from '@tracemark/watermark'
 import { ksUniform } from '../../../detector/src/stats/ks.js'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
@@ -29,13 +29,37 @@ export interface RadioactivityEvalOptions {
   outDir?: string
   /** Tokens generated so far (teacher answers and student probe answers) of an estimated total. */
   onProgress?: (done: number, total: number) => void
+  /** Watermarked fractions to train students at (default 0, 0.5 %, 1 %, 5 %, 10 %, 50 %). */
+  fractions?: number[]
+  /** Probes to run, by label (default all of {@link PROBES}). */
+  probes?: string[]
+  /** Keys the clean student is scored with for the uniformity check (default 500, quick 50). */
+  cleanKeys?: number
 }
+
+/**
+ * The probes: which prompts the suspect answers, at which temperature. `served
+ * prefix` prompts are the logged prompts followed by the first {@link PREFIX}
+ * tokens of the answers we served to them (see `servedPrefixPrompts`).
+ */
+export const PROBES = [
+  { label: 'logged, T 1', prompts: 'logged', temperature: 1 },
+  { label: 'served prefix, T 1', prompts: 'prefix', temperature: 1 },
+  { label: 'logged, T 0.5', prompts: 'logged', temperature: 0.5 },
+  { label: 'fresh, T 0.5', prompts: 'fresh', temperature: 0.5 },
+] as const
+
+/** Where the walk along a served answer starts: past the prompt's common contexts, 4 % of a 200-token answer. */
+export const PREFIX = 8
+/** Answer tokens the suspect is asked for at each point of the walk (the walk's stride). */
+export const STEP = 4
 
 const ACCOUNT = 4242
 const TOP_K = 50
 
 interface Probe {
-  prompts: 'logged' | 'fresh'
+  label: string
+  prompts: 'logged' | 'fresh' | 'prefix'
   temperature: number
   /** log10 p at each checkpoint of queried tokens. */
   log10P: Array<{ tokens: number; log10P: number; scored: number }>
@@ -65,16 +89,13 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   const split = splitCorpus()
   const human = tokenizeDocuments(split.heldOut)
   const H = human.reduce((n, d) => n + d.length, 0)
-  const fractions = o.quick ? [0, 0.05] : [0, 0.005, 0.01, 0.05, 0.1, 0.5]
+  const fractions = o.fractions ?? (o.quick ? [0, 0.05] : [0, 0.005, 0.01, 0.05, 0.1, 0.5])
+  const probeSet = PROBES.filter((p) => !o.probes || o.probes.includes(p.label))
+  if (probeSet.length === 0) throw new Error(`no probe matches ${JSON.stringify(o.probes)}; probes are ${PROBES.map((p) => p.label).join(', ')}`)
   const checkpoints = o.quick ? [2_000, 5_000] : [10_000, 30_000, 100_000]
   // Past 5 % the first checkpoint already gives p far below 1e-30: stop there.
   const checkpointsFor = (f: number) => (f >= 0.05 ? checkpoints.slice(0, 1) : checkpoints)
   const keySeeds = (f: number) => (o.quick ? [1] : f > 0 && f <= 0.01 ? [1, 2] : [1])
-  const PROBES = [
-    { prompts: 'logged', temperature: 1 },
-    { prompts: 'logged', temperature: 0.5 },
-    { prompts: 'fresh', temperature: 0.5 },
-  ] as const
   const logged = corpusPrompts(split.train, { count: 1200, offset: 0 })
   const fresh = corpusPrompts(split.train, { count: 600, offset: 3 })
   // Reading mode reads text the student never trained on: human text from the
@@ -90,7 +111,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   let total = 0
   for (const f of fractions) {
     for (const k of keySeeds(f)) teacherNeed.set(k, Math.max(teacherNeed.get(k) ?? 0, needFor(f)))
-    total += keySeeds(f).length * PROBES.length * checkpointsFor(f)[checkpointsFor(f).length - 1]
+    total += keySeeds(f).length * probeSet.length * checkpointsFor(f)[checkpointsFor(f).length - 1]
   }
   for (const n of teacherNeed.values()) total += Math.ceil(n)
   let generated = 0
@@ -98,18 +119,20 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
 
   const rows: Row[] = []
   let cleanStudent: NgramModel | undefined
-  const answersByKey = new Map<number, { wm: Watermarker; docs: Uint32Array[] }>()
+  const answersByKey = new Map<number, { wm: Watermarker; docs: Uint32Array[]; served: Array<{ prompt: Uint32Array; answer: Uint32Array }> }>()
   const answersFor = (seed: number, tokens: number) => {
     let e = answersByKey.get(seed)
     if (!e) {
       const key = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: secret(seed) })
-      e = { wm: createWatermarker(key), docs: [] }
+      e = { wm: createWatermarker(key), docs: [], served: [] }
       answersByKey.set(seed, e)
     }
     let n = e.docs.reduce((a, d) => a + d.length, 0)
     for (let i = e.docs.length; n < tokens; i++) {
       const prompt = tok.encode(logged[i % logged.length])
-      const doc = promptThenAnswer(prompt, generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT }).ids)
+      const answer = generate(teacher, { key: e.wm, prompt, maxTokens: 200, seed: i, topK: TOP_K, payload: ACCOUNT }).ids
+      const doc = promptThenAnswer(prompt, answer)
+      e.served.push({ prompt, answer })
       e.docs.push(doc)
       n += doc.length
       progressed(doc.length)
@@ -119,7 +142,8 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
 
   for (const f of fractions) {
     for (const keySeed of keySeeds(f)) {
-      const { wm, docs } = answersFor(keySeed, needFor(f))
+      // The 0 % student is probed with prefixes of 50 answers it never saw.
+      const { wm, docs, served } = answersFor(keySeed, f === 0 && probeSet.some((p) => p.prompts === 'prefix') ? 10_000 : needFor(f))
       const mix = mixTrainingData(docs, human, f)
       const student = trainModel(mix.docs, { order: 4 })
       if (f === 0) cleanStudent = student
@@ -127,28 +151,38 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
       let used = 0
       for (let n = 0; n < mix.answerTokens; used++) n += docs[used].length
       const usedPrompts = logged.slice(0, Math.max(1, used))
+      const prefixPrompts = servedPrefixPrompts(served.slice(0, f === 0 ? 50 : Math.max(1, used)), { start: PREFIX, step: STEP })
       const probes: Probe[] = []
       const marks = checkpointsFor(f)
       const budget = marks[marks.length - 1]
-      for (const { prompts, temperature } of PROBES) {
+      for (const { label, prompts, temperature } of probeSet) {
         const ps = prompts === 'logged' ? (f === 0 ? logged.slice(0, 50) : usedPrompts) : fresh
-        const samples: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
+        const samples: Array<{ prompt: Uint32Array; answer: Uint32Array; round: number }> = []
         const points: Probe['log10P'] = []
         let last: RadioactivityResult | undefined
+        // A walk along the served answers is one pass (a second would only repeat
+        // prompts whose answers the walk has since revealed); it ends with its own point.
+        const walk = prompts === 'prefix'
+        const score = () => radioactivityFromAnswers(wm, samples, walk ? { exclusion: 'causal' } : {})
         for (let i = 0, q = 0; q < budget; i++) {
-          const prompt = tok.encode(ps[i % ps.length])
-          const g = generate(student, { prompt, maxTokens: 200, seed: 5000 + i, topK: TOP_K, temperature })
-          samples.push({ prompt, answer: g.ids })
+          if (walk && i === prefixPrompts.length) {
+            last = score()
+            points.push({ tokens: q, log10P: last.log10PValue, scored: last.scored })
+            break
+          }
+          const prompt = walk ? prefixPrompts[i].prompt : tok.encode(ps[i % ps.length])
+          const g = generate(student, { prompt, maxTokens: walk ? STEP : 200, seed: 5000 + i, topK: TOP_K, temperature })
+          samples.push({ prompt, answer: g.ids, round: i }) // in-process: each answer is back before the next prompt
           q += g.ids.length
           progressed(g.ids.length)
           // The loop ends right after the last checkpoint, so `last` scores every sample.
           while (points.length < marks.length && q >= marks[points.length]) {
-            last = radioactivityFromAnswers(wm, samples)
+            last = score()
             points.push({ tokens: q, log10P: last.log10PValue, scored: last.scored })
           }
         }
         const a = last?.attribution ?? null
-        probes.push({ prompts, temperature, log10P: points, attributed: a?.account ?? null, attributionLog10P: a?.log10PValue ?? null })
+        probes.push({ label, prompts, temperature, log10P: points, attributed: a?.account ?? null, attributionLog10P: a?.log10PValue ?? null })
       }
       // Reading mode: the student's top-1 prediction at every position.
       const p = new Float64Array(student.vocabSize)
@@ -185,7 +219,7 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
     const prompt = tok.encode(fresh[i % fresh.length])
     return { prompt, answer: generate(clean, { prompt, maxTokens: 200, seed: 7000 + i, topK: TOP_K, temperature: 0.5 }).ids }
   })
-  const keys = o.quick ? 50 : 500
+  const keys = o.cleanKeys ?? (o.quick ? 50 : 500)
   const nullP: number[] = []
   for (let k = 0; k < keys; k++) {
     const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: secret(100_000 + k) }))
@@ -204,24 +238,32 @@ export function runRadioactivityEval(o: RadioactivityEvalOptions, log: (line: st
   const outDir = evalOutDir('radioactivity', o.quick, o.outDir)
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'radioactivity.json'), `${JSON.stringify({ topK: TOP_K, checkpoints, humanTokens: H, rows, uniformity }, null, 1)}\n`)
-  writeFileSync(join(outDir, 'radioactivity.md'), markdown(rows, checkpoints, uniformity))
+  writeFileSync(join(outDir, 'radioactivity.md'), markdown(rows, checkpoints, uniformity, probeSet.map((p) => p.label), o))
   log(`wrote ${outDir}`)
   return { rows }
 }
 
-function markdown(rows: Row[], checkpoints: number[], u: { keys: number; tokens: number; ksPValue: number; below01: number; below05: number; min: number }): string {
+function markdown(
+  rows: Row[],
+  checkpoints: number[],
+  u: { keys: number; tokens: number; ksPValue: number; below01: number; below05: number; min: number },
+  probeLabels: string[],
+  o: RadioactivityEvalOptions,
+): string {
   const k = (n: number) => `${Math.round(n / 1000)}k`
-  const head = ['watermarked fraction', 'key', 'answer tokens', ...['logged, T 1', 'logged, T 0.5', 'fresh, T 0.5'].map((p) => `${p}: log10 p at ${checkpoints.map(k).join(' / ')}`), 'fingerprint (logged, T 0.5)', 'reading: human text', 'reading: our text', 'reading: our text, no exclusion (invalid)']
+  const fpProbe = probeLabels.includes('logged, T 0.5') ? 'logged, T 0.5' : probeLabels[probeLabels.length - 1]
+  const head = ['watermarked fraction', 'key', 'answer tokens', ...probeLabels.map((p) => `${p}: log10 p at ${checkpoints.map(k).join(' / ')}`), `fingerprint (${fpProbe})`, 'reading: human text', 'reading: our text', 'reading: our text, no exclusion (invalid)']
+  const flags = [o.quick ? ' --quick' : '', o.fractions ? ` --fractions ${o.fractions.join(',')}` : '', o.probes ? ` --probes '${o.probes.join(';')}'` : '', o.cleanKeys ? ` --clean-keys ${o.cleanKeys}` : ''].join('')
   const lines = [
     '# Radioactivity: was the student trained on our watermarked answers?',
     '',
-    'Generated by `pnpm lab eval-radioactivity`. Teacher: the reference 4-gram model with the default key (gumbel, h = 4, 32-bit fingerprint), top-k 50. Student: a 4-gram model trained on the held-out human split (1.04M tokens) plus the fraction of teacher answers (prompt + answer); the 50 % row uses as many human tokens as answers. Probe: the student answers prompts (200 tokens each, top-k 50) until the token budget; every answer is scored with global tuple dedup and without the prompt tuples. "logged" prompts are the ones the distilling account sent (the provider\'s logs); "fresh" prompts are other sentence openings of the same corpus. Reading mode: the student\'s top-1 prediction teacher-forced on human text it never saw, and on fresh watermarked answers of ours (their own tuples excluded).',
+    `Generated by \`pnpm lab eval-radioactivity${flags}\`. Teacher: the reference 4-gram model with the default key (gumbel, h = 4, 32-bit fingerprint), top-k 50. Student: a 4-gram model trained on the held-out human split (1.04M tokens) plus the fraction of teacher answers (prompt + answer); the 50 % row uses as many human tokens as answers. Probe: the student answers prompts (200 tokens each, top-k 50) until the token budget; every answer is scored with global tuple dedup and without the prompt tuples. "logged" prompts are the ones the distilling account sent (the provider's logs); "fresh" prompts are other sentence openings of the same corpus. "served prefix" walks along the answers we served: the logged prompt followed by the first j tokens of our answer, for j = ${PREFIX}, ${PREFIX + STEP}, ..., the student asked for ${STEP} tokens each, one pass (\`servedPrefixPrompts\`, scored with causal exclusion: a tuple is dropped when it occurs in a prompt sent before its answer, so the test stays exact; the 0 % student walks 50 answers it never saw). Its queried tokens are those of the one pass, the last number of its column. Reading mode: the student's top-1 prediction teacher-forced on human text it never saw, and on fresh watermarked answers of ours (their own tuples excluded).`,
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map(() => '---').join('|')}|`,
   ]
   for (const r of rows) {
-    const fp = r.probes.find((p) => p.prompts === 'logged' && p.temperature === 0.5)
+    const fp = r.probes.find((p) => p.label === fpProbe)
     lines.push(
       `| ${(100 * r.fraction).toFixed(2)}% | ${r.keySeed} | ${r.answerTokens} | ${r.probes.map((p) => p.log10P.map((x) => x.log10P.toFixed(1)).join(' / ')).join(' | ')} | ${fp?.attributed === null || !fp ? 'none' : `${fp.attributed} (log10 p ${fp.attributionLog10P!.toFixed(1)})`} | ${r.reading.human.log10P.toFixed(1)} | ${r.reading.ours.log10P.toFixed(1)} | ${r.reading.oursWithoutExclusion.toFixed(1)} |`,
     )

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getTokenizer } from '@tracemark/detector'
-import { createWatermarker, generateKey, seededRandom, type SpecInput } from '@tracemark/watermark'
+import { createWatermarker, generateKey, isRaceFingerprint, seededRandom, type SpecInput } from '@tracemark/watermark'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { corpusPrompts } from '../corpus/prompts.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
@@ -91,7 +91,7 @@ export async function runSteal(o: StealOptions): Promise<StealRow[]> {
     const key = generateKey({ tokenizer: 'cl100k_base', vocabSize: victim.vocabSize, ...cfg.spec }, { secret })
     const wm = createWatermarker(key)
     const fp = key.spec.fingerprint
-    const slack = (key.spec.scheme === 'kgw' || key.spec.scheme === 'unigram' ? key.spec.delta : 0) + (fp ? fp.delta : 0)
+    const slack = (key.spec.scheme === 'kgw' || key.spec.scheme === 'unigram' ? key.spec.delta : 0) + (fp && !isRaceFingerprint(fp) ? fp.delta : 0)
     const endpoint = createFastGenerator(victim, { topK: TOP_K, slack })
     const own = createFastGenerator(attacker, { topK: TOP_K, slack: 0 })
     const h = key.spec.scheme === 'unigram' ? 0 : key.spec.h

@@ -7,21 +7,25 @@ import type { FingerprintVotes } from './votes.js'
 /** An account the votes point to, and how many votes its codeword collects. */
 export interface FingerprintCandidate {
   account: number
-  /** Unique tuples whose colour equals the account's codeword byte at their position. */
+  /**
+   * The evidence its codeword collects: unique tuples whose colour equals the
+   * codeword byte at their position (colour bias), or the sum of their race
+   * scores under those bytes (race).
+   */
   matches: number
 }
 
 /** Votes collected by a codeword. */
-export function codewordMatches(counts: Uint32Array, codeword: Uint8Array): number {
+export function codewordMatches(counts: ArrayLike<number>, codeword: Uint8Array): number {
   let s = 0
   for (let p = 0; p < codeword.length; p++) s += counts[p * COLOURS + codeword[p]]
   return s
 }
 
 /** The two best colours of each position and their counts. */
-function ranked(counts: Uint32Array, positions: number) {
+function ranked(counts: ArrayLike<number>, positions: number) {
   const best = new Int32Array(positions), second = new Int32Array(positions)
-  const bestN = new Int32Array(positions), secondN = new Int32Array(positions)
+  const bestN = new Float64Array(positions), secondN = new Float64Array(positions)
   for (let p = 0; p < positions; p++) {
     let b = -1, bn = 0, s = -1, sn = 0
     for (let c = 0; c < COLOURS; c++) {
@@ -173,7 +177,7 @@ export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, 
 
 /** Votes with one account's matching colours removed, to look for a second account. */
 export function withoutAccount(f: FingerprintSpec, votes: FingerprintVotes, account: number): FingerprintVotes {
-  const counts = Uint32Array.from(votes.counts)
+  const counts = votes.counts.slice()
   const cw = accountCodeword(f, account)
   for (let p = 0; p < cw.length; p++) counts[p * COLOURS + cw[p]] = 0
   return { ...votes, counts }

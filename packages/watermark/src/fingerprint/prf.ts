@@ -1,7 +1,7 @@
 import type { Keyring } from '../keyring.js'
 import { mixHi, mixLo } from '../mix.js'
 import { siphashWords } from '../siphash.js'
-import type { FingerprintSpec } from '../spec.js'
+import { contextWidth, isRaceFingerprint, type FingerprintSpec, type WatermarkSpec } from '../spec.js'
 
 /**
  * The fingerprint's view of one decoding position: its own keyed hash of the
@@ -24,9 +24,18 @@ export function newFingerprintStep(): FingerprintStep {
 
 const digest = new Uint32Array(2)
 
-/** Fills `step` for the position after `tokens[end - 1]` (callers guarantee end >= f.h). */
-export function fingerprintStepAt(kr: Keyring, f: FingerprintSpec, tokens: ArrayLike<number>, end: number, step: FingerprintStep): void {
-  siphashWords(kr.fingerprintKey, tokens, end - f.h, f.h, digest)
+/**
+ * Context width of the fingerprint's window: the bias embedding has its own, the
+ * race embedding uses the scheme's window (it replaces the race's uniforms there).
+ */
+export function fingerprintWidth(spec: WatermarkSpec): number {
+  const f = spec.fingerprint!
+  return isRaceFingerprint(f) ? contextWidth(spec) : f.h
+}
+
+/** Fills `step` for the position after `tokens[end - 1]` (callers guarantee end >= h). */
+export function fingerprintStepAt(kr: Keyring, h: number, f: FingerprintSpec, tokens: ArrayLike<number>, end: number, step: FingerprintStep): void {
+  siphashWords(kr.fingerprintKey, tokens, end - h, h, digest)
   step.s0 = digest[0] | 0
   step.s1 = digest[1] | 0
   // The high word picks the position; multiply-shift avoids the modulo bias of %.

@@ -1,11 +1,18 @@
 import { keyringOf, type Watermarker } from '../session.js'
+import { isRaceFingerprint } from '../spec.js'
 import { COLOURS } from './code.js'
-import { colourOf, fingerprintStepAt, fingerprintTuple, newFingerprintStep } from './prf.js'
+import { colourOf, fingerprintStepAt, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
+import { addSymbolScores } from './race.js'
 
-/** Colour votes of a text, per codeword position: what attribution decodes. */
+/** Per-(position, byte) evidence of a text: what attribution decodes. */
 export interface FingerprintVotes {
-  /** `counts[p * 256 + c]`: unique tuples at position p whose token has colour c. */
-  counts: Uint32Array
+  /**
+   * `counts[p * 256 + c]`. Colour-bias keys: unique tuples at position p whose
+   * token has colour c (a Uint32Array). Race keys: the sum over the unique tuples
+   * at position p of their gumbel score -ln(1 - r) under byte value c (a
+   * Float64Array); each tuple adds Exp(1) to every byte value it was not written with.
+   */
+  counts: Uint32Array | Float64Array
   positions: number
   /** Unique (window, token) tuples that voted. */
   scored: number
@@ -24,29 +31,38 @@ export interface VoteOptions {
 }
 
 /**
- * Counts, for each codeword position, the colours of the tokens whose window
- * carries it. Each unique tuple votes once (a repeat is the same PRF draw).
+ * Counts, for each codeword position, the evidence for each byte value from the
+ * tokens whose window carries it. Each unique tuple votes once (a repeat is the
+ * same PRF draw).
  */
 export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, options: VoteOptions = {}): FingerprintVotes {
   const kr = keyringOf(wm)
   const f = kr.spec.fingerprint
   if (!f) throw new Error(`key ${wm.keyId} carries no fingerprint`)
-  const votes = options.into ?? { counts: new Uint32Array(f.positions * COLOURS), positions: f.positions, scored: 0 }
+  const race = isRaceFingerprint(f)
+  const votes = options.into ?? {
+    counts: race ? new Float64Array(f.positions * COLOURS) : new Uint32Array(f.positions * COLOURS),
+    positions: f.positions,
+    scored: 0,
+  }
+  if (race !== votes.counts instanceof Float64Array) throw new TypeError('votes to add to were made under another fingerprint embedding')
   const counts = votes.counts
   const step = newFingerprintStep()
   const seen = options.seen ?? new Set<number>()
   const exclude = options.exclude
   const V = kr.spec.vocabSize
-  for (let i = Math.max(f.h, options.start ?? 0); i < tokens.length; i++) {
+  const h = fingerprintWidth(kr.spec)
+  for (let i = Math.max(h, options.start ?? 0); i < tokens.length; i++) {
     const x = tokens[i]
     if (!(x >= 0 && x < V && Number.isInteger(x))) {
       throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
     }
-    fingerprintStepAt(kr, f, tokens, i, step)
+    fingerprintStepAt(kr, h, f, tokens, i, step)
     const t = fingerprintTuple(step.s0, step.s1, x)
     if (seen.has(t) || exclude?.has(t)) continue
     seen.add(t)
-    counts[step.position * COLOURS + colourOf(step.s0, step.s1, x)]++
+    if (race) addSymbolScores(step, x, counts as Float64Array, step.position * COLOURS)
+    else counts[step.position * COLOURS + colourOf(step.s0, step.s1, x)]++
     votes.scored++
   }
   return votes

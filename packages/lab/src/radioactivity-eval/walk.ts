@@ -1,0 +1,50 @@
+/**
+ * The walk along our served answers at temperature 1, for one key and one
+ * watermarked fraction: the teacher serves the distilling account (payload
+ * 4242), a student is trained on human text plus that fraction of answers, and
+ * is walked along the served answers (`servedPrefixPrompts`, start 8, step 4,
+ * one pass, causal exclusion). Scored against all 2^32 accounts and against
+ * the served account alone (the provider knows whose answers it walks).
+ */
+import { getTokenizer, radioactivityFromAnswers, servedPrefixPrompts } from '@tracemark/detector'
+import { createWatermarker, generateKey, seededRandom } from '@tracemark/watermark'
+import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
+import { corpusPrompts } from '../corpus/prompts.js'
+import { mixTrainingData, promptThenAnswer } from '../distill/mix.js'
+import { generate } from '../generate.js'
+import { loadOrTrainDefaultModel } from '../model/default.js'
+import { trainModel } from '../model/ngram.js'
+
+const ACCOUNT = 4242
+
+export function runWalkEval(o: { keySeed: number; fraction: number; temperature?: number }, log: (line: string) => void) {
+  const tok = getTokenizer('cl100k_base')
+  const teacher = loadOrTrainDefaultModel({ log })
+  const split = splitCorpus()
+  const human = tokenizeDocuments(split.heldOut)
+  const H = human.reduce((n, d) => n + d.length, 0)
+  const logged = corpusPrompts(split.train, { count: 1200, offset: 0 })
+  // The same secret as `eval-radioactivity` for this key seed.
+  const r = seededRandom(o.keySeed * 104729 + 17)
+  const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: Uint8Array.from({ length: 32 }, () => Math.floor(r() * 256)) }))
+  const need = (o.fraction * H) / (1 - o.fraction)
+  const served: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
+  for (let i = 0, n = 0; n < need; i++) {
+    const prompt = tok.encode(logged[i % logged.length])
+    const answer = generate(teacher, { key: wm, prompt, maxTokens: 200, seed: i, topK: 50, payload: ACCOUNT }).ids
+    served.push({ prompt, answer })
+    n += prompt.length + answer.length
+  }
+  const mix = mixTrainingData(served.map((s) => promptThenAnswer(s.prompt, s.answer)), human, o.fraction)
+  const student = trainModel(mix.docs, { order: 4 })
+  const walk = servedPrefixPrompts(served, { start: 8, step: 4 })
+  const temperature = o.temperature ?? 1
+  // In process each answer is back before the next prompt: every sample is its own round.
+  const samples = walk.map((w, i) => ({ prompt: w.prompt, round: i, answer: generate(student, { prompt: w.prompt, maxTokens: 4, seed: 5000 + i, topK: 50, temperature }).ids }))
+  const queried = samples.reduce((n, s) => n + s.answer.length, 0)
+  const all = radioactivityFromAnswers(wm, samples, { exclusion: 'causal' })
+  const registered = radioactivityFromAnswers(wm, samples, { exclusion: 'causal', accounts: [ACCOUNT] })
+  const fmt = (x: typeof all) => `log10 p ${x.log10PValue.toFixed(1)}, attribution ${x.attribution ? `${x.attribution.account} (log10 p ${x.attribution.log10PValue.toFixed(1)})` : 'none'}`
+  log(`key ${o.keySeed}, fraction ${(100 * mix.fraction).toFixed(2)}%, T ${temperature}, ${queried} queried tokens, ${all.scored} scored: all 2^32 accounts ${fmt(all)}; the served account ${fmt(registered)}`)
+  return { keySeed: o.keySeed, fraction: mix.fraction, temperature, queried, all, registered }
+}
