@@ -90,7 +90,7 @@ describe('detect --evidence', () => {
     const key = parseKey(readFileSync(keyPath, 'utf8'))
     expect(e.tool).toEqual(TOOL)
     expect(e.keys).toEqual([{ keyId: key.keyId, spec: key.spec }])
-    expect(e.parameters).toMatchObject({ alpha: 1e-6, tokenizerBackend: 'tiktoken', normalize: true })
+    expect(e.parameters).toMatchObject({ alpha: 1e-6, tokenizerBackend: 'gpt-tokenizer', normalize: true })
     expect(e.nullHypothesis).toMatch(/does not depend on the key/)
     expect(e.inputs[0].sha256).toBe(createHash('sha256').update(wmText).digest('hex'))
     expect(e.records[0]).toMatchObject({ detected: true, keyId: key.keyId })
