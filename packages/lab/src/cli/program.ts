@@ -9,6 +9,8 @@ import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
+import { newStepStats, summarizeSteps } from '../entropy.js'
+import { entropyLine } from '../eval/markdown.js'
 
 export interface Io {
   out: (s: string) => void
@@ -47,11 +49,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--top-p <p>', 'nucleus sampling mass', real('--top-p', 1e-9, 1), 1)
     .option('--payload <account>', 'account number to embed (keys with a fingerprint)', int('--payload'))
     .option('--no-watermark', 'sample without the watermark')
+    .option('--keep-unseen', 'do not mask tokens the model never saw in training (junk tokens from the uniform back-off)')
     .action((o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
       const key = o.watermark ? readKeyFile(o.key) : undefined
       const model = loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) })
+      const stats = newStepStats()
       const g = generate(model, {
+        stats,
+        maskUnseen: !o.keepUnseen,
         key,
         watermark: o.watermark,
         prompt: o.prompt,
@@ -63,6 +69,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         payload: o.payload,
       })
       io.out(`${g.text}\n`)
+      const sum = summarizeSteps(stats)
+      io.err(`${g.ids.length} tokens; entropy of the generating distribution ${entropyLine(sum.entropy)}; perplexity under the unwatermarked model ${sum.perplexity.toFixed(2)}\n`)
     })
 
   program
@@ -132,8 +140,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--quick', 'CI-sized run (writes docs/eval/quick/)')
     .option('--out <dir>', 'output directory')
     .option('--seed <s>', 'evaluation seed', int('--seed'), 1)
+    .option('--temperature <t>', 'sampling temperature of every generation (default 1)', real('--temperature', 1e-6, 100))
+    .option('--top-p <p>', 'nucleus sampling mass of every generation (default 1: no truncation)', real('--top-p', 1e-9, 1))
     .action((o) => {
-      runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed }, (line) => io.err(`${line}\n`))
+      const custom = o.temperature !== undefined || o.topP !== undefined
+      const sampling = custom ? { temperature: o.temperature ?? 1, topP: o.topP ?? 1 } : undefined
+      runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed, sampling }, (line) => io.err(`${line}\n`))
     })
 
   program
