@@ -7,6 +7,7 @@ import {
   type WatermarkSpec,
 } from '@tracemark/watermark'
 import { attributeTokens, type Attribution } from './attribution.js'
+import { addTuple, bestStream, streamsOf, type ScoredTuples } from './nonces.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
 import { getTokenizer, type TokenizerBackend, type TokenizerName, TOKENIZER_NAMES } from './text/tokenizer.js'
@@ -51,6 +52,11 @@ export interface DetectionResult {
   alpha: number
   /** The null hypothesis the p-value is computed under. */
   nullHypothesis: string
+  /**
+   * Gumbel keys with nonces: the stream (request nonce) with the smallest p-value;
+   * `pValue` is already corrected for choosing the best of the key's N streams.
+   */
+  nonce?: number
   /**
    * For a fingerprinted key: the account(s) the text was produced for, or null when
    * no account passes the corrected test. Absent for keys without a fingerprint.
@@ -103,6 +109,22 @@ export function uniqueScore(scores: { tuple: Float64Array; score: Float64Array; 
   return { n: seen.size, sum }
 }
 
+/**
+ * {@link uniqueScore} for every stream of a gumbel key with nonces: the same unique
+ * tuples (first occurrence counts), one sum per nonce (one sum for other keys).
+ */
+export function uniqueScores(scores: ScoredTuples): { n: number; sums: Float64Array } {
+  const seen = new Set<number>()
+  const sums = new Float64Array(streamsOf(scores))
+  for (let i = 0; i < scores.count; i++) {
+    const t = scores.tuple[i]
+    if (seen.has(t)) continue
+    seen.add(t)
+    addTuple(scores, i, sums)
+  }
+  return { n: seen.size, sums }
+}
+
 /** Exact log p-value, expected score and z-score of `sum` over `n` unique tuples. */
 export function testStatistic(spec: WatermarkSpec, n: number, sum: number): { logP: number; expected: number; z: number; hypothesis: string } {
   const law = nullModel(spec)
@@ -141,8 +163,9 @@ export function detect(
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`)
   const wm = watermarkerFor(key)
   const ids = tokenize(input, wm.spec, options)
-  const { n, sum } = uniqueScore(scoreTokens(wm, ids))
-  const stat = testStatistic(wm.spec, n, sum)
+  const { n, sums } = uniqueScores(scoreTokens(wm, ids))
+  const stat = bestStream(wm.spec, n, sums)
+  const sum = stat.sum
   const p = toPValue(stat.logP)
   const attribution = wm.spec.fingerprint
     ? { attribution: attributeTokens(wm, ids, { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }) }
@@ -160,6 +183,7 @@ export function detect(
     detected: stat.logP < Math.log(alpha),
     alpha,
     nullHypothesis: stat.hypothesis,
+    ...(sums.length > 1 ? { nonce: stat.nonce } : {}),
     ...attribution,
   }
 }

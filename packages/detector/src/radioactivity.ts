@@ -1,6 +1,6 @@
-import { contextWidth, fingerprintVotes, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, fingerprintVotes, gumbelNonces, scoreTokens, type TokenScores, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
-import { testStatistic } from './detect.js'
+import { addTuple, bestStream, type ScoredTuples } from './nonces.js'
 import { toPValue } from './stats/tails.js'
 
 /**
@@ -40,9 +40,11 @@ function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<num
   return out
 }
 
-function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>, exclude: Set<number>, dedup = true): RadioactivityResult {
+function pooled(wm: Watermarker, parts: ScoredTuples[], exclude: Set<number>, dedup = true): RadioactivityResult {
   const seen = new Set<number>()
-  let n = 0, sum = 0, excludedInput = 0, duplicates = 0
+  // One sum per nonce stream of the key (gumbel with nonces), else one.
+  const sums = new Float64Array(gumbelNonces(wm.spec))
+  let n = 0, excludedInput = 0, duplicates = 0
   for (const s of parts) {
     for (let j = 0; j < s.count; j++) {
       const t = s.tuple[j]
@@ -56,10 +58,11 @@ function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Floa
       }
       seen.add(t)
       n++
-      sum += s.score[j]
+      addTuple(s, j, sums)
     }
   }
-  const stat = testStatistic(wm.spec, n, sum)
+  const stat = bestStream(wm.spec, n, sums)
+  const sum = stat.sum
   const p = toPValue(stat.logP)
   return {
     pValue: p.pValue,
@@ -71,6 +74,14 @@ function pooled(wm: Watermarker, parts: Array<{ tuple: Float64Array; score: Floa
     duplicates,
     nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`,
   }
+}
+
+/** The tuples at indices `keep` of a score array, every stream's score with them. */
+function selectTuples(s: TokenScores, keep: number[]): ScoredTuples {
+  const N = s.nonces
+  const nonceScore = s.nonceScore ? new Float64Array(keep.length * N) : null
+  if (nonceScore) keep.forEach((j, k) => nonceScore.set(s.nonceScore!.subarray(j * N, (j + 1) * N), k * N))
+  return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length, nonces: N, nonceScore }
 }
 
 export interface RadioactivityOptions {
@@ -109,7 +120,7 @@ export function radioactivityFromAnswers(
     // Keep only positions inside the answer.
     const keep: number[] = []
     for (let j = 0; j < s.count; j++) if (s.position[j] >= prompt.length) keep.push(j)
-    return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
+    return selectTuples(s, keep)
   })
   const result = pooled(wm, parts, exclude, options.dedup !== false)
   if (!wm.spec.fingerprint) return result
@@ -146,8 +157,10 @@ export function radioactivityByReading(
   const probe = new Uint32Array(h + 1)
   const parts = texts.map((raw) => {
     const text = Uint32Array.from(raw)
+    const N = gumbelNonces(wm.spec)
     const tuple: number[] = []
     const score: number[] = []
+    const nonceScore: number[] = []
     for (let i = h; i < text.length; i++) {
       // The window of our text before position i, then the suspect's prediction there.
       for (let j = 0; j < h; j++) probe[j] = text[i - h + j]
@@ -155,8 +168,9 @@ export function radioactivityByReading(
       const s = scoreTokens(wm, probe)
       tuple.push(s.tuple[0])
       score.push(s.score[0])
+      if (s.nonceScore) for (let v = 0; v < N; v++) nonceScore.push(s.nonceScore[v])
     }
-    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length }
+    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length, nonces: N, nonceScore: N > 1 ? Float64Array.from(nonceScore) : null }
   })
   return pooled(wm, parts, exclude, options.dedup !== false)
 }

@@ -89,29 +89,33 @@ export function recordStep(stats: StepStats, logits: Float32Array, o: SampleOpti
   const V = logits.length
   let max = -Infinity
   for (let i = 0; i < V; i++) if (logits[i] > max) max = logits[i]
-  // ln p(token) at temperature 1 over the whole (masked) vocabulary.
-  let z1 = 0
-  for (let i = 0; i < V; i++) z1 += Math.exp(logits[i] - max)
-  stats.logProb.push(logits[token] - max - Math.log(z1))
   const t = o.temperature ?? 1
+  const inv = t === 0 ? 0 : 1 / t
+  const k = o.topK ?? 0
+  const p = o.topP ?? 1
+  const untruncated = t !== 0 && (k === 0 || k >= V) && p >= 1
+  // One pass: Z at temperature 1 (for ln p(token)) and, untruncated, Z and Σ w·s at
+  // temperature t, with s = (l − max)/t, w = e^s, so that H = ln Z − Σ w s / Z.
+  let z1 = 0
+  let z = 0
+  let ws = 0
+  for (let i = 0; i < V; i++) {
+    const d = logits[i] - max
+    if (d === -Infinity) continue
+    z1 += Math.exp(d)
+    if (untruncated) {
+      const s = d * inv
+      const w = inv === 1 ? Math.exp(d) : Math.exp(s)
+      z += w
+      ws += w * s
+    }
+  }
+  stats.logProb.push(logits[token] - max - Math.log(z1))
   if (t === 0) {
     stats.entropy.push(0)
     return
   }
-  const inv = 1 / t
-  const k = o.topK ?? 0
-  const p = o.topP ?? 1
-  if ((k === 0 || k >= V) && p >= 1) {
-    // H = ln Z − Σ w_i s_i / Z with s_i = (l_i − max)/t, w_i = e^{s_i}
-    let z = 0
-    let ws = 0
-    for (let i = 0; i < V; i++) {
-      const s = (logits[i] - max) * inv
-      if (s === -Infinity) continue
-      const w = Math.exp(s)
-      z += w
-      ws += w * s
-    }
+  if (untruncated) {
     stats.entropy.push(Math.log(z) - ws / z)
     return
   }

@@ -1,15 +1,27 @@
 import { getTokenizer } from '@tracemark/detector'
 import {
   createWatermarker,
+  gumbelNonces,
   sampleLogits,
   seededRandom,
   type SampleOptions,
   type Session,
   type Watermarker,
   type WatermarkKey,
+  type WatermarkSpec,
 } from '@tracemark/watermark'
 import { maskIds, recordStep, unseenTokens, type StepStats } from './entropy.js'
 import { logits as modelLogits, type NgramModel } from './model/ngram.js'
+
+/**
+ * A gumbel key's nonce drawn from the sampler seed (a stream of its own), so the lab's
+ * "same seed, same output" holds while different seeds use different nonces; undefined
+ * for keys with one stream.
+ */
+export function seededNonce(spec: WatermarkSpec, seed: number): number | undefined {
+  const n = gumbelNonces(spec)
+  return n > 1 ? Math.floor(seededRandom((seed ^ 0x6e6f6e63) >>> 0)() * n) : undefined
+}
 
 /** First id of cl100k_base's special tokens: <|endoftext|> ends a text, the others are never emitted. */
 const END_OF_TEXT = 100_257
@@ -28,6 +40,8 @@ export interface GenerateOptions {
   topP?: number
   /** Account number to embed when the key carries a fingerprint. */
   payload?: number
+  /** Gumbel keys with nonces: the request's nonce; default drawn from `seed` (same seed, same output). */
+  nonce?: number
   /** Stop at the model's end-of-text token (default true). */
   stopAtEnd?: boolean
   /** Mask tokens the model never saw in training (default true: no junk tokens from the uniform back-off). */
@@ -99,7 +113,7 @@ export function generate(model: NgramModel, o: GenerateOptions): Generation {
   const prompt = typeof o.prompt === 'string' ? Array.from(tok.encode(o.prompt)) : Array.from(o.prompt)
   const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random: seededRandom(o.seed ?? 0) }
   const wm = o.watermark === false || !o.key ? null : 'session' in o.key ? o.key : createWatermarker(o.key)
-  const session = wm?.session({ prompt, payload: o.payload }) ?? null
+  const session = wm?.session({ prompt, payload: o.payload, nonce: o.nonce ?? seededNonce(wm.spec, o.seed ?? 0) }) ?? null
   const ids = Uint32Array.from(generateTokens(model, { prompt, maxTokens: o.maxTokens, sample, session, stopAtEnd: o.stopAtEnd, maskUnseen: o.maskUnseen, stats: o.stats }))
   return { ids, text: tok.decode(ids), watermarked: session?.watermarked ?? 0 }
 }

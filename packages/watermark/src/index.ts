@@ -10,6 +10,8 @@ export { generateKey, serializeKey, parseKey, computeKeyId, type WatermarkKey } 
 export {
   resolveSpec,
   contextWidth,
+  gumbelNonces,
+  MAX_GUMBEL_NONCES,
   SCHEME_NAMES,
   SCHEME_DEFAULTS,
   DEFAULT_SCHEME,

@@ -4,7 +4,7 @@ import { mixHi, mixLo } from './mix.js'
 import { greenProbability, greenThreshold } from './schemes/green.js'
 import { gumbelScore } from './schemes/gumbel.js'
 import { synthIdScore } from './schemes/synthid.js'
-import { contextWidth, type WatermarkSpec } from './spec.js'
+import { contextWidth, gumbelNonces, type WatermarkSpec } from './spec.js'
 
 /**
  * The law of one scored tuple's score when the text does not depend on the key:
@@ -41,6 +41,13 @@ export interface TokenScores {
   tuple: Float64Array
   score: Float64Array
   count: number
+  /** Streams scored: N of a gumbel key with nonces, else 1. */
+  nonces: number
+  /**
+   * N > 1 only: the score of tuple j under nonce ν at [j · N + ν] (`score` holds
+   * nonce 0). The tuple identity does not depend on the nonce, so one dedup serves all.
+   */
+  nonceScore: Float64Array | null
 }
 
 /**
@@ -53,12 +60,17 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const h = contextWidth(spec)
   const V = spec.vocabSize
   const n = Math.max(0, tokens.length - h)
+  const N = gumbelNonces(spec)
+  const masks = kr.nonceMask
   const out: TokenScores = {
     position: new Int32Array(n),
     tuple: new Float64Array(n),
     score: new Float64Array(n),
     count: n,
+    nonces: N,
+    nonceScore: N > 1 ? new Float64Array(n * N) : null,
   }
+  const ns = out.nonceScore
   const ctx = newContext()
   const seed = new Int32Array(2)
   const thr = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? greenThreshold(spec.gamma) : 0
@@ -84,6 +96,14 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
         break
       case 'gumbel':
         out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
+        if (ns && masks) {
+          ns[j * N] = out.score[j]
+          for (let v = 1; v < N; v++) {
+            const a = seed[0] ^ masks[2 * v]
+            const b = seed[1] ^ masks[2 * v + 1]
+            ns[j * N + v] = gumbelScore(mixHi(a, b, x) * 2 ** -32 + ((mixLo(a, b, x) >>> 11) + 1) * 2 ** -53)
+          }
+        }
         break
     }
   }

@@ -28,6 +28,14 @@ export interface KgwSpec {
 export interface GumbelSpec {
   scheme: 'gumbel'
   h: number
+  /**
+   * Number of per-request nonces N (1..4096). Each request draws one nonce, which
+   * selects one of N independent keyed streams, so the same prompt no longer gives
+   * the same answer; detection takes the best of the N streams at the exact price
+   * 1 − (1 − p)^N. Absent (keys made before nonces existed): one stream, the
+   * deterministic scheme, with the same keyId as before.
+   */
+  nonces?: number
 }
 
 /** Dathathri et al. 2024 (SynthID-Text): tournament sampling over `depth` layers of keyed g-bits. */
@@ -106,6 +114,14 @@ export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { sc
   unigram: { gamma: 0.5, delta: 2 },
 }
 
+/** Largest nonce set of a gumbel key: detection scores every nonce, so its cost grows with N. */
+export const MAX_GUMBEL_NONCES = 4096
+
+/** Nonces of a gumbel key that does not say (a key made before nonces existed): one stream. */
+export function gumbelNonces(spec: WatermarkSpec): number {
+  return spec.scheme === 'gumbel' ? (spec.nonces ?? 1) : 1
+}
+
 const DEFAULT_TOKENIZER = { tokenizer: 'cl100k_base', vocabSize: 100_277 }
 
 /** Input to {@link resolveSpec}: a scheme name and any parameters to override. */
@@ -130,7 +146,7 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   const scheme = input.scheme
   if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}, got ${JSON.stringify(scheme)}`)
   const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
-  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
+  const allowed = new Set(['scheme', 'tokenizer', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme]), ...(scheme === 'gumbel' ? ['nonces'] : [])])
   for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
   if (typeof merged.tokenizer !== 'string' || merged.tokenizer.length === 0) fail('tokenizer', 'must be a non-empty string')
   const vocabSize = num(merged.vocabSize, 'vocabSize', 2, 2 ** 31 - 1, true)
@@ -149,8 +165,12 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
         ...base,
       }
     }
-    case 'gumbel':
-      return { scheme, h: num(merged.h, 'h', 1, 64, true), ...base }
+    case 'gumbel': {
+      // nonces is kept only when given, so a key made before it existed resolves to
+      // the same spec and keeps its keyId (generateKey fills GUMBEL_NONCES for new keys).
+      const nonces = merged.nonces === undefined ? {} : { nonces: num(merged.nonces, 'nonces', 1, MAX_GUMBEL_NONCES, true) }
+      return { scheme, h: num(merged.h, 'h', 1, 64, true), ...nonces, ...base }
+    }
     case 'synthid':
       return { scheme, h: num(merged.h, 'h', 1, 64, true), depth: num(merged.depth, 'depth', 1, 32, true), ...base }
     case 'unigram':

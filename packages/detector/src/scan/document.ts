@@ -1,6 +1,6 @@
-import { createWatermarker, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, gumbelNonces, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import { attributeTokens } from '../attribution.js'
-import { testStatistic } from '../detect.js'
+import { addTuple, bestStream } from '../nonces.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { getTokenizer, type Tokenizer, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
@@ -25,6 +25,8 @@ export interface PooledPart {
   keyIndex: number
   n: number
   sum: number
+  /** Gumbel keys with nonces: the sum under every nonce stream (`sum` is stream 0's). */
+  sums?: number[]
 }
 
 export interface Scorer {
@@ -68,11 +70,14 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   const exclude = keys.map((_, k) => new Set(options.exclude?.[k] ?? []))
   const logK = Math.log(keys.length)
   const cap = options.shardTuples ?? 4_000_000
-  const open = keys.map(() => ({ seen: new Set<number>(), sum: 0 }))
+  const streams = keys.map((k) => gumbelNonces(k.spec))
+  const newShard = (i: number) => ({ seen: new Set<number>(), sums: new Float64Array(streams[i]) })
+  const open = keys.map((_, i) => newShard(i))
   const closed: PooledPart[] = []
   const closeShard = (i: number) => {
-    if (open[i].seen.size > 0) closed.push({ keyIndex: i, n: open[i].seen.size, sum: open[i].sum })
-    open[i] = { seen: new Set<number>(), sum: 0 }
+    const o = open[i]
+    if (o.seen.size > 0) closed.push({ keyIndex: i, n: o.seen.size, sum: o.sums[0], ...(o.sums.length > 1 ? { sums: Array.from(o.sums) } : {}) })
+    open[i] = newShard(i)
   }
 
   return {
@@ -83,29 +88,32 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const wm = wms[k]
         const toks = ids.get(wm.spec.tokenizer)!
         const s = scoreTokens(wm, toks)
-        // Per-document dedup (first occurrence counts) and the corpus pool.
+        // Per-document dedup (first occurrence counts) and the corpus pool, one sum
+        // per nonce stream (gumbel keys with nonces; one otherwise).
+        const N = streams[k]
         const seen = new Set<number>()
-        const first = new Float64Array(s.count)
-        let sum = 0
+        const counted: number[] = []
+        const sums = new Float64Array(N)
         const pool = open[k]
         const skip = exclude[k]
         for (let i = 0; i < s.count; i++) {
           const t = s.tuple[i]
-          if (seen.has(t) || skip.has(t)) {
-            first[i] = NaN
-            continue
-          }
+          if (seen.has(t) || skip.has(t)) continue
           seen.add(t)
-          first[i] = s.score[i]
-          sum += s.score[i]
+          counted.push(i)
+          addTuple(s, i, sums)
           if (!pool.seen.has(t)) {
             pool.seen.add(t)
-            pool.sum += s.score[i]
+            addTuple(s, i, pool.sums)
           }
         }
         if (pool.seen.size >= cap) closeShard(k)
-        const stat = testStatistic(wm.spec, seen.size, sum)
-        const span = bestSpan(wm.spec, first)
+        const stat = bestStream(wm.spec, seen.size, sums)
+        // The span search runs on the best stream's scores; choosing the stream costs ln N more (Bonferroni).
+        const first = new Float64Array(s.count).fill(NaN)
+        for (const i of counted) first[i] = N === 1 ? s.score[i] : s.nonceScore![i * N + stat.nonce]
+        const found = bestSpan(wm.spec, first)
+        const span = found && N > 1 ? { ...found, logP: found.logP + Math.log(N) } : found
         if (k === 0 || stat.logP < best.logP) {
           best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, spanLogP: span?.logP ?? 0, span, positions: s.position }
         }

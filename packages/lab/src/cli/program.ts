@@ -11,6 +11,8 @@ import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import { newStepStats, summarizeSteps } from '../entropy.js'
 import { entropyLine } from '../eval/markdown.js'
+import { calibrationRow } from '../eval/calibrate.js'
+import { DIVERSITY_CONFIGS, diversityRow } from '../eval/diversity.js'
 
 export interface Io {
   out: (s: string) => void
@@ -146,6 +148,39 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const custom = o.temperature !== undefined || o.topP !== undefined
       const sampling = custom ? { temperature: o.temperature ?? 1, topP: o.topP ?? 1 } : undefined
       runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed, sampling }, (line) => io.err(`${line}\n`))
+    })
+
+  program
+    .command('calibrate')
+    .description('sweep the temperature: KGW as in Kirchenbauer et al. 2023 Table 2 (gamma 0.25, delta 2, LeftHash h=1, 200 tokens): z-scores, TPR at z=4, entropy, perplexity; one JSON line per temperature on stdout')
+    .option('--temperatures <list>', 'comma-separated temperatures', '1,0.8,0.7,0.6,0.5')
+    .option('--docs <n>', 'prompts per temperature', int('--docs'), 60)
+    .action((o) => {
+      const temps = String(o.temperatures).split(',').map((t) => real('--temperatures', 1e-6, 100)(t.trim()))
+      for (const t of temps) {
+        const row = calibrationRow(t, o.docs)
+        io.out(`${JSON.stringify(row)}\n`)
+        io.err(`T=${t}: entropy ${entropyLine(row.entropy)}, perplexity ${row.perplexity.toFixed(2)}, z ${row.meanZ.toFixed(2)} ± ${row.sdZ.toFixed(2)}, TPR@z4 ${row.tprZ4.toFixed(3)} (fitted ${row.fittedTprZ4.toFixed(4)}), median tokens for p<0.02 ${row.medianTokensP002 ?? '>200'}\n`)
+      }
+    })
+
+  program
+    .command('diversity')
+    .description('regenerate each prompt with different sampler seeds under one key: distinct answers, distinct-2, self-similarity, detection; one JSON line per configuration on stdout')
+    .option('--configs <list>', `comma-separated labels (${DIVERSITY_CONFIGS.map((c) => c.label).join(', ')})`, DIVERSITY_CONFIGS.map((c) => c.label).join(','))
+    .option('--temperature <t>', 'sampling temperature', real('--temperature', 1e-6, 100), 1)
+    .option('--top-p <p>', 'nucleus mass', real('--top-p', 1e-9, 1), 1)
+    .option('--prompts <n>', 'prompts', int('--prompts'), 50)
+    .option('--regenerations <n>', 'answers per prompt', int('--regenerations'), 10)
+    .option('--tokens <n>', 'tokens per answer', int('--tokens'), 64)
+    .action((o) => {
+      const labels = String(o.configs).split(',').map((x) => x.trim())
+      const unknown = labels.filter((l) => !DIVERSITY_CONFIGS.some((c) => c.label === l))
+      if (unknown.length > 0) throw new Error(`--configs: unknown configuration(s) ${unknown.join(', ')}`)
+      for (const l of labels) {
+        const row = diversityRow(DIVERSITY_CONFIGS.find((c) => c.label === l)!, { temperature: o.temperature, topP: o.topP }, o.prompts, o.regenerations, o.tokens)
+        io.out(`${JSON.stringify(row)}\n`)
+      }
     })
 
   program

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, gumbelNonces, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import type { NgramModel } from '../model/ngram.js'
 import { generateTokens, type FinishReason } from '../generate.js'
 import { textStream, tokenizer } from './generate.js'
@@ -62,7 +62,11 @@ interface Request {
   topK?: number
   seed?: number
   stream: boolean
+  /** Choices to generate (each its own sampler draws and, for gumbel keys with nonces, its own nonce). */
+  n: number
 }
+
+const MAX_CHOICES = 16
 
 /** Validates a request body; every error names its field. */
 function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLimit: number): Request {
@@ -73,7 +77,8 @@ function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLim
     return x
   }
   if (body.model !== undefined && typeof body.model !== 'string') throw bad('model', 'must be a string')
-  if (body.n !== undefined && body.n !== null && body.n !== 1) throw bad('n', 'only n = 1 is supported')
+  const n = optNumber('n', (x) => Number.isInteger(x) && x >= 1 && x <= MAX_CHOICES, `an integer in 1..${MAX_CHOICES}`) ?? 1
+  if (n > 1 && body.stream === true) throw bad('n', 'n > 1 is not supported with stream: true')
   if (body.stop !== undefined && body.stop !== null) throw bad('stop', 'stop sequences are not supported')
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', 'must be a boolean')
 
@@ -110,6 +115,7 @@ function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLim
     topK: optNumber('top_k', intIn(0, 1e6), 'a non-negative integer'),
     seed: optNumber('seed', Number.isSafeInteger, 'an integer'),
     stream: body.stream === true,
+    n,
   }
 }
 
@@ -169,39 +175,53 @@ export function createServer(o: ServerOptions): http.Server {
     }
     const r = parseRequest(await readJson(req), chat, maxTokensLimit)
     const promptIds = tokenizer.encode(r.prompt)
-    // One watermark session per request; the caller's account is the fingerprint payload.
-    const session = wm ? wm.session({ prompt: promptIds, payload: fingerprint ? account : undefined }) : null
-    const tokens = generateTokens(o.model, {
-      prompt: promptIds,
-      maxTokens: r.maxTokens,
-      session,
-      // Same seed, same request: same output. Without a seed: Math.random.
-      sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
-    })
+    // Same seed, same request: same output. Without a seed: Math.random, and each
+    // session draws its gumbel nonce from the CSPRNG.
+    const random = r.seed === undefined ? Math.random : seededRandom(r.seed)
+    const nonces = wm ? gumbelNonces(wm.spec) : 1
+    /** One choice: its own watermark session (the caller's account is the fingerprint payload) and nonce. */
+    const choiceTokens = () => {
+      const nonce = r.seed === undefined || nonces === 1 ? undefined : Math.floor(random() * nonces)
+      const session = wm ? wm.session({ prompt: promptIds, payload: fingerprint ? account : undefined, nonce }) : null
+      return generateTokens(o.model, {
+        prompt: promptIds,
+        maxTokens: r.maxTokens,
+        session,
+        sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random },
+      })
+    }
     const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomBytes(12).toString('hex')
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: MODEL_ID }
-    const text = textStream()
     let closed = false
     res.on('close', () => (closed = true)) // client gone: stop generating
 
     if (!r.stream) {
-      let out = ''
-      let n = 0
-      let step = tokens.next()
-      for (; !step.done && !closed; step = tokens.next(), n++) {
-        out += text.push(step.value)
-        await tick()
+      const choices = []
+      let completion = 0
+      for (let index = 0; index < r.n && !closed; index++) {
+        const tokens = choiceTokens()
+        const text = textStream()
+        let out = ''
+        let step = tokens.next()
+        for (; !step.done && !closed; step = tokens.next(), completion++) {
+          out += text.push(step.value)
+          await tick()
+        }
+        out += text.flush()
+        const finish: FinishReason = step.done ? step.value : 'length'
+        choices.push(
+          chat
+            ? { index, message: { role: 'assistant', content: out }, finish_reason: finish }
+            : { index, text: out, logprobs: null, finish_reason: finish },
+        )
       }
-      out += text.flush()
-      const finish: FinishReason = step.done ? step.value : 'length'
-      const choice = chat
-        ? { index: 0, message: { role: 'assistant', content: out }, finish_reason: finish }
-        : { index: 0, text: out, logprobs: null, finish_reason: finish }
-      const usage = { prompt_tokens: promptIds.length, completion_tokens: n, total_tokens: promptIds.length + n }
-      sendJson(res, 200, { ...head, choices: [choice], usage })
+      const usage = { prompt_tokens: promptIds.length, completion_tokens: completion, total_tokens: promptIds.length + completion }
+      sendJson(res, 200, { ...head, choices, usage })
       return
     }
 
+    const tokens = choiceTokens()
+    const text = textStream()
     // Server-Sent Events: one chunk per token, as it is produced, then [DONE].
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     const chunk = { ...head, object: chat ? 'chat.completion.chunk' : 'text_completion' }

@@ -1,4 +1,6 @@
 import { scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { uniqueScores } from '../../detect.js'
+import { bestStream } from '../../nonces.js'
 import type { Tokenizer } from '../../text/tokenizer.js'
 
 /**
@@ -41,12 +43,19 @@ export function markedPieces(wm: Watermarker, tok: Tokenizer, text: string): Rep
   if (ids.length === 0) return []
   const marks: Array<0 | 1 | null> = new Array(ids.length).fill(null)
   const s = scoreTokens(wm, ids)
+  // Gumbel keys with nonces: mark by the stream the test found best.
+  const N = s.nonces
+  let nonce = 0
+  if (s.nonceScore) {
+    const u = uniqueScores(s)
+    nonce = bestStream(wm.spec, u.n, u.sums).nonce
+  }
   const seen = new Set<number>()
   for (let i = 0; i < s.count; i++) {
     const t = s.tuple[i]
     if (seen.has(t)) continue // repeats carry no new evidence: left unscored
     seen.add(t)
-    marks[s.position[i]] = isEvidence(wm, s.score[i]) ? 1 : 0
+    marks[s.position[i]] = isEvidence(wm, s.nonceScore ? s.nonceScore[i * N + nonce] : s.score[i]) ? 1 : 0
   }
 
   const full = tok.decode(ids)
