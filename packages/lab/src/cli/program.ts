@@ -8,7 +8,9 @@ import { serve } from '../serve/server.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
 import { runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { generate } from '../generate.js'
-import { loadOrTrainDefaultModel } from '../model/default.js'
+import { loadOrTrainDefaultModel, repoRoot } from '../model/default.js'
+import { ENTROPY_POINTS, type EntropyPoint } from '../eval/points.js'
+import { join } from 'node:path'
 import { newStepStats, summarizeSteps } from '../entropy.js'
 import { entropyLine } from '../eval/markdown.js'
 import { calibrationRow } from '../eval/calibrate.js'
@@ -144,10 +146,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--seed <s>', 'evaluation seed', int('--seed'), 1)
     .option('--temperature <t>', 'sampling temperature of every generation (default 1)', real('--temperature', 1e-6, 100))
     .option('--top-p <p>', 'nucleus sampling mass of every generation (default 1: no truncation)', real('--top-p', 1e-9, 1))
+    .option('--budget <s>', 'time budget in seconds (default 1380, quick 160)', int('--budget'))
+    .option('--docs <n>', 'prompts per configuration (default 200, quick 24)', int('--docs'))
+    .option('--point <name>', `a named entropy point (${Object.keys(ENTROPY_POINTS).join(', ')}; see docs/eval/calibration.md); writes to docs/eval/<name>/ (quick: docs/eval/quick/<name>/) unless --out`)
     .action((o) => {
+      if (o.point !== undefined && !(o.point in ENTROPY_POINTS)) throw new Error(`--point must be one of ${Object.keys(ENTROPY_POINTS).join(', ')}, got "${o.point}"`)
+      if (o.point !== undefined && (o.temperature !== undefined || o.topP !== undefined)) throw new Error('--point sets the temperature and top-p: do not pass them too')
       const custom = o.temperature !== undefined || o.topP !== undefined
-      const sampling = custom ? { temperature: o.temperature ?? 1, topP: o.topP ?? 1 } : undefined
-      runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed, sampling }, (line) => io.err(`${line}\n`))
+      const sampling = o.point ? ENTROPY_POINTS[o.point as EntropyPoint] : custom ? { temperature: o.temperature ?? 1, topP: o.topP ?? 1 } : undefined
+      const outDir = o.out ?? (o.point ? join(repoRoot(), 'docs', 'eval', ...(o.quick ? ['quick'] : []), o.point) : undefined)
+      runEval({ quick: !!o.quick, outDir, seed: o.seed, sampling, point: o.point, budgetSeconds: o.budget, docs: o.docs }, (line) => io.err(`${line}\n`))
     })
 
   program
