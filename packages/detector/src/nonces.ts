@@ -17,7 +17,7 @@ import type { TokenScores, WatermarkSpec } from '@tracemark/watermark'
 import { testStatistic } from './detect.js'
 
 /** The parts of a score array the pooled tests need (a subset of TokenScores). */
-export type ScoredTuples = Pick<TokenScores, 'tuple' | 'score' | 'count'> & Partial<Pick<TokenScores, 'nonces' | 'nonceScore'>>
+export type ScoredTuples = Pick<TokenScores, 'tuple' | 'score' | 'count'> & Partial<Pick<TokenScores, 'nonces' | 'addStreams' | 'streamScore'>>
 
 /** Adds tuple j's score under every stream to `sums` (length N: 1 for keys with one stream). */
 export function addTuple(s: ScoredTuples, j: number, sums: Float64Array): void {
@@ -26,13 +26,12 @@ export function addTuple(s: ScoredTuples, j: number, sums: Float64Array): void {
     sums[0] += s.score[j]
     return
   }
-  const ns = s.nonceScore!
-  for (let v = 0; v < N; v++) sums[v] += ns[j * N + v]
+  s.addStreams!(j, sums)
 }
 
 /** Streams of a score array (1 unless the key has nonces). */
 export function streamsOf(s: ScoredTuples): number {
-  return s.nonceScore ? (s.nonces ?? 1) : 1
+  return s.addStreams ? (s.nonces ?? 1) : 1
 }
 
 /** ln of 1 − (1 − p)^N for p = e^logP, without cancellation for tiny p. */

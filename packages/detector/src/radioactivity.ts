@@ -78,10 +78,9 @@ function pooled(wm: Watermarker, parts: ScoredTuples[], exclude: Set<number>, de
 
 /** The tuples at indices `keep` of a score array, every stream's score with them. */
 function selectTuples(s: TokenScores, keep: number[]): ScoredTuples {
-  const N = s.nonces
-  const nonceScore = s.nonceScore ? new Float64Array(keep.length * N) : null
-  if (nonceScore) keep.forEach((j, k) => nonceScore.set(s.nonceScore!.subarray(j * N, (j + 1) * N), k * N))
-  return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length, nonces: N, nonceScore }
+  const all = s.addStreams
+  const addStreams = all ? (k: number, sums: Float64Array) => all(keep[k], sums) : null
+  return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length, nonces: s.nonces, addStreams }
 }
 
 export interface RadioactivityOptions {
@@ -160,7 +159,7 @@ export function radioactivityByReading(
     const N = gumbelNonces(wm.spec)
     const tuple: number[] = []
     const score: number[] = []
-    const nonceScore: number[] = []
+    const streams: ((j: number, sums: Float64Array) => void)[] = []
     for (let i = h; i < text.length; i++) {
       // The window of our text before position i, then the suspect's prediction there.
       for (let j = 0; j < h; j++) probe[j] = text[i - h + j]
@@ -168,9 +167,10 @@ export function radioactivityByReading(
       const s = scoreTokens(wm, probe)
       tuple.push(s.tuple[0])
       score.push(s.score[0])
-      if (s.nonceScore) for (let v = 0; v < N; v++) nonceScore.push(s.nonceScore[v])
+      if (s.addStreams) streams.push(s.addStreams)
     }
-    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length, nonces: N, nonceScore: N > 1 ? Float64Array.from(nonceScore) : null }
+    const addStreams = N > 1 ? (k: number, sums: Float64Array) => streams[k](0, sums) : null
+    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length, nonces: N, addStreams }
   })
   return pooled(wm, parts, exclude, options.dedup !== false)
 }

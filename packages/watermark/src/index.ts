@@ -11,6 +11,7 @@ export {
   resolveSpec,
   contextWidth,
   gumbelNonces,
+  DEFAULT_GUMBEL_NONCES,
   MAX_GUMBEL_NONCES,
   SCHEME_NAMES,
   SCHEME_DEFAULTS,

@@ -44,10 +44,13 @@ export interface TokenScores {
   /** Streams scored: N of a gumbel key with nonces, else 1. */
   nonces: number
   /**
-   * N > 1 only: the score of tuple j under nonce ν at [j · N + ν] (`score` holds
-   * nonce 0). The tuple identity does not depend on the nonce, so one dedup serves all.
+   * N > 1 only: adds tuple j's score under every nonce ν to `sums[ν]` (`score` holds
+   * nonce 0's). Computed on demand, so memory stays O(tuples) for any N. The tuple
+   * identity does not depend on the nonce, so one dedup serves every stream.
    */
-  nonceScore: Float64Array | null
+  addStreams: ((j: number, sums: Float64Array) => void) | null
+  /** N > 1 only: tuple j's score under nonce ν. */
+  streamScore: ((j: number, nonce: number) => number) | null
 }
 
 /**
@@ -61,16 +64,32 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const V = spec.vocabSize
   const n = Math.max(0, tokens.length - h)
   const N = gumbelNonces(spec)
-  const masks = kr.nonceMask
   const out: TokenScores = {
     position: new Int32Array(n),
     tuple: new Float64Array(n),
     score: new Float64Array(n),
     count: n,
     nonces: N,
-    nonceScore: N > 1 ? new Float64Array(n * N) : null,
+    addStreams: null,
+    streamScore: null,
   }
-  const ns = out.nonceScore
+  // Gumbel nonces: keep each tuple's seed and token; stream ν's uniform is the mixer's
+  // output for (seed ⊕ mask ν, token), as the session draws it.
+  const seeds = N > 1 ? new Int32Array(2 * n) : null
+  const toks = N > 1 ? new Int32Array(n) : null
+  const masks = kr.nonceMask
+  if (seeds && toks && masks) {
+    const streamScore = (j: number, v: number) => {
+      const a = seeds[2 * j] ^ masks[2 * v]
+      const b = seeds[2 * j + 1] ^ masks[2 * v + 1]
+      const x = toks[j]
+      return gumbelScore(mixHi(a, b, x) * 2 ** -32 + ((mixLo(a, b, x) >>> 11) + 1) * 2 ** -53)
+    }
+    out.streamScore = streamScore
+    out.addStreams = (j, sums) => {
+      for (let v = 0; v < N; v++) sums[v] += streamScore(j, v)
+    }
+  }
   const ctx = newContext()
   const seed = new Int32Array(2)
   const thr = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? greenThreshold(spec.gamma) : 0
@@ -96,13 +115,10 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
         break
       case 'gumbel':
         out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
-        if (ns && masks) {
-          ns[j * N] = out.score[j]
-          for (let v = 1; v < N; v++) {
-            const a = seed[0] ^ masks[2 * v]
-            const b = seed[1] ^ masks[2 * v + 1]
-            ns[j * N + v] = gumbelScore(mixHi(a, b, x) * 2 ** -32 + ((mixLo(a, b, x) >>> 11) + 1) * 2 ** -53)
-          }
+        if (seeds && toks) {
+          seeds[2 * j] = seed[0]
+          seeds[2 * j + 1] = seed[1]
+          toks[j] = x
         }
         break
     }

@@ -117,6 +117,17 @@ export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { sc
 /** Largest nonce set of a gumbel key: detection scores every nonce, so its cost grows with N. */
 export const MAX_GUMBEL_NONCES = 4096
 
+/**
+ * Nonces `tracemark keygen` gives a new gumbel key when none is asked for. Chosen in
+ * docs/eval/diversity.md at the calibrated point (temperature 0.6, 1.8 nats/step): with
+ * 4096 streams, 10 regenerations of a prompt collide on a nonce with probability
+ * 45/4096 ≈ 1.1 %, so distinct answers, distinct-2 and self-similarity match plain
+ * sampling within their 95 % intervals, while 16 streams give ~7.1 distinct answers out
+ * of 10. The price: log10 4096 = 3.6 in log10 p per document, and 4096 scores per
+ * scored tuple at detection. `generateKey` itself keeps one stream unless asked.
+ */
+export const DEFAULT_GUMBEL_NONCES = 4096
+
 /** Nonces of a gumbel key that does not say (a key made before nonces existed): one stream. */
 export function gumbelNonces(spec: WatermarkSpec): number {
   return spec.scheme === 'gumbel' ? (spec.nonces ?? 1) : 1

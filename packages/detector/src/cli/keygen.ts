@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs'
-import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
+import { DEFAULT_GUMBEL_NONCES, generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
 
 export interface KeygenOptions {
@@ -48,11 +48,16 @@ export function keygen(o: KeygenOptions): string {
             ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
           },
         }
+  const params = parseParams(o.param)
+  // A serving key must not give the same answer to the same prompt: new gumbel keys get
+  // per-request nonces unless told otherwise (--param nonces=1 is the one-stream scheme).
+  const nonces = o.scheme === 'gumbel' && !('nonces' in params) ? { nonces: DEFAULT_GUMBEL_NONCES } : {}
   const key = generateKey({
     scheme: o.scheme as SchemeName,
     tokenizer,
     vocabSize: getTokenizer(tokenizer).vocabSize,
-    ...parseParams(o.param),
+    ...nonces,
+    ...params,
     ...fingerprint,
   })
   const flags = constants.O_WRONLY | constants.O_CREAT | (o.force ? constants.O_TRUNC : constants.O_EXCL)

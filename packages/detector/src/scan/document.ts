@@ -111,7 +111,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const stat = bestStream(wm.spec, seen.size, sums)
         // The span search runs on the best stream's scores; choosing the stream costs ln N more (Bonferroni).
         const first = new Float64Array(s.count).fill(NaN)
-        for (const i of counted) first[i] = N === 1 ? s.score[i] : s.nonceScore![i * N + stat.nonce]
+        for (const i of counted) first[i] = s.streamScore ? s.streamScore(i, stat.nonce) : s.score[i]
         const found = bestSpan(wm.spec, first)
         const span = found && N > 1 ? { ...found, logP: found.logP + Math.log(N) } : found
         if (k === 0 || stat.logP < best.logP) {

@@ -44,9 +44,8 @@ export function markedPieces(wm: Watermarker, tok: Tokenizer, text: string): Rep
   const marks: Array<0 | 1 | null> = new Array(ids.length).fill(null)
   const s = scoreTokens(wm, ids)
   // Gumbel keys with nonces: mark by the stream the test found best.
-  const N = s.nonces
   let nonce = 0
-  if (s.nonceScore) {
+  if (s.streamScore) {
     const u = uniqueScores(s)
     nonce = bestStream(wm.spec, u.n, u.sums).nonce
   }
@@ -55,7 +54,7 @@ export function markedPieces(wm: Watermarker, tok: Tokenizer, text: string): Rep
     const t = s.tuple[i]
     if (seen.has(t)) continue // repeats carry no new evidence: left unscored
     seen.add(t)
-    marks[s.position[i]] = isEvidence(wm, s.nonceScore ? s.nonceScore[i * N + nonce] : s.score[i]) ? 1 : 0
+    marks[s.position[i]] = isEvidence(wm, s.streamScore ? s.streamScore(i, nonce) : s.score[i]) ? 1 : 0
   }
 
   const full = tok.decode(ids)
