@@ -96,8 +96,9 @@ export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 
  * false-positive rate. The eval's automatic rule ranks h = 2 first by a margin that
  * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
  * key easier to learn from outputs (watermark stealing) at no other measured cost.
- * Its known drawback: for a fixed key and context the token is deterministic, so the
- * same prompt gives the same answer; hosts that need diversity choose synthid.
+ * With one stream the token is a function of the key and the window, so the same prompt
+ * gives the same answer: `tracemark keygen` therefore records `nonces:`
+ * {@link DEFAULT_GUMBEL_NONCES} (per-request streams; docs/eval/diversity.md).
  */
 export const DEFAULT_SCHEME: SchemeName = 'gumbel'
 
