@@ -56,6 +56,15 @@ describe('tracemark CLI', () => {
     expect(again.err).toMatch(/exists; pass --force/)
   })
 
+  it('keygen: a new gumbel key gets per-request nonces by default; nonces=1 asks for one stream', async () => {
+    const p = join(dir, 'g.json')
+    expect((await cli(['keygen', '--out', p])).code).toBe(0)
+    expect(parseKey(readFileSync(p, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 4096 })
+    const q = join(dir, 'g1.json')
+    expect((await cli(['keygen', '--scheme', 'gumbel', '--param', 'nonces=1', '--out', q])).code).toBe(0)
+    expect(parseKey(readFileSync(q, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 1 })
+  })
+
   it('keygen rejects unknown schemes and parameters with exit 2', async () => {
     expect((await cli(['keygen', '--scheme', 'foo', '--out', join(dir, 'x.json')])).err).toMatch(/--scheme must be one of/)
     const r = await cli(['keygen', '--scheme', 'kgw', '--param', 'gama=0.3', '--out', join(dir, 'y.json')])

@@ -13,6 +13,7 @@ import {
   type WatermarkSpec,
 } from '@tracemark/watermark'
 import { attributeTokens, attributeVotes, type Attribution } from './attribution.js'
+import { addTuple, bestStream, streamsOf, type ScoredTuples } from './nonces.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
 import { tokenizerForKey, type TokenizerChoice } from './text/key-tokenizer.js'
@@ -64,6 +65,11 @@ export interface DetectionResult {
   /** The null hypothesis the p-value is computed under. */
   nullHypothesis: string
   /**
+   * Gumbel keys with nonces: the stream (request nonce) with the smallest p-value;
+   * `pValue` is already corrected for choosing the best of the key's N streams.
+   */
+  nonce?: number
+  /**
    * For a fingerprinted key: the account(s) the text was produced for, or null when
    * no account passes the corrected test. Absent for keys without a fingerprint.
    */
@@ -106,6 +112,22 @@ export function uniqueScore(scores: { tuple: Float64Array; score: Float64Array; 
     sum += scores.score[i]
   }
   return { n: seen.size, sum }
+}
+
+/**
+ * {@link uniqueScore} for every stream of a gumbel key with nonces: the same unique
+ * tuples (first occurrence counts), one sum per nonce (one sum for other keys).
+ */
+export function uniqueScores(scores: ScoredTuples): { n: number; sums: Float64Array } {
+  const seen = new Set<number>()
+  const sums = new Float64Array(streamsOf(scores))
+  for (let i = 0; i < scores.count; i++) {
+    const t = scores.tuple[i]
+    if (seen.has(t)) continue
+    seen.add(t)
+    addTuple(scores, i, sums)
+  }
+  return { n: seen.size, sums }
 }
 
 /** Exact log p-value, expected score and z-score of `sum` over `n` unique tuples. */
@@ -168,16 +190,19 @@ export function detect(
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`)
   const wm = watermarkerFor(key)
   const ids = tokenize(input, wm.spec, options)
-  const { n, sum } = uniqueScore(scoreTokens(wm, ids))
-  let stat = testStatistic(wm.spec, n, sum)
+  const { n, sums } = uniqueScores(scoreTokens(wm, ids))
+  // Gumbel with nonces: the best of the N streams at the Šidák price (one stream otherwise).
+  let stat = bestStream(wm.spec, n, sums)
   const f = wm.spec.fingerprint
   const attributeOptions = { accounts: options.accounts, alpha: options.attributionAlpha ?? alpha }
   let attribution = {}
   if (f && isRaceFingerprint(f)) {
+    // Race keys have one stream (the spec refuses nonces with a race fingerprint).
     const votes = fingerprintVotes(wm, ids)
-    stat = raceZeroBit(f, stat, votes, options.accounts)
+    stat = { ...stat, ...raceZeroBit(f, stat, votes, options.accounts) }
     attribution = { attribution: attributeVotes(f, votes, attributeOptions) }
   } else if (f) attribution = { attribution: attributeTokens(wm, ids, attributeOptions) }
+  const sum = stat.sum
   const p = toPValue(stat.logP)
   return {
     keyId: wm.keyId,
@@ -192,6 +217,7 @@ export function detect(
     detected: stat.logP < Math.log(alpha),
     alpha,
     nullHypothesis: stat.hypothesis,
+    ...(sums.length > 1 ? { nonce: stat.nonce } : {}),
     ...attribution,
   }
 }

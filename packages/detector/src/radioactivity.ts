@@ -1,6 +1,7 @@
-import { contextWidth, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { contextWidth, fingerprintVotes, gumbelNonces, isRaceFingerprint, scoreTokens, type TokenScores, type Watermarker } from '@tracemark/watermark'
 import { attributeVotes, type Attribution } from './attribution.js'
 import { raceZeroBit, testStatistic } from './detect.js'
+import { addTuple, bestStream, type ScoredTuples } from './nonces.js'
 import { toPValue } from './stats/tails.js'
 
 /**
@@ -40,14 +41,11 @@ function tuplesOf(wm: Watermarker, texts: ArrayLike<ArrayLike<number>>): Set<num
   return out
 }
 
-function pooled(
-  wm: Watermarker,
-  parts: Array<{ tuple: Float64Array; score: Float64Array; count: number }>,
-  exclude: Set<number>,
-  dedup = true,
-): RadioactivityResult {
+function pooled(wm: Watermarker, parts: ScoredTuples[], exclude: Set<number>, dedup = true): RadioactivityResult {
   const seen = new Set<number>()
-  let n = 0, sum = 0, excludedInput = 0, duplicates = 0
+  // One sum per nonce stream of the key (gumbel with nonces), else one.
+  const sums = new Float64Array(gumbelNonces(wm.spec))
+  let n = 0, excludedInput = 0, duplicates = 0
   for (const s of parts) {
     for (let j = 0; j < s.count; j++) {
       const t = s.tuple[j]
@@ -61,10 +59,11 @@ function pooled(
       }
       seen.add(t)
       n++
-      sum += s.score[j]
+      addTuple(s, j, sums)
     }
   }
-  const stat = testStatistic(wm.spec, n, sum)
+  const stat = bestStream(wm.spec, n, sums)
+  const sum = stat.sum
   const p = toPValue(stat.logP)
   return {
     pValue: p.pValue,
@@ -76,6 +75,13 @@ function pooled(
     duplicates,
     nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`,
   }
+}
+
+/** The tuples at indices `keep` of a score array, every stream's score with them. */
+function selectTuples(s: TokenScores, keep: number[]): ScoredTuples {
+  const all = s.addStreams
+  const addStreams = all ? (k: number, sums: Float64Array) => all(keep[k], sums) : null
+  return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length, nonces: s.nonces, addStreams }
 }
 
 export interface RadioactivityOptions {
@@ -148,7 +154,7 @@ export function radioactivityFromAnswers(
       if (causal && exclude.has(s.tuple[j])) causalDropped++
       else keep.push(j)
     }
-    return { tuple: Float64Array.from(keep, (j) => s.tuple[j]), score: Float64Array.from(keep, (j) => s.score[j]), count: keep.length }
+    return selectTuples(s, keep)
   })
   const result = pooled(wm, parts, causal ? new Set() : exclude, options.dedup !== false)
   result.excludedInput += causalDropped
@@ -195,8 +201,10 @@ export function radioactivityByReading(
   const probe = new Uint32Array(h + 1)
   const parts = texts.map((raw) => {
     const text = Uint32Array.from(raw)
+    const N = gumbelNonces(wm.spec)
     const tuple: number[] = []
     const score: number[] = []
+    const streams: ((j: number, sums: Float64Array) => void)[] = []
     for (let i = h; i < text.length; i++) {
       // The window of our text before position i, then the suspect's prediction there.
       for (let j = 0; j < h; j++) probe[j] = text[i - h + j]
@@ -204,8 +212,10 @@ export function radioactivityByReading(
       const s = scoreTokens(wm, probe)
       tuple.push(s.tuple[0])
       score.push(s.score[0])
+      if (s.addStreams) streams.push(s.addStreams)
     }
-    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length }
+    const addStreams = N > 1 ? (k: number, sums: Float64Array) => streams[k](0, sums) : null
+    return { tuple: Float64Array.from(tuple), score: Float64Array.from(score), count: tuple.length, nonces: N, addStreams }
   })
   return pooled(wm, parts, exclude, options.dedup !== false)
 }

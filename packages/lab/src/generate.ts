@@ -1,14 +1,27 @@
 import { getTokenizer } from '@tracemark/detector'
 import {
   createWatermarker,
+  gumbelNonces,
   sampleLogits,
   seededRandom,
   type SampleOptions,
   type Session,
   type Watermarker,
   type WatermarkKey,
+  type WatermarkSpec,
 } from '@tracemark/watermark'
+import { maskIds, recordStep, unseenTokens, type StepStats } from './entropy.js'
 import { logits as modelLogits, type NgramModel } from './model/ngram.js'
+
+/**
+ * A gumbel key's nonce drawn from the sampler seed (a stream of its own), so the lab's
+ * "same seed, same output" holds while different seeds use different nonces; undefined
+ * for keys with one stream.
+ */
+export function seededNonce(spec: WatermarkSpec, seed: number): number | undefined {
+  const n = gumbelNonces(spec)
+  return n > 1 ? Math.floor(seededRandom((seed ^ 0x6e6f6e63) >>> 0)() * n) : undefined
+}
 
 /** First id of cl100k_base's special tokens: <|endoftext|> ends a text, the others are never emitted. */
 const END_OF_TEXT = 100_257
@@ -27,8 +40,14 @@ export interface GenerateOptions {
   topP?: number
   /** Account number to embed when the key carries a fingerprint. */
   payload?: number
+  /** Gumbel keys with nonces: the request's nonce; default drawn from `seed` (same seed, same output). */
+  nonce?: number
   /** Stop at the model's end-of-text token (default true). */
   stopAtEnd?: boolean
+  /** Mask tokens the model never saw in training (default true: no junk tokens from the uniform back-off). */
+  maskUnseen?: boolean
+  /** Filled with each step's entropy and the output's log-probabilities (see entropy.ts). */
+  stats?: StepStats
 }
 
 export interface Generation {
@@ -49,21 +68,35 @@ export interface StepOptions {
   session: Session | null
   /** Stop at the model's end-of-text token (default true); false masks it for a fixed length. */
   stopAtEnd?: boolean
+  /** Mask tokens the model never saw in training (default true). */
+  maskUnseen?: boolean
+  /** Filled with each step's entropy of the generating distribution and ln p of the token under the unwatermarked model. */
+  stats?: StepStats
+}
+
+/**
+ * The host's logits for the next token: the model's, with special tokens masked as a
+ * host's tokenizer config would (end-of-text too when `stopAtEnd` is false) and, unless
+ * `maskUnseen` is false, every token never seen in training.
+ */
+export function hostLogits(model: NgramModel, context: ArrayLike<number>, out: Float32Array, stopAtEnd = true, maskUnseen = true): Float32Array {
+  modelLogits(model, context, out)
+  for (let t = stopAtEnd ? END_OF_TEXT + 1 : END_OF_TEXT; t < out.length; t++) out[t] = -Infinity
+  if (maskUnseen) maskIds(out, unseenTokens(model, END_OF_TEXT))
+  return out
 }
 
 /**
  * The decoding loop every lab generator shares (the CLI, the evaluation, the
- * server): logits from the model, special tokens masked as a host's tokenizer
- * config would, one token from the session. Yields token ids; returns why it ended.
+ * server): the host's logits ({@link hostLogits}), one token from the session. Yields token ids; returns why it ended.
  */
 export function* generateTokens(model: NgramModel, o: StepOptions): Generator<number, FinishReason> {
   const context = Array.from(o.prompt)
   const logits = new Float32Array(model.vocabSize)
-  const firstMasked = o.stopAtEnd === false ? END_OF_TEXT : END_OF_TEXT + 1
   for (let i = 0; i < o.maxTokens; i++) {
-    modelLogits(model, context, logits)
-    for (let t = firstMasked; t < logits.length; t++) logits[t] = -Infinity
+    hostLogits(model, context, logits, o.stopAtEnd !== false, o.maskUnseen !== false)
     const id = o.session ? o.session.sample(logits, o.sample) : sampleLogits(logits, o.sample)
+    if (o.stats) recordStep(o.stats, logits, o.sample, id)
     if (id === END_OF_TEXT) return 'stop'
     context.push(id)
     yield id
@@ -80,7 +113,7 @@ export function generate(model: NgramModel, o: GenerateOptions): Generation {
   const prompt = typeof o.prompt === 'string' ? Array.from(tok.encode(o.prompt)) : Array.from(o.prompt)
   const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random: seededRandom(o.seed ?? 0) }
   const wm = o.watermark === false || !o.key ? null : 'session' in o.key ? o.key : createWatermarker(o.key)
-  const session = wm?.session({ prompt, payload: o.payload }) ?? null
-  const ids = Uint32Array.from(generateTokens(model, { prompt, maxTokens: o.maxTokens, sample, session, stopAtEnd: o.stopAtEnd }))
+  const session = wm?.session({ prompt, payload: o.payload, nonce: o.nonce ?? seededNonce(wm.spec, o.seed ?? 0) }) ?? null
+  const ids = Uint32Array.from(generateTokens(model, { prompt, maxTokens: o.maxTokens, sample, session, stopAtEnd: o.stopAtEnd, maskUnseen: o.maskUnseen, stats: o.stats }))
   return { ids, text: tok.decode(ids), watermarked: session?.watermarked ?? 0 }
 }

@@ -51,7 +51,12 @@ describe('runEval (tiny run)', () => {
   it('returns the documented shape', () => {
     expect(report.version).toBe(1)
     expect(report.mode).toBe('quick')
-    expect(report.settings).toMatchObject({ docs: DOCS, docsRequested: DOCS, stoppedByBudget: false, tokens: TOKENS, lengths: [50, 100], temperature: 1, topK: 0 })
+    expect(report.settings).toMatchObject({ docs: DOCS, docsRequested: DOCS, stoppedByBudget: false, tokens: TOKENS, lengths: [50, 100], temperature: 1, topP: 1, topK: 0, point: 't1' })
+    // Entropy of the host's distribution, pooled over DOCS × TOKENS steps, and its quantiles in order.
+    expect(report.plain.entropy.steps).toBe(DOCS * TOKENS)
+    expect(report.plain.entropy.p10).toBeLessThanOrEqual(report.plain.entropy.p50)
+    expect(report.plain.entropy.p50).toBeLessThanOrEqual(report.plain.entropy.p90)
+    expect(report.plain.entropy.mean).toBeGreaterThan(1)
     expect(report.summaryLength).toBe(100)
     expect(report.configs.map((c) => c.label)).toEqual(['kgw-ref', 'gumbel-h4'])
     for (const c of report.configs) {
@@ -72,6 +77,7 @@ describe('runEval (tiny run)', () => {
         expect(k.median).toBeLessThanOrEqual(k.max)
       }
       expect(c.quality.perplexity).toBeGreaterThan(1)
+      expect(c.quality.entropy.steps).toBe(DOCS * TOKENS)
       expect(c.quality.plainPerplexity).toBeGreaterThan(1)
       expect(Number.isFinite(c.quality.ratio)).toBe(true)
       expect(c.throughput.watermarkedTokensPerSecond).toBeGreaterThan(0)

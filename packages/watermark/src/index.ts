@@ -10,6 +10,9 @@ export { generateKey, serializeKey, parseKey, computeKeyId, type WatermarkKey } 
 export {
   resolveSpec,
   contextWidth,
+  gumbelNonces,
+  DEFAULT_GUMBEL_NONCES,
+  MAX_GUMBEL_NONCES,
   SCHEME_NAMES,
   SCHEME_DEFAULTS,
   DEFAULT_SCHEME,

@@ -1,6 +1,6 @@
 import { deriveSubkey, type WatermarkKey } from './keys.js'
 import { siphashWords, sipKeyFromBytes } from './siphash.js'
-import type { WatermarkSpec } from './spec.js'
+import { gumbelNonces, type WatermarkSpec } from './spec.js'
 
 /**
  * Key material derived once per watermarker: subkeys by purpose and, for SelfHash
@@ -17,6 +17,11 @@ export interface Keyring {
   readonly tokenKey: Uint32Array
   /** SipHash key of the fingerprint's window PRF (position and colours). */
   readonly fingerprintKey: Uint32Array
+  /**
+   * Gumbel nonces: words xored into the window seed for nonce ν at [2ν], [2ν + 1];
+   * nonce 0 is (0, 0), the stream of a key without nonces. Null for one stream.
+   */
+  readonly nonceMask: Int32Array | null
   /** SelfHash tables, built on first use: keyed rank of each token, and its seed words. */
   rank: Int32Array | null
   seed: Int32Array | null
@@ -34,10 +39,33 @@ export function makeKeyring(key: WatermarkKey): Keyring {
     fixed1: fixed[1] | 0,
     tokenKey: sipKeyFromBytes(deriveSubkey(key, 'token-table')),
     fingerprintKey: sipKeyFromBytes(deriveSubkey(key, 'fingerprint-prf')),
+    nonceMask: nonceMasks(key),
     rank: null,
     seed: null,
     directCalls: 0,
   }
+}
+
+/**
+ * The per-nonce seed masks of a gumbel key with N > 1 nonces: keyed SipHash of the
+ * nonce under a subkey of its own, so the masks are secret and pseudo-independent.
+ * A window's seed for nonce ν is its keyed window hash xored with mask ν; the mixer
+ * then spreads that seed over candidates exactly as it spreads the window seed.
+ */
+function nonceMasks(key: WatermarkKey): Int32Array | null {
+  const n = gumbelNonces(key.spec)
+  if (n <= 1) return null
+  const sk = sipKeyFromBytes(deriveSubkey(key, 'gumbel-nonce'))
+  const masks = new Int32Array(2 * n)
+  const word = new Uint32Array(1)
+  const out = new Uint32Array(2)
+  for (let v = 1; v < n; v++) {
+    word[0] = v
+    siphashWords(sk, word, 0, 1, out)
+    masks[2 * v] = out[0] | 0
+    masks[2 * v + 1] = out[1] | 0
+  }
+  return masks
 }
 
 const RANK_TAG = 0x72616e6b // "rank": a token's rank and its seed hash distinct inputs

@@ -4,7 +4,7 @@ import { mixHi, mixLo } from './mix.js'
 import { greenProbability, greenThreshold } from './schemes/green.js'
 import { gumbelScore } from './schemes/gumbel.js'
 import { synthIdScore } from './schemes/synthid.js'
-import { contextWidth, isRaceFingerprint, type WatermarkSpec } from './spec.js'
+import { contextWidth, gumbelNonces, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
 import { minSymbolUniform, raceMaxScore } from './fingerprint/race.js'
 
@@ -43,6 +43,16 @@ export interface TokenScores {
   tuple: Float64Array
   score: Float64Array
   count: number
+  /** Streams scored: N of a gumbel key with nonces, else 1. */
+  nonces: number
+  /**
+   * N > 1 only: adds tuple j's score under every nonce ν to `sums[ν]` (`score` holds
+   * nonce 0's). Computed on demand, so memory stays O(tuples) for any N. The tuple
+   * identity does not depend on the nonce, so one dedup serves every stream.
+   */
+  addStreams: ((j: number, sums: Float64Array) => void) | null
+  /** N > 1 only: tuple j's score under nonce ν. */
+  streamScore: ((j: number, nonce: number) => number) | null
 }
 
 /**
@@ -57,11 +67,32 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const h = contextWidth(spec)
   const V = spec.vocabSize
   const n = Math.max(0, tokens.length - h)
+  const N = gumbelNonces(spec)
   const out: TokenScores = {
     position: new Int32Array(n),
     tuple: new Float64Array(n),
     score: new Float64Array(n),
     count: n,
+    nonces: N,
+    addStreams: null,
+    streamScore: null,
+  }
+  // Gumbel nonces: keep each tuple's seed and token; stream ν's uniform is the mixer's
+  // output for (seed ⊕ mask ν, token), as the session draws it.
+  const seeds = N > 1 ? new Int32Array(2 * n) : null
+  const toks = N > 1 ? new Int32Array(n) : null
+  const masks = kr.nonceMask
+  if (seeds && toks && masks) {
+    const streamScore = (j: number, v: number) => {
+      const a = seeds[2 * j] ^ masks[2 * v]
+      const b = seeds[2 * j + 1] ^ masks[2 * v + 1]
+      const x = toks[j]
+      return gumbelScore(mixHi(a, b, x) * 2 ** -32 + ((mixLo(a, b, x) >>> 11) + 1) * 2 ** -53)
+    }
+    out.streamScore = streamScore
+    out.addStreams = (j, sums) => {
+      for (let v = 0; v < N; v++) sums[v] += streamScore(j, v)
+    }
   }
   const ctx = newContext()
   const seed = new Int32Array(2)
@@ -93,6 +124,11 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
           fingerprintStepAt(kr, h, race, tokens, i, step)
           out.score[j] = raceMaxScore(minSymbolUniform(step, x))
         } else out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
+        if (seeds && toks) {
+          seeds[2 * j] = seed[0]
+          seeds[2 * j + 1] = seed[1]
+          toks[j] = x
+        }
         break
     }
   }

@@ -5,7 +5,7 @@ import { checkLogits, checkOptions, createCandidates, draw, select, truncate, ty
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
-import { contextWidth, isRaceFingerprint, type WatermarkSpec } from './spec.js'
+import { contextWidth, gumbelNonces, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { accountCodeword } from './fingerprint/code.js'
 import { biasColour, biasColourCandidates, fingerprintStepAt, fingerprintWidth, newFingerprintStep } from './fingerprint/prf.js'
 import { symbolSeed } from './fingerprint/race.js'
@@ -19,6 +19,13 @@ export interface SessionOptions {
    * 0 .. 2^bits - 1; refused otherwise).
    */
   payload?: number
+  /**
+   * Gumbel keys with `nonces: N` > 1: which of the N streams this request uses
+   * (0 .. N − 1). Default: drawn uniformly from the platform CSPRNG, so that a
+   * regenerated answer differs; pass a fixed nonce for reproducible tests. Must be
+   * 0 or absent for other keys.
+   */
+  nonce?: number
 }
 
 /**
@@ -44,6 +51,8 @@ export interface Session {
   readonly length: number
   /** Number of accepted tokens whose window was watermarked (not a repeat, not inside the prompt). */
   readonly watermarked: number
+  /** The nonce this session uses (always 0 for keys with one stream). */
+  readonly nonce: number
 }
 
 /** A key ready for serving: cheap to keep, one per process; opens a session per request. */
@@ -91,6 +100,24 @@ function checkToken(token: number, vocabSize: number, what: string): void {
   }
 }
 
+/** The request's nonce: the given one (validated) or a uniform draw from the platform CSPRNG. */
+function chooseNonce(n: number, given: number | undefined): number {
+  if (given !== undefined) {
+    if (!Number.isInteger(given) || given < 0 || given >= n) {
+      throw new RangeError(n === 1 ? `this key has one stream: nonce must be 0 or absent, got ${given}` : `nonce must be an integer in 0..${n - 1}, got ${given}`)
+    }
+    return given
+  }
+  if (n === 1) return 0
+  // Rejection sampling: a uniform nonce for any N, not only powers of two.
+  const word = new Uint32Array(1)
+  const limit = Math.floor(2 ** 32 / n) * n
+  for (;;) {
+    globalThis.crypto.getRandomValues(word)
+    if (word[0] < limit) return word[0] % n
+  }
+}
+
 function openSession(kr: Keyring, options: SessionOptions): Session {
   const spec = kr.spec
   // Embedding scans the whole vocabulary each step: build the SelfHash tables now,
@@ -124,6 +151,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   const race = f !== undefined && isRaceFingerprint(f)
   const bias = f !== undefined && !isRaceFingerprint(f) ? f : null
   const fh = f ? fingerprintWidth(spec) : 0
+  const nonce = chooseNonce(gumbelNonces(spec), options.nonce)
+  const mask0 = kr.nonceMask ? kr.nonceMask[2 * nonce] : 0
+  const mask1 = kr.nonceMask ? kr.nonceMask[2 * nonce + 1] : 0
   const fstep = newFingerprintStep()
   const fseen = new Set<number>()
   let fpending = -1
@@ -155,6 +185,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     // Unigram has one context: repetition is its nature, not a repeat to skip.
     if (h > 0 && seen.has(ctx.windowKey)) return false
     pending = ctx.windowKey
+    // The nonce selects the stream; the window's identity (repeats) does not change.
+    ctx.s0 ^= mask0
+    ctx.s1 ^= mask1
     return true
   }
 
@@ -217,6 +250,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     },
     get watermarked() {
       return watermarked
+    },
+    get nonce() {
+      return nonce
     },
   }
   return session

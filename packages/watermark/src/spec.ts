@@ -28,6 +28,14 @@ export interface KgwSpec {
 export interface GumbelSpec {
   scheme: 'gumbel'
   h: number
+  /**
+   * Number of per-request nonces N (1..4096). Each request draws one nonce, which
+   * selects one of N independent keyed streams, so the same prompt no longer gives
+   * the same answer; detection takes the best of the N streams at the exact price
+   * 1 − (1 − p)^N. Absent (keys made before nonces existed): one stream, the
+   * deterministic scheme, with the same keyId as before.
+   */
+  nonces?: number
 }
 
 /** Dathathri et al. 2024 (SynthID-Text): tournament sampling over `depth` layers of keyed g-bits. */
@@ -127,8 +135,9 @@ export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 
  * false-positive rate. The eval's automatic rule ranks h = 2 first by a margin that
  * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
  * key easier to learn from outputs (watermark stealing) at no other measured cost.
- * Its known drawback: for a fixed key and context the token is deterministic, so the
- * same prompt gives the same answer; hosts that need diversity choose synthid.
+ * With one stream the token is a function of the key and the window, so the same prompt
+ * gives the same answer: `tracemark keygen` therefore records `nonces:`
+ * {@link DEFAULT_GUMBEL_NONCES} (per-request streams; docs/eval/diversity.md).
  */
 export const DEFAULT_SCHEME: SchemeName = 'gumbel'
 
@@ -143,6 +152,25 @@ export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { sc
   gumbel: { h: 4 },
   synthid: { h: 4, depth: 30 },
   unigram: { gamma: 0.5, delta: 2 },
+}
+
+/** Largest nonce set of a gumbel key: detection scores every nonce, so its cost grows with N. */
+export const MAX_GUMBEL_NONCES = 4096
+
+/**
+ * Nonces `tracemark keygen` gives a new gumbel key when none is asked for. Chosen in
+ * docs/eval/diversity.md at the calibrated point (temperature 0.6, 1.8 nats/step): with
+ * 4096 streams, 10 regenerations of a prompt collide on a nonce with probability
+ * 45/4096 ≈ 1.1 %, so distinct answers, distinct-2 and self-similarity match plain
+ * sampling within their 95 % intervals, while 16 streams give ~7.1 distinct answers out
+ * of 10. The price: log10 4096 = 3.6 in log10 p per document, and 4096 scores per
+ * scored tuple at detection. `generateKey` itself keeps one stream unless asked.
+ */
+export const DEFAULT_GUMBEL_NONCES = 4096
+
+/** Nonces of a gumbel key that does not say (a key made before nonces existed): one stream. */
+export function gumbelNonces(spec: WatermarkSpec): number {
+  return spec.scheme === 'gumbel' ? (spec.nonces ?? 1) : 1
 }
 
 const DEFAULT_TOKENIZER = { tokenizer: 'cl100k_base', vocabSize: 100_277 }
@@ -180,7 +208,7 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
   const scheme = input.scheme
   if (!SCHEME_NAMES.includes(scheme)) fail('scheme', `must be one of ${SCHEME_NAMES.join(', ')}`, scheme ?? null)
   const merged: Record<string, unknown> = { ...DEFAULT_TOKENIZER, ...SCHEME_DEFAULTS[scheme], ...input }
-  const allowed = new Set(['scheme', 'tokenizer', 'tokenizerSha256', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme])])
+  const allowed = new Set(['scheme', 'tokenizer', 'tokenizerSha256', 'vocabSize', 'fingerprint', ...Object.keys(SCHEME_DEFAULTS[scheme]), ...(scheme === 'gumbel' ? ['nonces'] : [])])
   for (const k of Object.keys(merged)) if (!allowed.has(k)) fail(k, `is not a parameter of scheme ${scheme}`)
   if (typeof merged.tokenizer !== 'string' || merged.tokenizer.length === 0) fail('tokenizer', 'must be a non-empty string')
   const vocabSize = num(merged.vocabSize, 'vocabSize', 2, 2 ** 31 - 1, true)
@@ -205,8 +233,17 @@ export function resolveSpec(input: SpecInput): WatermarkSpec {
         ...base,
       }
     }
-    case 'gumbel':
-      return { scheme, h: num(merged.h, 'h', 1, 64, true), ...base }
+    case 'gumbel': {
+      // nonces is kept only when given, so a key made before it existed resolves to
+      // the same spec and keeps its keyId (generateKey fills GUMBEL_NONCES for new keys).
+      const nonces = merged.nonces === undefined ? {} : { nonces: num(merged.nonces, 'nonces', 1, MAX_GUMBEL_NONCES, true) }
+      // The race fingerprint keys the race by the payload byte; its detection searches
+      // 256 bytes per token, and nonces would multiply that search (not implemented).
+      if ((nonces.nonces ?? 1) > 1 && base.fingerprint && isRaceFingerprint(base.fingerprint)) {
+        fail('nonces', 'must be 1 with a race fingerprint (fingerprint.embedding "race"): per-request nonces are for keys without one')
+      }
+      return { scheme, h: num(merged.h, 'h', 1, 64, true), ...nonces, ...base }
+    }
     case 'synthid':
       return { scheme, h: num(merged.h, 'h', 1, 64, true), depth: num(merged.depth, 'depth', 1, 32, true), ...base }
     case 'unigram':

@@ -1,7 +1,7 @@
 import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
+import { DEFAULT_GUMBEL_NONCES, generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
 import { defaultCommitmentPath, keyCommitment } from '../evidence/commitment.js'
 
@@ -126,10 +126,17 @@ export function keygen(o: KeygenOptions): string {
             ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
           },
         }
+  const params = parseParams(o.param)
+  // A serving key must not give the same answer to the same prompt: new gumbel keys get
+  // per-request nonces unless told otherwise (--param nonces=1 is the one-stream scheme).
+  // A fingerprinted gumbel key uses the race embedding, which takes one stream.
+  const race = o.fingerprintBits !== undefined && o.fingerprintEmbedding !== 'bias' && o.fingerprintDelta === undefined
+  const nonces = o.scheme === 'gumbel' && !race && !('nonces' in params) ? { nonces: DEFAULT_GUMBEL_NONCES } : {}
   const key = generateKey({
     scheme: o.scheme as SchemeName,
     ...vocabulary,
-    ...parseParams(o.param),
+    ...nonces,
+    ...params,
     ...fingerprint,
   })
   const commitment = o.commitment === false ? null : (o.commitment ?? defaultCommitmentPath(o.out))

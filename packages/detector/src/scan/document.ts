@@ -1,6 +1,7 @@
-import { createWatermarker, fingerprintVotes, isRaceFingerprint, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, fingerprintVotes, gumbelNonces, isRaceFingerprint, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import { attributeTokens } from '../attribution.js'
-import { raceZeroBit, testStatistic } from '../detect.js'
+import { raceZeroBit } from '../detect.js'
+import { addTuple, bestStream } from '../nonces.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
@@ -33,6 +34,8 @@ export interface PooledPart {
   keyIndex: number
   n: number
   sum: number
+  /** Gumbel keys with nonces: the sum under every nonce stream (`sum` is stream 0's). */
+  sums?: number[]
 }
 
 export interface Scorer {
@@ -86,12 +89,15 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   })
   const logK = Math.log(keys.length)
   const cap = options.shardTuples ?? 4_000_000
-  const open = keys.map(() => ({ seen: createTupleSet(1 << 16), sum: 0 }))
+  // One sum per nonce stream (gumbel keys with nonces; one otherwise).
+  const streams = keys.map((k) => gumbelNonces(k.spec))
+  const open = keys.map((_, i) => ({ seen: createTupleSet(1 << 16), sums: new Float64Array(streams[i]) }))
   const closed: PooledPart[] = []
   const closeShard = (i: number) => {
-    if (open[i].seen.size > 0) closed.push({ keyIndex: i, n: open[i].seen.size, sum: open[i].sum })
-    open[i].seen.clear()
-    open[i].sum = 0
+    const o = open[i]
+    if (o.seen.size > 0) closed.push({ keyIndex: i, n: o.seen.size, sum: o.sums[0], ...(o.sums.length > 1 ? { sums: Array.from(o.sums) } : {}) })
+    o.seen.clear()
+    o.sums.fill(0)
   }
   // One per-document set for every document and key.
   const seen = createTupleSet()
@@ -101,15 +107,17 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       return this.scoreIds(encode(text), where, index)
     },
     scoreIds(ids, where, index) {
-      let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null }
+      let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null, streams: 1 }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
         const toks = ids.get(tokenizerId(wm.spec))!
         const s = scoreTokens(wm, toks)
-        // Per-document dedup (first occurrence counts) and the corpus pool.
+        // Per-document dedup (first occurrence counts) and the corpus pool, one sum
+        // per nonce stream (gumbel keys with nonces; one otherwise).
+        const N = streams[k]
         seen.clear()
         const first = new Float64Array(s.count)
-        let sum = 0
+        const sums = new Float64Array(N)
         const pool = open[k]
         const skip = exclude[k]
         for (let i = 0; i < s.count; i++) {
@@ -119,19 +127,24 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
             continue
           }
           first[i] = s.score[i]
-          sum += s.score[i]
-          if (pool.seen.add(t)) pool.sum += s.score[i]
+          addTuple(s, i, sums)
+          if (pool.seen.add(t)) addTuple(s, i, pool.sums)
         }
         if (pool.seen.size >= cap) closeShard(k)
+        let stat = bestStream(wm.spec, seen.size, sums)
         const f = wm.spec.fingerprint
-        // A race key's zero-bit test also asks the best (decoded or registered) account.
-        const stat = f && isRaceFingerprint(f) ? raceZeroBit(f, testStatistic(wm.spec, seen.size, sum), fingerprintVotes(wm, toks), options.accounts) : testStatistic(wm.spec, seen.size, sum)
+        // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
+        if (f && isRaceFingerprint(f)) stat = { ...stat, ...raceZeroBit(f, stat, fingerprintVotes(wm, toks), options.accounts) }
+        // The span search runs on the best stream's scores.
+        if (stat.nonce !== 0 && s.streamScore) for (let i = 0; i < s.count; i++) if (!Number.isNaN(first[i])) first[i] = s.streamScore(i, stat.nonce)
         if (k === 0 || stat.logP < best.logP) {
-          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, positions: s.position }
+          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, positions: s.position, streams: N }
         }
       }
       // The span of the best key only: the one the record reports.
-      const bestSpanFound = best.first ? bestSpan(wms[best.key].spec, best.first) : null
+      // Choosing the best of N nonce streams costs ln N more (Bonferroni).
+      const found = best.first ? bestSpan(wms[best.key].spec, best.first) : null
+      const bestSpanFound = found && best.streams > 1 ? { ...found, logP: found.logP + Math.log(best.streams) } : found
       const p = toPValue(Math.min(0, best.logP + logK))
       const wm = wms[best.key]
       let span: DocumentResult['span'] = null

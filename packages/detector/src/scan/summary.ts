@@ -1,5 +1,6 @@
 import type { WatermarkKey } from '@tracemark/watermark'
 import { testStatistic } from '../detect.js'
+import { bestStream } from '../nonces.js'
 import { benjaminiHochbergLog } from '../stats/fdr.js'
 import type { PooledPart } from './document.js'
 
@@ -14,7 +15,8 @@ export function pooledLogP(keys: WatermarkKey[], parts: PooledPart[]): number {
   if (parts.length === 0) return 0
   let best = 0
   for (const p of parts) {
-    const logP = testStatistic(keys[p.keyIndex].spec, p.n, p.sum).logP
+    const spec = keys[p.keyIndex].spec
+    const logP = p.sums ? bestStream(spec, p.n, Float64Array.from(p.sums)).logP : testStatistic(spec, p.n, p.sum).logP
     if (logP < best) best = logP
   }
   return Math.min(0, best + Math.log(parts.length))

@@ -12,8 +12,15 @@ import { PROBES, runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { runWalkEval } from '../radioactivity-eval/walk.js'
 import { generate } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
+import { evalOutDir } from '../eval/out-dir.js'
 import { synthText } from '../tokenizer-eval/synth-text.js'
 import { runSteal, STEAL_CONFIGS } from '../steal/run.js'
+import { ENTROPY_POINTS, type EntropyPoint } from '../eval/points.js'
+import { join } from 'node:path'
+import { newStepStats, summarizeSteps } from '../entropy.js'
+import { entropyLine } from '../eval/markdown.js'
+import { calibrationRow } from '../eval/calibrate.js'
+import { DIVERSITY_CONFIGS, diversityRow } from '../eval/diversity.js'
 
 export interface Io {
   out: (s: string) => void
@@ -50,11 +57,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--top-p <p>', 'nucleus sampling mass', numberOption('--top-p', 1e-9, 1), 1)
     .option('--payload <account>', 'account number to embed (keys with a fingerprint)', integerOption('--payload', 0, Number.MAX_SAFE_INTEGER))
     .option('--no-watermark', 'sample without the watermark')
+    .option('--keep-unseen', 'do not mask tokens the model never saw in training (junk tokens from the uniform back-off)')
     .action((o) => {
       if (o.watermark && !o.key) throw new Error('--key is required (or pass --no-watermark)')
       const key = o.watermark ? readKeyFile(o.key, keyWarnings) : undefined
       const model = loadOrTrainDefaultModel({ log: (m) => io.err(`${m}\n`) })
+      const stats = newStepStats()
       const g = generate(model, {
+        stats,
+        maskUnseen: !o.keepUnseen,
         key,
         watermark: o.watermark,
         prompt: o.prompt,
@@ -66,6 +77,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         payload: o.payload,
       })
       io.out(`${g.text}\n`)
+      const sum = summarizeSteps(stats)
+      io.err(`${g.ids.length} tokens; entropy of the generating distribution ${entropyLine(sum.entropy)}; perplexity under the unwatermarked model ${sum.perplexity.toFixed(2)}\n`)
     })
 
   program
@@ -179,8 +192,51 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--quick', 'CI-sized run')
     .option('--out <dir>', 'output directory (default .cache/eval/eval/full or /quick; the published tables: --out docs/eval, docs/eval/quick)')
     .option('--seed <s>', 'evaluation seed', integerOption('--seed', 0, SEED_MAX), 1)
+    .option('--temperature <t>', 'sampling temperature of every generation (default 1)', numberOption('--temperature', 1e-6, 100))
+    .option('--top-p <p>', 'nucleus sampling mass of every generation (default 1: no truncation)', numberOption('--top-p', 1e-9, 1))
+    .option('--budget <s>', 'time budget in seconds (default 1380, quick 160)', integerOption('--budget', 1, 10_000_000))
+    .option('--docs <n>', 'prompts per configuration (default 200, quick 24)', integerOption('--docs', 1, 10_000_000))
+    .option('--point <name>', `a named entropy point (${Object.keys(ENTROPY_POINTS).join(', ')}; see docs/eval/calibration.md); writes to .cache/eval/eval/<name>/ (quick: .../quick/<name>/) unless --out`)
     .action((o) => {
-      runEval({ quick: !!o.quick, outDir: o.out, seed: o.seed }, (line) => io.err(`${line}\n`))
+      if (o.point !== undefined && !(o.point in ENTROPY_POINTS)) throw new Error(`--point must be one of ${Object.keys(ENTROPY_POINTS).join(', ')}, got "${o.point}"`)
+      if (o.point !== undefined && (o.temperature !== undefined || o.topP !== undefined)) throw new Error('--point sets the temperature and top-p: do not pass them too')
+      const custom = o.temperature !== undefined || o.topP !== undefined
+      const sampling = o.point ? ENTROPY_POINTS[o.point as EntropyPoint] : custom ? { temperature: o.temperature ?? 1, topP: o.topP ?? 1 } : undefined
+      const outDir = o.out ?? (o.point ? join(evalOutDir('eval', !!o.quick), o.point) : undefined)
+      runEval({ quick: !!o.quick, outDir, seed: o.seed, sampling, point: o.point, budgetSeconds: o.budget, docs: o.docs }, (line) => io.err(`${line}\n`))
+    })
+
+  program
+    .command('calibrate')
+    .description('sweep the temperature: KGW as in Kirchenbauer et al. 2023 Table 2 (gamma 0.25, delta 2, LeftHash h=1, 200 tokens): z-scores, TPR at z=4, entropy, perplexity; one JSON line per temperature on stdout')
+    .option('--temperatures <list>', 'comma-separated temperatures', '1,0.8,0.7,0.6,0.5')
+    .option('--docs <n>', 'prompts per temperature', integerOption('--docs', 1, 10_000_000), 60)
+    .action((o) => {
+      const temps = String(o.temperatures).split(',').map((t) => numberOption('--temperatures', 1e-6, 100)(t.trim()))
+      for (const t of temps) {
+        const row = calibrationRow(t, o.docs)
+        io.out(`${JSON.stringify(row)}\n`)
+        io.err(`T=${t}: entropy ${entropyLine(row.entropy)}, perplexity ${row.perplexity.toFixed(2)}, z ${row.meanZ.toFixed(2)} ± ${row.sdZ.toFixed(2)}, TPR@z4 ${row.tprZ4.toFixed(3)} (fitted ${row.fittedTprZ4.toFixed(4)}), median tokens for p<0.02 ${row.medianTokensP002 ?? '>200'}\n`)
+      }
+    })
+
+  program
+    .command('diversity')
+    .description('regenerate each prompt with different sampler seeds under one key: distinct answers, distinct-2, self-similarity, detection; one JSON line per configuration on stdout')
+    .option('--configs <list>', `comma-separated labels (${DIVERSITY_CONFIGS.map((c) => c.label).join(', ')})`, DIVERSITY_CONFIGS.map((c) => c.label).join(','))
+    .option('--temperature <t>', 'sampling temperature', numberOption('--temperature', 1e-6, 100), 1)
+    .option('--top-p <p>', 'nucleus mass', numberOption('--top-p', 1e-9, 1), 1)
+    .option('--prompts <n>', 'prompts', integerOption('--prompts', 1, 10_000_000), 50)
+    .option('--regenerations <n>', 'answers per prompt', integerOption('--regenerations', 1, 10_000_000), 10)
+    .option('--tokens <n>', 'tokens per answer', integerOption('--tokens', 1, 10_000_000), 64)
+    .action((o) => {
+      const labels = String(o.configs).split(',').map((x) => x.trim())
+      const unknown = labels.filter((l) => !DIVERSITY_CONFIGS.some((c) => c.label === l))
+      if (unknown.length > 0) throw new Error(`--configs: unknown configuration(s) ${unknown.join(', ')}`)
+      for (const l of labels) {
+        const row = diversityRow(DIVERSITY_CONFIGS.find((c) => c.label === l)!, { temperature: o.temperature, topP: o.topP }, o.prompts, o.regenerations, o.tokens)
+        io.out(`${JSON.stringify(row)}\n`)
+      }
     })
 
   program

@@ -2,6 +2,7 @@
 // The detector's package entry exports only detect() and the tokenizer; its exact
 // Clopper–Pearson interval lives in its (internal) statistics module.
 import { clopperPearson } from '../../../detector/src/stats/intervals.js'
+import { entropySummary, type EntropySummary } from '../entropy.js'
 import { conditionTitle, type AttackCondition } from './attack-plan.js'
 import { contextWidthOf, specOf, type EvalConfig } from './configs.js'
 import type { EmojiResult, FprResult, GenResult, PlainResult } from './jobs.js'
@@ -99,10 +100,15 @@ const perplexityOf = (lls: readonly { sum: number; count: number }[]) => {
   return Math.exp(-s / c)
 }
 
-export function plainSummary(plain: readonly PlainResult[]): { perplexity: number; tokensPerSecond: number; sample: string } {
+export function plainSummary(plain: readonly PlainResult[]): { perplexity: number; entropy: EntropySummary; tokensPerSecond: number; sample: string } {
   const ms = plain.reduce((a, p) => a + p.ms, 0)
   const tokens = plain.reduce((a, p) => a + p.tokens, 0)
-  return { perplexity: perplexityOf(plain.map((p) => p.ll)), tokensPerSecond: (tokens / ms) * 1000, sample: plain.find((p) => p.text)?.text?.slice(0, 400) ?? '' }
+  return {
+    perplexity: perplexityOf(plain.map((p) => p.ll)),
+    entropy: entropySummary(plain.flatMap((p) => p.entropy)),
+    tokensPerSecond: (tokens / ms) * 1000,
+    sample: plain.find((p) => p.text)?.text?.slice(0, 400) ?? '',
+  }
 }
 
 const DISTORTION_FREE_NOTE =
@@ -163,6 +169,7 @@ export function configReport(
     tokensFor99: { value: q99, display: q99 === null ? `>${tokens}` : String(q99), unresolved: needed.filter((v) => v === null).length },
     meanScored: gen.reduce((a, g) => a + g.scored, 0) / Math.max(1, gen.length),
     quality: {
+      entropy: entropySummary(gen.flatMap((g) => g.entropy)),
       perplexity: ppl,
       plainPerplexity: pl.perplexity,
       ratio: ppl / pl.perplexity,

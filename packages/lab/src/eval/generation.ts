@@ -3,27 +3,37 @@
  * the log-likelihood of a continuation under the unwatermarked model, and the exact
  * per-step KL divergence of a green-list embed rule.
  */
-import { createWatermarker, seededRandom, type Session, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
-import { generate } from '../generate.js'
-import { logits as modelLogits, logProb, type NgramModel } from '../model/ngram.js'
+import { createWatermarker, seededRandom, type SampleOptions, type Session, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { newStepStats, type StepStats } from '../entropy.js'
+import { generate, hostLogits } from '../generate.js'
+import type { NgramModel } from '../model/ngram.js'
 
-/** cl100k_base `<|endoftext|>`: with a fixed length it is masked, as generate(stopAtEnd: false) does, with every special token after it. */
-export const FIRST_MASKED = 100_257
+/** The host's sampling settings of a run: temperature and top-p (top-k unused). */
+export interface Sampling {
+  readonly temperature: number
+  readonly topP: number
+}
+
+export const TEMPERATURE_1: Sampling = { temperature: 1, topP: 1 }
+
 /** " 🙂": one cl100k_base token (most emojis take two or three), appended by the host in the emoji attack. */
 export const EMOJI_TOKEN = 28_584
 
 export interface Continuation {
   /** Generated ids (prompt excluded). */
   readonly ids: Uint32Array
-  /** Wall time of the generation loop in milliseconds. */
+  /** Wall time of the generation loop in milliseconds (the step statistics included). */
   readonly ms: number
+  /** Per-step entropy of the generating distribution and ln p of each token under the unwatermarked model. */
+  readonly stats: StepStats
 }
 
-/** A fixed-length continuation at temperature 1 with no truncation, through `generate()` (plain when `key` is null). */
-export function continuation(model: NgramModel, key: WatermarkKey | Watermarker | null, prompt: Uint32Array, tokens: number, seed: number): Continuation {
+/** A fixed-length continuation through `generate()` (plain when `key` is null), unseen tokens masked. */
+export function continuation(model: NgramModel, key: WatermarkKey | Watermarker | null, prompt: Uint32Array, tokens: number, seed: number, sampling: Sampling = TEMPERATURE_1): Continuation {
   const t0 = performance.now()
-  const g = generate(model, { key: key ?? undefined, watermark: key !== null, prompt, maxTokens: tokens, seed, stopAtEnd: false })
-  return { ids: g.ids, ms: performance.now() - t0 }
+  const stats = newStepStats()
+  const g = generate(model, { key: key ?? undefined, watermark: key !== null, prompt, maxTokens: tokens, seed, stopAtEnd: false, stats, temperature: sampling.temperature, topP: sampling.topP })
+  return { ids: g.ids, ms: performance.now() - t0, stats }
 }
 
 /**
@@ -41,6 +51,7 @@ export function emojiContinuation(
   seed: number,
   strength: number,
   emojiSeed: number,
+  sampling: Sampling = TEMPERATURE_1,
 ): { ids: Uint32Array; emojis: number } {
   const random = seededRandom(seed)
   const coin = seededRandom(emojiSeed)
@@ -50,9 +61,8 @@ export function emojiContinuation(
   const logits = new Float32Array(model.vocabSize)
   let emojis = 0
   while (out.length < tokens) {
-    modelLogits(model, context, logits)
-    for (let t = FIRST_MASKED; t < logits.length; t++) logits[t] = -Infinity
-    const id = session.sample(logits, { random })
+    hostLogits(model, context, logits, false)
+    const id = session.sample(logits, { random, temperature: sampling.temperature, topP: sampling.topP })
     context.push(id)
     out.push(id)
     if (coin() < strength) {
@@ -71,23 +81,15 @@ function concat(a: Uint32Array, b: Uint32Array): Uint32Array {
   return x
 }
 
-/** Σ ln p and count of the continuation under the (unwatermarked) model, context = prompt + preceding tokens. */
-export function continuationLogLikelihood(model: NgramModel, prompt: Uint32Array, ids: Uint32Array): { sum: number; count: number } {
-  const all = concat(prompt, ids)
-  const w = model.order - 1
-  let sum = 0
-  for (let i = prompt.length; i < all.length; i++) sum += logProb(model, all.subarray(Math.max(0, i - w), i), all[i])
-  return { sum, count: ids.length }
-}
-
 /**
  * Exact KL(p_wm || p) at each of the first `steps` steps of a generated continuation, for
- * the green-list schemes: p = softmax(model logits) with the same special-token mask the
- * generator used, p_wm = softmax(logits + delta * green) as `session.bias` makes it. A
+ * the green-list schemes: p = softmax(host logits / T) with the same masks the generator
+ * used, p_wm = softmax((logits + delta * green) / T) as `session.bias` and the sampler make
+ * it (top-p, when used, is not applied: the figure is then the KL before truncation). A
  * second session is fed the same history (`accept`), so a window already used is not
  * biased again (KL 0 at that step), exactly as during generation.
  */
-export function greenListKl(model: NgramModel, key: WatermarkKey, prompt: Uint32Array, ids: Uint32Array, steps: number): { sum: number; steps: number; biased: number } {
+export function greenListKl(model: NgramModel, key: WatermarkKey, prompt: Uint32Array, ids: Uint32Array, steps: number, temperature = 1): { sum: number; steps: number; biased: number } {
   const session: Session = createWatermarker(key).session({ prompt })
   const all = concat(prompt, ids)
   const V = model.vocabSize
@@ -97,11 +99,16 @@ export function greenListKl(model: NgramModel, key: WatermarkKey, prompt: Uint32
   let biased = 0
   const n = Math.min(steps, ids.length)
   for (let t = 0; t < n; t++) {
-    modelLogits(model, all.subarray(0, prompt.length + t), p)
-    for (let x = FIRST_MASKED; x < V; x++) p[x] = -Infinity
+    hostLogits(model, all.subarray(0, prompt.length + t), p, false)
     q.set(p)
     session.bias(q)
     session.accept(ids[t])
+    if (temperature !== 1) {
+      for (let x = 0; x < V; x++) {
+        p[x] /= temperature
+        q[x] /= temperature
+      }
+    }
     const kl = klFromLogits(q, p)
     if (kl > 0) biased++
     sum += kl

@@ -5,10 +5,11 @@
  */
 import { createWatermarker, type SpecInput, type WatermarkKey } from '@tracemark/watermark'
 import { getTokenizer, detect } from '@tracemark/detector'
+import type { StepStats } from '../entropy.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import type { AttackCondition } from './attack-plan.js'
 import type { EvalConfig } from './configs.js'
-import { continuation, continuationLogLikelihood, emojiContinuation, greenListKl } from './generation.js'
+import { continuation, emojiContinuation, greenListKl, type Sampling } from './generation.js'
 import { documentKey, derivedSeed, investigatorKey, samplerSeed } from './keys.js'
 import { measureDocument, prefixText, log10p } from './measure.js'
 import { FPR_ALPHAS } from './report.js'
@@ -19,6 +20,8 @@ interface Common {
   readonly doc: number
   readonly prompt: Uint32Array
   readonly tokens: number
+  /** The host's temperature and top-p for this run. */
+  readonly sampling: Sampling
 }
 
 /** Watermarked generation of one document under one configuration, and everything measured on it. */
@@ -68,6 +71,8 @@ export interface GenResult {
   readonly ms: number
   readonly tokens: number
   readonly ll: { sum: number; count: number }
+  /** Entropy (nats) of the generating distribution at each step. */
+  readonly entropy: number[]
   readonly clean: number[]
   readonly attacked: Record<string, number[]>
   readonly needed: number | null
@@ -82,6 +87,7 @@ export interface PlainResult {
   readonly ms: number
   readonly tokens: number
   readonly ll: { sum: number; count: number }
+  readonly entropy: number[]
   readonly text?: string
 }
 
@@ -130,16 +136,17 @@ function runJobBody(job: Job): JobResult {
       const m = model()
       const key = documentKey(job.config, job.seed, job.doc)
       const wm = createWatermarker(key)
-      const g = continuation(m, wm, job.prompt, job.tokens, samplerSeed(job.seed, job.doc))
+      const g = continuation(m, wm, job.prompt, job.tokens, samplerSeed(job.seed, job.doc), job.sampling)
       const measures = measureDocument(wm, g.ids, job.lengths, job.conditions, derivedSeed(job.seed, 'attack', job.doc), job.humanText)
-      const kl = job.klSteps > 0 && isGreenList(job.config.input) ? greenListKl(m, key, job.prompt, g.ids, job.klSteps) : null
+      const kl = job.klSteps > 0 && isGreenList(job.config.input) ? greenListKl(m, key, job.prompt, g.ids, job.klSteps, job.sampling.temperature) : null
       return {
         kind: 'gen',
         label: job.config.label,
         doc: job.doc,
         ms: g.ms,
         tokens: g.ids.length,
-        ll: continuationLogLikelihood(m, job.prompt, g.ids),
+        ll: logLikelihood(g.stats),
+        entropy: g.stats.entropy,
         ...measures,
         kl,
         text: job.keepText ? prefixText(g.ids, g.ids.length) : undefined,
@@ -147,19 +154,20 @@ function runJobBody(job: Job): JobResult {
     }
     case 'plain': {
       const m = model()
-      const g = continuation(m, null, job.prompt, job.tokens, samplerSeed(job.seed, job.doc))
+      const g = continuation(m, null, job.prompt, job.tokens, samplerSeed(job.seed, job.doc), job.sampling)
       return {
         kind: 'plain',
         doc: job.doc,
         ms: g.ms,
         tokens: g.ids.length,
-        ll: continuationLogLikelihood(m, job.prompt, g.ids),
+        ll: logLikelihood(g.stats),
+        entropy: g.stats.entropy,
         text: job.doc === 0 ? prefixText(g.ids, g.ids.length) : undefined,
       }
     }
     case 'emoji': {
       const wm = createWatermarker(documentKey(job.config, job.seed, job.doc))
-      const e = emojiContinuation(model(), wm, job.prompt, job.tokens, samplerSeed(job.seed, job.doc), job.strength, derivedSeed(job.seed, 'emoji', job.doc, job.strength))
+      const e = emojiContinuation(model(), wm, job.prompt, job.tokens, samplerSeed(job.seed, job.doc), job.strength, derivedSeed(job.seed, 'emoji', job.doc, job.strength), job.sampling)
       return {
         kind: 'emoji',
         label: job.config.label,
@@ -185,6 +193,13 @@ function runJobBody(job: Job): JobResult {
       return { kind: 'fpr', label: job.config.label, keyId: main.keyId, log10p: main.out, tokens: job.count * job.pieceTokens, extraCounts }
     }
   }
+}
+
+/** Σ ln p of the continuation under the unwatermarked model (masked, temperature 1), recorded while generating. */
+function logLikelihood(stats: StepStats): { sum: number; count: number } {
+  let sum = 0
+  for (const v of stats.logProb) sum += v
+  return { sum, count: stats.logProb.length }
 }
 
 function isGreenList(input: SpecInput): boolean {

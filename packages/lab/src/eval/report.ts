@@ -1,3 +1,4 @@
+import type { EntropySummary } from '../entropy.js'
 /** The evaluation report: JSON-serializable, written as eval.json and rendered as eval.md. */
 import type { WatermarkSpec } from '@tracemark/watermark'
 
@@ -68,6 +69,8 @@ export interface ConfigReport {
   /** Mean unique tuples scored in the full clean continuation. */
   readonly meanScored: number
   readonly quality: {
+    /** Per-step entropy (nats) of the host's generating distribution (before the watermark) over the watermarked runs. */
+    readonly entropy: EntropySummary
     readonly perplexity: number
     readonly plainPerplexity: number
     readonly ratio: number
@@ -125,8 +128,11 @@ export interface EvalReport {
     readonly tokens: number
     readonly promptTokens: number
     readonly lengths: number[]
-    readonly temperature: 1
+    readonly temperature: number
+    readonly topP: number
     readonly topK: 0
+    /** Name of the entropy point (`t1`, `calibrated`, `low`, or `custom`). */
+    readonly point: string
     readonly emojiEvery: number
     readonly emojiDocs: number
     readonly klDocs: number
@@ -137,7 +143,7 @@ export interface EvalReport {
   }
   /** The prefix length the summary and the defaults rule use (200, or the longest below it). */
   readonly summaryLength: number
-  readonly plain: { readonly perplexity: number; readonly tokensPerSecond: number; readonly sample: string }
+  readonly plain: { readonly perplexity: number; readonly entropy: EntropySummary; readonly tokensPerSecond: number; readonly sample: string }
   readonly configs: ConfigReport[]
   readonly summary: SummaryRow[]
   readonly defaults: {

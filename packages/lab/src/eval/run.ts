@@ -21,7 +21,7 @@ import { ALL_ATTACKS, attackConditions } from './attack-plan.js'
 import { selectConfigs } from './configs.js'
 import { fprPieces, heldOut, humanTextFor, promptFor } from './data.js'
 import { chooseDefaults, summaryLengthIndex, summaryRows } from './defaults.js'
-import { EMOJI_TOKEN } from './generation.js'
+import { EMOJI_TOKEN, TEMPERATURE_1, type Sampling } from './generation.js'
 import type { Job, JobResult } from './jobs.js'
 import { renderMarkdown } from './markdown.js'
 import { createPool } from './pool.js'
@@ -36,6 +36,10 @@ export interface EvalOptions {
   seed?: number
   /** Schemes (`kgw`) or configuration labels (`kgw-ref`) to evaluate; default all. */
   schemes?: string[]
+  /** The host's sampling (temperature, top-p) for every generation; default temperature 1, no truncation. */
+  sampling?: Sampling
+  /** Name of the entropy point, for the report (default `t1` at temperature 1 without truncation, else `custom`). */
+  point?: string
   // ---- for tests and experiments ----
   /** Prompts (documents) per configuration: default 200 full, 24 quick (fewer if the budget runs out). */
   docs?: number
@@ -83,9 +87,11 @@ export function runEval(options: EvalOptions, log: (line: string) => void): Eval
   const klDocs = options.klDocs ?? (quick ? 4 : 10)
   const klSteps = options.klSteps ?? 100
   const workers = Math.max(1, options.workers ?? Math.min(2, availableParallelism()))
+  const sampling = options.sampling ?? TEMPERATURE_1
+  const point = options.point ?? (sampling.temperature === 1 && sampling.topP === 1 ? 't1' : 'custom')
   const outDir = evalOutDir('eval', quick, options.outDir)
 
-  log(`eval: ${quick ? 'quick' : 'full'} mode, ${configs.length} configurations (${configs.map((c) => c.label).join(', ')}), up to ${docsRequested} documents × ${tokens} tokens, ${conditions.length} attack conditions, budget ${budget} s`)
+  log(`eval: ${quick ? 'quick' : 'full'} mode, ${configs.length} configurations (${configs.map((c) => c.label).join(', ')}), up to ${docsRequested} documents × ${tokens} tokens, ${conditions.length} attack conditions, temperature ${sampling.temperature}, top-p ${sampling.topP}, budget ${budget} s`)
   const held = heldOut()
   const fpr = fprPieces(held, PIECE_TOKENS, options.fprTokens ?? (quick ? 50_000 : Infinity))
   log(`eval: held-out split: ${held.docs.length} documents, ${held.tokens.reduce((a, t) => a + t.length, 0)} tokens; false-positive test on ${fpr.count} pieces of ${PIECE_TOKENS} tokens (${(elapsed()).toFixed(1)} s)`)
@@ -105,11 +111,11 @@ export function runEval(options: EvalOptions, log: (line: string) => void): Eval
   const costKey = (j: Job) => `${j.kind}/${'config' in j ? j.config.label : ''}`
   const docJobs = (doc: number): Job[] => {
     const prompt = promptFor(held, doc, PROMPT_TOKENS)
-    const jobs: Job[] = [{ kind: 'plain', seed, doc, prompt, tokens }]
+    const jobs: Job[] = [{ kind: 'plain', seed, doc, prompt, tokens, sampling }]
     const humanText = humanTextFor(held, doc)
     for (const config of configs) {
-      jobs.push({ kind: 'gen', seed, doc, prompt, tokens, config, lengths, conditions, humanText, klSteps: doc < klDocs ? klSteps : 0, keepText: doc === 0 })
-      if (doc % emojiEvery === 0) for (const e of emojiConditions) jobs.push({ kind: 'emoji', seed, doc, prompt, tokens, config, strength: e.strength, lengths })
+      jobs.push({ kind: 'gen', seed, doc, prompt, tokens, sampling, config, lengths, conditions, humanText, klSteps: doc < klDocs ? klSteps : 0, keepText: doc === 0 })
+      if (doc % emojiEvery === 0) for (const e of emojiConditions) jobs.push({ kind: 'emoji', seed, doc, prompt, tokens, sampling, config, strength: e.strength, lengths })
     }
     return jobs
   }
@@ -186,7 +192,8 @@ export function runEval(options: EvalOptions, log: (line: string) => void): Eval
   const emojiDocs = emojiConditions.length > 0 ? Math.ceil(started / emojiEvery) : 0
   const notes = [
     `Keys: one per (configuration, document), secret = SHA-256 of the run seed, the configuration label and the document index (keys.ts); the false-positive test uses one further key per configuration.`,
-    `Generation masks <|endoftext|> and every special token (ids >= 100257), as generate(..., { stopAtEnd: false }) does, so every continuation has exactly ${tokens} tokens; unwatermarked continuations use the same prompts and sampler seeds.`,
+    `Generation masks <|endoftext|> and every special token (ids >= 100257), as generate(..., { stopAtEnd: false }) does, so every continuation has exactly ${tokens} tokens, and every token the model never saw in training (no junk tokens from the uniform back-off); unwatermarked continuations use the same prompts and sampler seeds.`,
+    `Entropy is that of the distribution the host draws from at each step (masks, temperature ${sampling.temperature}, top-p ${sampling.topP}; before the watermark); perplexity is that of the output under the unwatermarked model (masked, temperature 1).`,
     `Emoji attack: our own copy of generate()'s loop; after each generated token, with probability = strength, the host appends the one-token emoji " 🙂" (id ${EMOJI_TOKEN}) to the context, which both the model and the watermark session (session.accept) see; the emojis are removed from the token list before decoding. Run on every document whose index is a multiple of ${emojiEvery}, to save time.`,
     `Copy-paste: the watermarked prefix's text is pasted into other held-out documents' text with the stated human share of words (attack library's copyPasteIntoHuman).`,
     `False positives: held-out human text is tokenized once and cut into ${PIECE_TOKENS}-token pieces, which are scored as token ids, under one investigator key per configuration (the table the rate is judged on) and under ${extraKeys} further keys (key dependence).`,
@@ -209,8 +216,10 @@ export function runEval(options: EvalOptions, log: (line: string) => void): Eval
       tokens,
       promptTokens: PROMPT_TOKENS,
       lengths,
-      temperature: 1,
+      temperature: sampling.temperature,
+      topP: sampling.topP,
       topK: 0,
+      point,
       emojiEvery,
       emojiDocs,
       klDocs: Math.min(klDocs, started),

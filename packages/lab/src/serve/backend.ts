@@ -19,6 +19,8 @@ export interface BackendRequest {
   watermarker: Watermarker | null
   /** The caller's account, when the key carries a fingerprint. */
   payload?: number
+  /** Gumbel nonce of this choice (a seeded request); absent: the session draws one from the CSPRNG. */
+  nonce?: number
   /** Aborted when the client goes away: stop generating. */
   signal: AbortSignal
 }
@@ -53,7 +55,7 @@ export function ngramBackend(model: NgramModel): ServeBackend {
     decode: (ids) => tokenizer.decode(ids),
     async *generate(prompt, r) {
       // One watermark session per request; the caller's account is the fingerprint payload.
-      const session = r.watermarker?.session({ prompt, payload: r.payload }) ?? null
+      const session = r.watermarker?.session({ prompt, payload: r.payload, nonce: r.nonce }) ?? null
       const tokens = generateTokens(model, { prompt, maxTokens: r.maxTokens, session, sample: r.sample })
       let step = tokens.next()
       for (; !step.done; step = tokens.next()) {

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createWatermarker, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
+import { createWatermarker, gumbelNonces, seededRandom, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
 import type { NgramModel } from '../model/ngram.js'
 import type { FinishReason } from '../generate.js'
 import { checkAccounts } from './accounts.js'
@@ -68,7 +68,11 @@ interface Request {
   topK?: number
   seed?: number
   stream: boolean
+  /** Choices to generate (each its own sampler draws and, for gumbel keys with nonces, its own nonce). */
+  n: number
 }
+
+const MAX_CHOICES = 16
 
 /** Validates a request body; every error names its field. */
 function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLimit: number): Request {
@@ -79,7 +83,8 @@ function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLim
     return x
   }
   if (body.model !== undefined && typeof body.model !== 'string') throw bad('model', 'must be a string')
-  if (body.n !== undefined && body.n !== null && body.n !== 1) throw bad('n', 'only n = 1 is supported')
+  const n = optNumber('n', (x) => Number.isInteger(x) && x >= 1 && x <= MAX_CHOICES, `an integer in 1..${MAX_CHOICES}`) ?? 1
+  if (n > 1 && body.stream === true) throw bad('n', 'n > 1 is not supported with stream: true')
   if (body.stop !== undefined && body.stop !== null) throw bad('stop', 'stop sequences are not supported')
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad('stream', 'must be a boolean')
 
@@ -116,6 +121,7 @@ function parseRequest(body: Record<string, unknown>, chat: boolean, maxTokensLim
     topK: optNumber('top_k', intIn(0, 1e6), 'a non-negative integer'),
     seed: optNumber('seed', Number.isSafeInteger, 'an integer'),
     stream: body.stream === true,
+    n,
   }
 }
 
@@ -182,38 +188,51 @@ export function createServer(o: ServerOptions): http.Server {
       closed = true // client gone: stop generating
       aborted.abort()
     })
-    // The backend opens one watermark session per request; the caller's account is the fingerprint payload.
-    const tokens = backend.generate(promptIds, {
-      maxTokens: r.maxTokens,
-      watermarker: wm,
-      payload: fingerprint ? account : undefined,
-      // Same seed, same request: same output. Without a seed: Math.random.
-      sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random: r.seed === undefined ? Math.random : seededRandom(r.seed) },
-      signal: aborted.signal,
-    })
+    // Same seed, same request: same output. Without a seed: Math.random, and each
+    // session draws its gumbel nonce from the CSPRNG.
+    const random = r.seed === undefined ? Math.random : seededRandom(r.seed)
+    const nonces = wm ? gumbelNonces(wm.spec) : 1
+    /** One choice: the backend opens its own watermark session (the caller's account is the fingerprint payload) with its own nonce. */
+    const choiceTokens = () =>
+      backend.generate(promptIds, {
+        maxTokens: r.maxTokens,
+        watermarker: wm,
+        payload: fingerprint ? account : undefined,
+        nonce: r.seed === undefined || nonces === 1 ? undefined : Math.floor(random() * nonces),
+        sample: { temperature: r.temperature, topP: r.topP, topK: r.topK ?? o.topK, random },
+        signal: aborted.signal,
+      })
     const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomBytes(12).toString('hex')
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: backend.id }
-    const text = textStream((ids) => backend.decode(ids))
 
     if (!r.stream) {
-      let out = ''
-      let n = 0
-      let step = await tokens.next()
-      for (; !step.done && !closed; step = await tokens.next(), n++) {
-        out += text.push(step.value)
-        await tick()
+      const choices = []
+      let completion = 0
+      for (let index = 0; index < r.n && !closed; index++) {
+        const tokens = choiceTokens()
+        const text = textStream((ids) => backend.decode(ids))
+        let out = ''
+        let step = await tokens.next()
+        for (; !step.done && !closed; step = await tokens.next(), completion++) {
+          out += text.push(step.value)
+          await tick()
+        }
+        if (!step.done) await tokens.return('length') // frees the backend's slot
+        out += text.flush()
+        const finish: FinishReason = step.done ? step.value : 'length'
+        choices.push(
+          chat
+            ? { index, message: { role: 'assistant', content: out }, finish_reason: finish }
+            : { index, text: out, logprobs: null, finish_reason: finish },
+        )
       }
-      if (!step.done) await tokens.return('length') // frees the backend's slot
-      out += text.flush()
-      const finish: FinishReason = step.done ? step.value : 'length'
-      const choice = chat
-        ? { index: 0, message: { role: 'assistant', content: out }, finish_reason: finish }
-        : { index: 0, text: out, logprobs: null, finish_reason: finish }
-      const usage = { prompt_tokens: promptIds.length, completion_tokens: n, total_tokens: promptIds.length + n }
-      sendJson(res, 200, { ...head, choices: [choice], usage })
+      const usage = { prompt_tokens: promptIds.length, completion_tokens: completion, total_tokens: promptIds.length + completion }
+      sendJson(res, 200, { ...head, choices, usage })
       return
     }
 
+    const tokens = choiceTokens()
+    const text = textStream((ids) => backend.decode(ids))
     // Server-Sent Events: one chunk per token, as it is produced, then [DONE].
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     const chunk = { ...head, object: chat ? 'chat.completion.chunk' : 'text_completion' }

@@ -1,4 +1,6 @@
 import { scoreTokens, type Watermarker } from '@tracemark/watermark'
+import { uniqueScores } from '../../detect.js'
+import { bestStream } from '../../nonces.js'
 import type { Tokenizer } from '../../text/tokenizer.js'
 
 /**
@@ -41,12 +43,18 @@ export function markedPieces(wm: Watermarker, tok: Tokenizer, text: string): Rep
   if (ids.length === 0) return []
   const marks: Array<0 | 1 | null> = new Array(ids.length).fill(null)
   const s = scoreTokens(wm, ids)
+  // Gumbel keys with nonces: mark by the stream the test found best.
+  let nonce = 0
+  if (s.streamScore) {
+    const u = uniqueScores(s)
+    nonce = bestStream(wm.spec, u.n, u.sums).nonce
+  }
   const seen = new Set<number>()
   for (let i = 0; i < s.count; i++) {
     const t = s.tuple[i]
     if (seen.has(t)) continue // repeats carry no new evidence: left unscored
     seen.add(t)
-    marks[s.position[i]] = isEvidence(wm, s.score[i]) ? 1 : 0
+    marks[s.position[i]] = isEvidence(wm, s.streamScore ? s.streamScore(i, nonce) : s.score[i]) ? 1 : 0
   }
 
   const full = tok.decode(ids)
