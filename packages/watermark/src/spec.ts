@@ -134,7 +134,8 @@ export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 
  * TPR 1.00 under 30% substitution and 90% copy-paste, and has the least key-dependent
  * false-positive rate. The eval's automatic rule ranks h = 2 first by a margin that
  * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
- * key easier to learn from outputs (watermark stealing) at no other measured cost.
+ * key easier to learn from outputs: in docs/security.md gumbel h = 2 is forged in 100% of
+ * attempts after 100 answers, h = 4 in none after 1,000.
  * With one stream the token is a function of the key and the window, so the same prompt
  * gives the same answer: `tracemark keygen` therefore records `nonces:`
  * {@link DEFAULT_GUMBEL_NONCES} (per-request streams; docs/eval/diversity.md).
