@@ -80,6 +80,17 @@ export interface Encoder {
   encode(text: string): Uint32Array
 }
 
+/** The ids of consecutive pieces of a text, joined in order. */
+export function concatIds(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
 /**
  * `tok` with `encode` bounded as described above; every other member is kept. A failure
  * inside the underlying encoder (a WASM trap reads just "unreachable") is rethrown with
@@ -97,14 +108,7 @@ export function boundRuns<T extends Encoder>(tok: T, maxRun: number = MAX_RUN): 
   const encode = (text: string): Uint32Array => {
     const pieces = boundedPieces(text, maxRun)
     if (pieces.length === 1) return encodePiece(text)
-    const parts = pieces.map(encodePiece)
-    const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0))
-    let at = 0
-    for (const p of parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return concatIds(pieces.map(encodePiece))
   }
   // The wrapper inherits every other member (fields, getters, methods) from `tok` itself.
   return Object.assign(Object.create(tok) as T, { encode })

@@ -11,7 +11,7 @@
  * - at the bounded encoder's own cuts inside over-long runs (`runCuts`), where it encodes
  *   the pieces separately anyway.
  */
-import { runCuts } from '../../../detector/src/text/bounded-runs.js'
+import { concatIds, runCuts } from '../../../detector/src/text/bounded-runs.js'
 
 /** Characters per slice: a few milliseconds of encoding each. */
 export const SLICE = 16_384
@@ -58,11 +58,5 @@ export async function encodeYielding(
     from = at
     await pause()
   }
-  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatIds(parts)
 }
