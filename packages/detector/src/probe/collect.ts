@@ -50,10 +50,11 @@ export async function collectAnswers(o: CollectOptions): Promise<Answer[]> {
   const maxTokens = o.maxTokens ?? 200
   const budget = o.budget ?? 100_000
   if (!(Number.isInteger(maxTokens) && maxTokens > 0)) throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`)
-  if (!(budget > 0 && budget < Infinity)) throw new RangeError(`budget must be a positive number, got ${budget}`)
+  const maxAnswers = o.maxAnswers ?? Infinity
+  // Something must end the loop: a finite token budget, or a finite number of answers (a walk's round).
+  if (!(budget > 0 && (budget < Infinity || maxAnswers < Infinity))) throw new RangeError(`budget must be a positive number, got ${budget}`)
   const concurrency = o.concurrency ?? 4
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`)
-  const maxAnswers = o.maxAnswers ?? Infinity
   const count = o.countTokens ?? ((t: string) => Math.ceil(t.length / 4))
   const stop = new AbortController()
   const onAbort = () => stop.abort()
