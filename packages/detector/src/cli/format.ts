@@ -27,7 +27,10 @@ export function formatAttribution(a: Attribution | null, tokens: number): string
   if (!a) return `no account attributed (${plural(tokens, 'token')}): no account passes the corrected test`
   const lines = [
     `attributed to account ${a.account}: p = ${formatP(a.pValue, a.log10PValue)} (corrected for ${plural(a.candidates, 'account')})`,
-    `  votes     ${a.votes} of ${a.scored} unique tuples match its codeword (${a.testedVotes} tested; ${(a.nullRate * a.scored).toFixed(1)} expected by chance)`,
+    // Race keys score each tuple (a real number); colour-bias keys count matching tuples.
+    Number.isInteger(a.votes)
+      ? `  votes     ${a.votes} of ${a.scored} unique tuples match its codeword (${a.testedVotes} tested; ${(a.nullRate * a.scored).toFixed(1)} expected by chance)`
+      : `  score     ${a.votes.toFixed(1)} over ${a.scored} unique tuples under its codeword (${a.testedVotes.toFixed(1)} tested; ${(a.nullRate * a.scored).toFixed(1)} expected by chance)`,
   ]
   for (const o of a.accounts.slice(1)) {
     lines.push(`  also      account ${o.account}: p = ${formatP(o.pValue, o.log10PValue)}, ${o.votes} votes`)
