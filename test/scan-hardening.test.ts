@@ -122,6 +122,12 @@ describe('scan hardening', () => {
       expect(r.code, `${opt} ${value}`).toBe(2)
       expect(r.err).toContain(opt)
     }
+    // The distributed worker's option is checked the same way, before it connects anywhere.
+    for (const value of ['0', '-3', 'NaN', '1e9']) {
+      const w = await cli(['worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', value])
+      expect(w.code, `worker --concurrency ${value}`).toBe(2)
+      expect(w.err).toContain('--concurrency')
+    }
     const r = await cli(['scan', corpus, '--key', keyPath, '--workers', '200', '--common-tuples', 'off'])
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/--workers 200: starting \d+/)

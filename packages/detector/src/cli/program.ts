@@ -389,7 +389,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .command('worker')
     .description('process distributed scan shards from a Redis queue until interrupted (SIGINT/SIGTERM finish the active shards)')
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (loopback or a trusted network: shards carry key files)')
-    .option('--concurrency <n>', 'shards at once and scoring threads (default: all cores)', number('--concurrency'))
+    .option('--concurrency <n>', 'shards at once and scoring threads (default: all cores)', integerOption('--concurrency', 1, 1024))
     .action(async (o) => {
       const stop = new AbortController()
       const onSignal = () => stop.abort()
