@@ -1,23 +1,16 @@
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseKey } from '@tracemark/watermark'
-import { run } from '../packages/detector/src/cli/program.js'
 import { TOOL } from '../packages/detector/src/evidence/version.js'
-import { watermarkedWords } from './helpers.js'
+import { watermarkedWords, runCli as cli } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-evidence-'))
 const HUMAN = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, it was the epoch of belief.'
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await run(args, { out: (s) => (out += s), err: (s) => (err += s) })
-  return { code, out, err }
-}
 
 /** A copy of a bundle to tamper with, leaving the original intact for the next test. */
 function copyBundle(src: string): string {
@@ -172,6 +165,19 @@ describe('signing', () => {
     const pub = (await cli(['signing-key', '--out', sk])).out.trim()
     expect(pub).toMatch(/^[0-9a-f]{64}$/)
     expect(statSync(sk).mode & 0o777).toBe(0o600)
+    // The signing key is a secret like a watermark key: --force over a 0644 file or a
+    // symlink leaves a fresh 0600 file and never writes through the link.
+    const loose = join(dir, 'loose-signing.json')
+    writeFileSync(loose, 'old\n', { mode: 0o644 })
+    expect((await cli(['signing-key', '--out', loose, '--force'])).code).toBe(0)
+    expect(statSync(loose).mode & 0o777).toBe(0o600)
+    const target = join(dir, 'link-target.txt')
+    writeFileSync(target, 'untouched\n')
+    const link = join(dir, 'link-signing.json')
+    symlinkSync(target, link)
+    expect((await cli(['signing-key', '--out', link])).code).toBe(2)
+    expect((await cli(['signing-key', '--out', link, '--force'])).code).toBe(0)
+    expect(readFileSync(target, 'utf8')).toBe('untouched\n')
     expect((await cli(['sign', '--signing-key', sk, ev])).code).toBe(0)
     expect((await cli(['verify', '--key', keyPath, '--signer', pub, ev])).code).toBe(0)
     const wrong = await cli(['verify', '--key', keyPath, '--signer', 'ab'.repeat(32), ev])

@@ -1,6 +1,7 @@
 import { binomialUpperTailLog } from '../packages/detector/src/stats/tails.js'
 import { nullModel, type WatermarkSpec } from '@tracemark/watermark'
 import type { DetectionResult } from '@tracemark/detector'
+import { run } from '../packages/detector/src/cli/program.js'
 
 /**
  * Randomized p-value of a discrete (binomial) test: P(X > k) + U * P(X = k).
@@ -88,3 +89,11 @@ export function binomialBounds(n: number, alpha: number, tail = 5e-4): [number, 
   return [lo, hi]
 }
 
+
+/** The `tracemark` CLI run in-process: exit status and everything it printed. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await run(args, { out: (s) => (out += s), err: (s) => (err += s) })
+  return { code, out, err }
+}

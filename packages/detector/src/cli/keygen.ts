@@ -1,9 +1,8 @@
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { DEFAULT_GUMBEL_NONCES, generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
 import { defaultCommitmentPath, keyCommitment } from '../evidence/commitment.js'
+import { writeFileSafely } from '../safe-write.js'
 
 export interface KeygenOptions {
   scheme: string
@@ -37,42 +36,6 @@ export function parseParams(pairs: string[] = []): Record<string, unknown> {
     out[name] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw
   }
   return out
-}
-
-/**
- * Writes `text` to `path` so that it is never readable by others, not even for
- * a moment: a fresh file (O_EXCL, O_NOFOLLOW, mode 0600) in the same directory,
- * then renamed over `path` (forced) or hard-linked to it (refusing an existing
- * path). Either way a symlink at `path` is replaced or refused, never written
- * through, and an existing 0644 file is replaced by the 0600 one.
- */
-export function writeSecretFile(path: string, text: string, force: boolean): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
-  let fd: number
-  try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-  } catch (e) {
-    throw new Error(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
-  }
-  try {
-    try {
-      writeSync(fd, text)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    if (force) renameSync(tmp, path)
-    else linkSync(tmp, path) // fails with EEXIST on any existing entry, dangling symlinks included
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new Error(code === 'EEXIST' ? `${path} exists; pass --force to overwrite it` : `cannot write ${path}: ${code ?? 'error'}`)
-  } finally {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // already renamed into place
-    }
-  }
 }
 
 /**
@@ -141,25 +104,8 @@ export function keygen(o: KeygenOptions): string {
   })
   const commitment = o.commitment === false ? null : (o.commitment ?? defaultCommitmentPath(o.out))
   if (commitment && !o.force && existsSync(commitment)) throw new Error(`${commitment} exists; pass --force to overwrite it`)
-  writeSecretFile(o.out, serializeKey(key), !!o.force)
+  writeFileSafely(o.out, serializeKey(key), !!o.force)
   // Public: publish or timestamp it before any dispute (see docs/evidence.md).
-  if (commitment) writeNew(commitment, `${JSON.stringify(keyCommitment(key), null, 2)}\n`, 0o644, o.force)
+  if (commitment) writeFileSafely(commitment, `${JSON.stringify(keyCommitment(key), null, 2)}\n`, !!o.force, 0o644)
   return key.keyId
-}
-
-/** Writes a file that must not exist yet (unless forced): overwriting a key destroys its evidence. */
-function writeNew(path: string, text: string, mode: number, force?: boolean): void {
-  const flags = constants.O_WRONLY | constants.O_CREAT | (force ? constants.O_TRUNC : constants.O_EXCL)
-  let fd: number
-  try {
-    fd = openSync(path, flags, mode)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new Error(code === 'EEXIST' ? `${path} exists; pass --force to overwrite it` : `cannot write ${path}: ${code}`)
-  }
-  try {
-    writeSync(fd, text)
-  } finally {
-    closeSync(fd)
-  }
 }

@@ -1,8 +1,9 @@
-import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { EVIDENCE_FILE, readEvidence } from './bundle.js'
 import { sha256Hex } from './hash.js'
+import { writeFileSafely } from '../safe-write.js'
 
 const bytesToHex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const hexToBytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'))
@@ -21,18 +22,7 @@ export function signingKeygen(out: string, force = false): string {
   const secret = ed25519.utils.randomSecretKey()
   const publicKey = bytesToHex(ed25519.getPublicKey(secret))
   const text = `${JSON.stringify({ format: KEY_FORMAT, version: 1, algorithm: 'Ed25519', publicKey, secretKey: bytesToHex(secret) }, null, 2)}\n`
-  let fd: number
-  try {
-    fd = openSync(out, constants.O_WRONLY | constants.O_CREAT | (force ? constants.O_TRUNC : constants.O_EXCL), 0o600)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new Error(code === 'EEXIST' ? `${out} exists; pass --force to overwrite it` : `cannot write ${out}: ${code}`)
-  }
-  try {
-    writeSync(fd, text)
-  } finally {
-    closeSync(fd)
-  }
+  writeFileSafely(out, text, force)
   return publicKey
 }
 
