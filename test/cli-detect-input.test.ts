@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { run } from '../packages/detector/src/cli/program.js'
+import { runCli as cli } from './helpers.js'
 
 // detect/attribute on input that carries no evidence must not print a clean-looking
 // "p = 1.00" verdict (exit 1): it is an input error, exit 2 with a message.
@@ -11,12 +11,6 @@ const dir = mkdtempSync(join(tmpdir(), 'tracemark-detect-input-'))
 const keyPath = join(dir, 'key.json')
 const fpKeyPath = join(dir, 'fp.json')
 
-async function cli(args: string[]) {
-  let out = ''
-  let err = ''
-  const code = await run(args, { out: (s) => (out += s), err: (s) => (err += s) })
-  return { code, out, err }
-}
 
 describe('detect on input with nothing to test', () => {
   let secret = ''

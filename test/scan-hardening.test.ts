@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateKey, serializeKey } from '@tracemark/watermark'
-import { run } from '../packages/detector/src/cli/program.js'
 import { scoreBlock } from '../packages/detector/src/scan/block.js'
 import type { Scorer } from '../packages/detector/src/scan/document.js'
 import { runScan } from '../packages/detector/src/scan/run.js'
 import { sourceSettings } from '../packages/detector/src/scan/sources/index.js'
 import { ERRORS_PER_INPUT } from '../packages/detector/src/scan/summary-builder.js'
 import { splitCorpus } from '../packages/lab/src/corpus/corpus.js'
-import { testSecret } from './helpers.js'
+import { testSecret, runCli as cli } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-scan-hard-'))
 const key = generateKey({ scheme: 'kgw' }, { secret: testSecret(3, 40) })
@@ -20,12 +19,6 @@ const keyPath = join(dir, 'key.json')
 const cliArgs = ['--import', 'tsx', join(__dirname, '../packages/detector/src/cli/main.ts')]
 let corpus = ''
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await run(args, { out: (s) => (out += s), err: (s) => (err += s) })
-  return { code, out, err }
-}
 
 beforeAll(() => {
   writeFileSync(keyPath, keyText, { mode: 0o600 })
