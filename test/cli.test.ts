@@ -56,13 +56,15 @@ describe('tracemark CLI', () => {
     expect(again.err).toMatch(/exists; pass --force/)
   })
 
-  it('keygen: a new gumbel key gets per-request nonces by default; nonces=1 asks for one stream', async () => {
+  it('keygen: a new gumbel key has one stream (sessions open with a plain prefix instead); nonces=N still asks for N streams', async () => {
     const p = join(dir, 'g.json')
     expect((await cli(['keygen', '--out', p])).code).toBe(0)
-    expect(parseKey(readFileSync(p, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 4096 })
-    const q = join(dir, 'g1.json')
-    expect((await cli(['keygen', '--scheme', 'gumbel', '--param', 'nonces=1', '--out', q])).code).toBe(0)
-    expect(parseKey(readFileSync(q, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 1 })
+    const spec = parseKey(readFileSync(p, 'utf8')).spec
+    expect(spec).toMatchObject({ scheme: 'gumbel', h: 4 })
+    expect('nonces' in spec).toBe(false)
+    const q = join(dir, 'g16.json')
+    expect((await cli(['keygen', '--scheme', 'gumbel', '--param', 'nonces=16', '--out', q])).code).toBe(0)
+    expect(parseKey(readFileSync(q, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 16 })
   })
 
   it('keygen rejects unknown schemes and parameters with exit 2', async () => {

@@ -15,7 +15,8 @@ const N = 16
 function generateWith(key: WatermarkKey, nonce: number | undefined, len: number, seed: number, samplerSeed = seed): Uint32Array {
   const rnd = seededRandom(seed)
   const sampler = seededRandom(samplerSeed + 1_000_000)
-  const s = createWatermarker(key).session({ prompt: [1, 2, 3, 4], nonce })
+  // No plain prefix: these tests are about the streams alone (the prefix has its own tests).
+  const s = createWatermarker(key).session({ prompt: [1, 2, 3, 4], nonce, prefixNats: 0 })
   const logits = new Float32Array(V)
   const out: number[] = []
   for (let i = 0; i < len; i++) {

@@ -42,6 +42,10 @@ export interface GenerateOptions {
   payload?: number
   /** Gumbel keys with nonces: the request's nonce; default drawn from `seed` (same seed, same output). */
   nonce?: number
+  /** Gumbel's plain opening prefix in nats (the session's `prefixNats`); default the session's. */
+  prefixNats?: number
+  /** Gumbel's probability of a plain step after the prefix (the session's `plainRate`); default the session's. */
+  plainRate?: number
   /** Stop at the model's end-of-text token (default true). */
   stopAtEnd?: boolean
   /** Mask tokens the model never saw in training (default true: no junk tokens from the uniform back-off). */
@@ -56,6 +60,8 @@ export interface Generation {
   text: string
   /** Tokens whose window was watermarked (repeats and prompt-only windows are not). */
   watermarked: number
+  /** Tokens of gumbel's plain opening prefix (the session's `prefixTokens`; 0 without a watermark). */
+  prefixTokens: number
 }
 
 export type FinishReason = 'stop' | 'length'
@@ -113,7 +119,7 @@ export function generate(model: NgramModel, o: GenerateOptions): Generation {
   const prompt = typeof o.prompt === 'string' ? Array.from(tok.encode(o.prompt)) : Array.from(o.prompt)
   const sample: SampleOptions = { temperature: o.temperature, topK: o.topK, topP: o.topP, random: seededRandom(o.seed ?? 0) }
   const wm = o.watermark === false || !o.key ? null : 'session' in o.key ? o.key : createWatermarker(o.key)
-  const session = wm?.session({ prompt, payload: o.payload, nonce: o.nonce ?? seededNonce(wm.spec, o.seed ?? 0) }) ?? null
+  const session = wm?.session({ prompt, payload: o.payload, nonce: o.nonce ?? seededNonce(wm.spec, o.seed ?? 0), prefixNats: o.prefixNats, plainRate: o.plainRate }) ?? null
   const ids = Uint32Array.from(generateTokens(model, { prompt, maxTokens: o.maxTokens, sample, session, stopAtEnd: o.stopAtEnd, maskUnseen: o.maskUnseen, stats: o.stats }))
-  return { ids, text: tok.decode(ids), watermarked: session?.watermarked ?? 0 }
+  return { ids, text: tok.decode(ids), watermarked: session?.watermarked ?? 0, prefixTokens: session?.prefixTokens ?? 0 }
 }

@@ -132,36 +132,43 @@ describe('OpenAI-compatible server', () => {
     expect(cs.text).toBe(full)
   })
 
-  it('n > 1 returns different choices with a gumbel key with nonces, each detectable; reproducible given a seed', async () => {
+  it('n > 1 returns different choices with a one-stream gumbel key and with a race-fingerprinted one, each detectable; reproducible given a seed', async () => {
     const model = loadOrTrainDefaultModel()
-    const nonceKey = generateKey({ scheme: 'gumbel', nonces: 64 }, { secret: Uint8Array.from({ length: 32 }, (_, i) => 100 + i) })
-    const server = await serve({ model, key: nonceKey, accounts, port: 0 })
-    try {
-      // A 4-token prompt: every generated token is watermarked (no plain first step),
-      // so only the nonce can make the choices differ.
-      const body = { prompt: 'The committee reported that', max_tokens: 40, n: 3, temperature: 1 }
-      const res = await post('/v1/completions', body, 'sk-alice', server.url)
-      expect(res.status).toBe(200)
-      const json = await res.json()
-      const texts: string[] = json.choices.map((c: { text: string }) => c.text)
-      expect(json.choices.map((c: { index: number }) => c.index)).toEqual([0, 1, 2])
-      // Three CSPRNG nonces out of 64 all equal with probability 1/64^2 per pair set; distinct answers otherwise.
-      expect(new Set(texts).size).toBeGreaterThan(1)
-      for (const t of texts) expect(detect(t, nonceKey).pValue).toBeLessThan(1e-3)
-      expect(json.usage.completion_tokens).toBe(3 * 40)
-      // With a seed, the nonces come from the seed: same request, same choices.
-      const seeded = { ...body, seed: 9 }
-      const a = (await (await post('/v1/completions', seeded, 'sk-alice', server.url)).json()).choices.map((c: { text: string }) => c.text)
-      const b = (await (await post('/v1/completions', seeded, 'sk-alice', server.url)).json()).choices.map((c: { text: string }) => c.text)
-      expect(a).toEqual(b)
-      // n must be 1..16, and n > 1 cannot stream.
-      for (const bad of [{ ...body, n: 0 }, { ...body, n: 17 }, { ...body, stream: true }]) {
-        const r = await post('/v1/completions', bad, 'sk-alice', server.url)
-        expect(r.status).toBe(400)
-        expect((await r.json()).error.param).toBe('n')
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => 100 + i)
+    const keys = [generateKey({ scheme: 'gumbel' }, { secret }), generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret })]
+    for (const k of keys) {
+      const server = await serve({ model, key: k, accounts, port: 0 })
+      try {
+        // One stream: after the opening prefix every token is a function of the key and
+        // the window, so only the session's plain prefix (>= 8 nats of surprisal per
+        // choice) makes choices differ. All three open identically with probability
+        // <= e^-16 (two independent prefixes each equal to the first, each <= e^-8).
+        const body = { prompt: 'The committee reported that', max_tokens: 40, n: 3, temperature: 1 }
+        const res = await post('/v1/completions', body, 'sk-alice', server.url)
+        expect(res.status).toBe(200)
+        const json = await res.json()
+        const texts: string[] = json.choices.map((c: { text: string }) => c.text)
+        expect(json.choices.map((c: { index: number }) => c.index)).toEqual([0, 1, 2])
+        expect(new Set(texts).size).toBeGreaterThan(1)
+        // The one-stream key earns ~3 decades per 10 tokens at this temperature; the race
+        // key's zero-bit test pays for searching 256 bytes per token, so only the plain key is held to 1e-3 at 40 tokens.
+        if (!k.spec.fingerprint) for (const t of texts) expect(detect(t, k).pValue).toBeLessThan(1e-3)
+        expect(json.usage.completion_tokens).toBe(3 * 40)
+        // With a seed, the prefixes come from the seeded sampler: same request, same choices.
+        const seeded = { ...body, seed: 9 }
+        const a = (await (await post('/v1/completions', seeded, 'sk-alice', server.url)).json()).choices.map((c: { text: string }) => c.text)
+        const b = (await (await post('/v1/completions', seeded, 'sk-alice', server.url)).json()).choices.map((c: { text: string }) => c.text)
+        expect(a).toEqual(b)
+        expect(new Set(a).size).toBeGreaterThan(1)
+        // n must be 1..16, and n > 1 cannot stream.
+        for (const bad of [{ ...body, n: 0 }, { ...body, n: 17 }, { ...body, stream: true }]) {
+          const r = await post('/v1/completions', bad, 'sk-alice', server.url)
+          expect(r.status).toBe(400)
+          expect((await r.json()).error.param).toBe('n')
+        }
+      } finally {
+        await server.close()
       }
-    } finally {
-      await server.close()
     }
   })
 

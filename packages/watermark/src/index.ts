@@ -11,7 +11,6 @@ export {
   resolveSpec,
   contextWidth,
   gumbelNonces,
-  DEFAULT_GUMBEL_NONCES,
   MAX_GUMBEL_NONCES,
   SCHEME_NAMES,
   SCHEME_DEFAULTS,
@@ -26,7 +25,7 @@ export {
   type UnigramSpec,
   type Seeding,
 } from './spec.js'
-export { createWatermarker, type Watermarker, type Session, type SessionOptions } from './session.js'
+export { createWatermarker, DEFAULT_PREFIX_NATS, PREFIX_MAX_TOKENS, type Watermarker, type Session, type SessionOptions } from './session.js'
 export { sampleLogits, type SampleOptions } from './sampling.js'
 export { scoreTokens, nullModel, type TokenScores, type NullModel } from './score.js'
 export { seededRandom, sfc32 } from './random.js'

@@ -308,15 +308,20 @@ export function keepNucleus(c: Candidates, p: number): void {
 
 /** Inverse-CDF draw from `c.prob` with one uniform; returns the token id. */
 export function draw(c: Candidates, random: () => number): number {
+  return idOf(c, drawIndex(c, random))
+}
+
+/** The candidate index {@link draw} picks: its probability is `c.prob[i] / c.sum`. */
+export function drawIndex(c: Candidates, random: () => number): number {
   const u = random() * c.sum
   let acc = 0
   for (let i = 0; i < c.n; i++) {
     acc += c.prob[i]
-    if (u < acc) return idOf(c, i)
+    if (u < acc) return i
   }
   // Rounding can leave acc a hair below sum: the last candidate with mass takes it.
-  for (let i = c.n - 1; i >= 0; i--) if (c.prob[i] > 0) return idOf(c, i)
-  return idOf(c, 0)
+  for (let i = c.n - 1; i >= 0; i--) if (c.prob[i] > 0) return i
+  return 0
 }
 
 /**

@@ -1,7 +1,7 @@
 import { contextAt, newContext } from './context.js'
 import type { WatermarkKey } from './keys.js'
 import { makeKeyring, selfTables, type Keyring } from './keyring.js'
-import { checkLogits, checkOptions, createCandidates, draw, select, truncate, type SampleOptions } from './sampling.js'
+import { checkLogits, checkOptions, createCandidates, draw, drawIndex, idOf, select, truncate, type SampleOptions } from './sampling.js'
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
@@ -26,7 +26,46 @@ export interface SessionOptions {
    * 0 or absent for other keys.
    */
   nonce?: number
+  /**
+   * Gumbel keys: the answer opens with plainly sampled (unwatermarked) tokens, drawn
+   * from `random`, until their surprisal −ln p (under the distribution actually
+   * sampled, after temperature and truncation) sums to this many nats, or for at
+   * most {@link PREFIX_MAX_TOKENS} tokens. Why: gumbel's race is a function of the key
+   * and the window, so without fresh randomness the same prompt always gives the
+   * same answer. Any one prefix of surprisal ≥ λ has probability ≤ e^−λ, so two
+   * requests open identically with probability ≤ e^−λ, and the rest of the answer
+   * follows different windows. Every step stays an exact sample from the model, and
+   * detection is unchanged (prefix tokens are scored like any other: they simply
+   * carry no signal). Default {@link DEFAULT_PREFIX_NATS} for gumbel, 0 for the other
+   * schemes (they draw from `random` at every step already); 0 turns it off.
+   */
+  prefixNats?: number
+  /**
+   * Gumbel keys: after the prefix, each step is sampled plainly (from `random`) with
+   * this probability. Why: one-stream race steps are deterministic in the window, so
+   * two answers that reach the same h-token window stay identical until a plain step
+   * separates them; plain steps keep regenerations as varied as plain sampling's
+   * further into the answer. Each step stays an exact sample; the price is this
+   * fraction of the tokens' evidence. Default {@link DEFAULT_PLAIN_RATE} for gumbel,
+   * 0 for other schemes.
+   */
+  plainRate?: number
 }
+
+/**
+ * Default surprisal of gumbel's plain prefix: two requests for the same prompt open
+ * identically with probability ≤ e^−8 ≈ 3.4·10^−4 (docs/eval/diversity.md).
+ */
+export const DEFAULT_PREFIX_NATS = 8
+
+/** Default probability of a plain step after gumbel's prefix (docs/eval/diversity.md). */
+export const DEFAULT_PLAIN_RATE = 0
+
+/**
+ * Longest plain prefix, whatever its surprisal: a near-deterministic answer (code,
+ * greedy-like sampling) would otherwise go unwatermarked for its whole length.
+ */
+export const PREFIX_MAX_TOKENS = 32
 
 /**
  * One sequence being decoded. Call {@link Session.bias} (green-list schemes) and let
@@ -53,6 +92,8 @@ export interface Session {
   readonly watermarked: number
   /** The nonce this session uses (always 0 for keys with one stream). */
   readonly nonce: number
+  /** Tokens sampled plainly so far for the opening prefix (see {@link SessionOptions.prefixNats}). */
+  readonly prefixTokens: number
 }
 
 /** A key ready for serving: cheap to keep, one per process; opens a session per request. */
@@ -152,6 +193,12 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   const bias = f !== undefined && !isRaceFingerprint(f) ? f : null
   const fh = f ? fingerprintWidth(spec) : 0
   const nonce = chooseNonce(gumbelNonces(spec), options.nonce)
+  const prefixNats = options.prefixNats ?? (spec.scheme === 'gumbel' ? DEFAULT_PREFIX_NATS : 0)
+  if (!(prefixNats >= 0 && prefixNats < Infinity)) throw new RangeError(`prefixNats must be a finite number >= 0, got ${prefixNats}`)
+  const plainRate = options.plainRate ?? (spec.scheme === 'gumbel' ? DEFAULT_PLAIN_RATE : 0)
+  if (!(plainRate >= 0 && plainRate <= 1)) throw new RangeError(`plainRate must be a number in [0, 1], got ${plainRate}`)
+  let prefixLeft = prefixNats
+  let prefixTokens = 0
   const mask0 = kr.nonceMask ? kr.nonceMask[2 * nonce] : 0
   const mask1 = kr.nonceMask ? kr.nonceMask[2 * nonce + 1] : 0
   const fstep = newFingerprintStep()
@@ -218,7 +265,16 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
       if (fp && truncating) biasColourCandidates(fstep, codeword![fstep.position], bias!.delta, work.ids, work.logit, work.n)
       const random = o.random ?? Math.random
       let token: number
-      if (!prepare()) {
+      if (prefixLeft > 0 && prefixTokens < PREFIX_MAX_TOKENS) {
+        // Plain prefix: the fingerprint's colour bias (if any) is already in the
+        // logits, so only the scheme's own choice is skipped.
+        truncate(work, o, max)
+        const i = drawIndex(work, random)
+        prefixLeft -= -Math.log(work.prob[i] / work.sum)
+        prefixTokens++
+        token = idOf(work, i)
+      } else if ((plainRate > 0 && random() < plainRate) || !prepare()) {
+        pending = -1
         truncate(work, o, max)
         token = draw(work, random)
       } else if (spec.scheme === 'gumbel') {
@@ -253,6 +309,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     },
     get nonce() {
       return nonce
+    },
+    get prefixTokens() {
+      return prefixTokens
     },
   }
   return session

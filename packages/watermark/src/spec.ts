@@ -136,9 +136,10 @@ export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 
  * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
  * key easier to learn from outputs: in docs/security.md gumbel h = 2 is forged in 100% of
  * attempts after 100 answers, h = 4 in none after 1,000.
- * With one stream the token is a function of the key and the window, so the same prompt
- * gives the same answer: `tracemark keygen` therefore records `nonces:`
- * {@link DEFAULT_GUMBEL_NONCES} (per-request streams; docs/eval/diversity.md).
+ * The race makes each token a function of the key and the window, so a session opens
+ * every answer with a plain prefix of >= 8 nats of surprisal (`SessionOptions.prefixNats`):
+ * regenerated answers differ as plain sampling's do, with one stream, at no detection
+ * cost beyond those few tokens (docs/eval/diversity.md).
  */
 export const DEFAULT_SCHEME: SchemeName = 'gumbel'
 
@@ -155,19 +156,13 @@ export const SCHEME_DEFAULTS: { [K in SchemeName]: Omit<Extract<SchemeSpec, { sc
   unigram: { gamma: 0.5, delta: 2 },
 }
 
-/** Largest nonce set of a gumbel key: detection scores every nonce, so its cost grows with N. */
-export const MAX_GUMBEL_NONCES = 4096
-
 /**
- * Nonces `tracemark keygen` gives a new gumbel key when none is asked for. Chosen in
- * docs/eval/diversity.md at the calibrated point (temperature 0.6, 1.8 nats/step): with
- * 4096 streams, 10 regenerations of a prompt collide on a nonce with probability
- * 45/4096 ≈ 1.1 %, so distinct answers, distinct-2 and self-similarity match plain
- * sampling within their 95 % intervals, while 16 streams give ~7.1 distinct answers out
- * of 10. The price: log10 4096 = 3.6 in log10 p per document, and 4096 scores per
- * scored tuple at detection. `generateKey` itself keeps one stream unless asked.
+ * Largest nonce set of a gumbel key: detection scores every nonce, so its cost grows
+ * with N (N mixer calls per scored token) and the p-value pays up to log10 N decades.
+ * The session's plain prefix makes regenerations differ without nonces; nonces remain
+ * for keys made with them.
  */
-export const DEFAULT_GUMBEL_NONCES = 4096
+export const MAX_GUMBEL_NONCES = 4096
 
 /** Nonces of a gumbel key that does not say (a key made before nonces existed): one stream. */
 export function gumbelNonces(spec: WatermarkSpec): number {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { DEFAULT_GUMBEL_NONCES, generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
+import { generateKey, SCHEME_NAMES, serializeKey, type SchemeName } from '@tracemark/watermark'
 import { getTokenizer, TOKENIZER_NAMES, type TokenizerName } from '../text/tokenizer.js'
 import { defaultCommitmentPath, keyCommitment } from '../evidence/commitment.js'
 import { writeFileSafely } from '../safe-write.js'
@@ -90,15 +90,9 @@ export function keygen(o: KeygenOptions): string {
           },
         }
   const params = parseParams(o.param)
-  // A serving key must not give the same answer to the same prompt: new gumbel keys get
-  // per-request nonces unless told otherwise (--param nonces=1 is the one-stream scheme).
-  // A fingerprinted gumbel key uses the race embedding, which takes one stream.
-  const race = o.fingerprintBits !== undefined && o.fingerprintEmbedding !== 'bias' && o.fingerprintDelta === undefined
-  const nonces = o.scheme === 'gumbel' && !race && !('nonces' in params) ? { nonces: DEFAULT_GUMBEL_NONCES } : {}
   const key = generateKey({
     scheme: o.scheme as SchemeName,
     ...vocabulary,
-    ...nonces,
     ...params,
     ...fingerprint,
   })

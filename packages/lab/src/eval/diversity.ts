@@ -20,12 +20,21 @@ import { heldOut, promptFor } from './data.js'
 import type { Sampling } from './generation.js'
 import { derivedSecret, derivedSeed } from './keys.js'
 
-/** The configurations compared: plain sampling, gumbel without and with nonces, synthid. */
+/**
+ * The configurations compared: plain sampling; gumbel with no fresh randomness, with
+ * nonces, with the plain opening prefix (the session's default), and with both the
+ * race fingerprint and the prefix; synthid.
+ */
 export const DIVERSITY_CONFIGS: readonly DiversityConfig[] = [
   { label: 'plain', input: null },
-  { label: 'gumbel-h4', input: { scheme: 'gumbel', h: 4 } },
-  { label: 'gumbel-h4-n16', input: { scheme: 'gumbel', h: 4, nonces: 16 } },
-  { label: 'gumbel-h4-n4096', input: { scheme: 'gumbel', h: 4, nonces: 4096 } },
+  { label: 'gumbel-h4', input: { scheme: 'gumbel', h: 4 }, prefixNats: 0, plainRate: 0 },
+  { label: 'gumbel-h4-n16', input: { scheme: 'gumbel', h: 4, nonces: 16 }, prefixNats: 0, plainRate: 0 },
+  { label: 'gumbel-h4-n4096', input: { scheme: 'gumbel', h: 4, nonces: 4096 }, prefixNats: 0, plainRate: 0 },
+  { label: 'gumbel-h4-prefix4', input: { scheme: 'gumbel', h: 4 }, prefixNats: 4, plainRate: 0 },
+  { label: 'gumbel-h4-prefix8', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0 },
+  { label: 'gumbel-h4-prefix8-plain0.1', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.1 },
+  { label: 'gumbel-h4-prefix8-plain0.25', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.25 },
+  { label: 'gumbel-h4-race-prefix8', input: { scheme: 'gumbel', h: 4, fingerprint: { embedding: 'race', bits: 32 } }, prefixNats: 8, plainRate: 0 },
   { label: 'synthid-d30', input: { scheme: 'synthid', h: 4, depth: 30 } },
 ]
 
@@ -33,6 +42,10 @@ export interface DiversityConfig {
   readonly label: string
   /** null: plain sampling. */
   readonly input: SpecInput | null
+  /** The session's plain opening prefix in nats (gumbel); absent: the session's default. */
+  readonly prefixNats?: number
+  /** The session's probability of a plain step after the prefix (gumbel); absent: the session's default. */
+  readonly plainRate?: number
 }
 
 export interface Interval {
@@ -55,6 +68,8 @@ export interface DiversityRow {
   readonly meanLog10P: number | null
   /** Gumbel keys with nonces: mean over answers of the correction's cost in log10 p (detected − own stream). */
   readonly nonceCostLog10: number | null
+  /** Mean tokens of the plain opening prefix per answer (0 when the session has none). */
+  readonly meanPrefixTokens: number
 }
 
 function interval(xs: readonly number[]): Interval {
@@ -114,14 +129,16 @@ export function diversityRow(config: DiversityConfig, sampling: Sampling, prompt
   let log10 = 0
   let cost = 0
   let answers = 0
+  let prefixTokens = 0
   for (let p = 0; p < prompts; p++) {
     const prompt = promptFor(held, p, 12)
     const group: Uint32Array[] = []
     for (let r = 0; r < regenerations; r++) {
       const s = { entropy: [] as number[], logProb: [] as number[] }
       const samplerSeed = derivedSeed(seed, 'diversity-sampler', p, r)
-      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
+      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, prefixNats: config.prefixNats, plainRate: config.plainRate, payload: key?.spec.fingerprint ? accountFor(p, r) : undefined, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
       group.push(g.ids)
+      prefixTokens += g.prefixTokens
       stats.push(s)
       answers++
       if (wm) {
@@ -150,7 +167,13 @@ export function diversityRow(config: DiversityConfig, sampling: Sampling, prompt
     tpr1e6: wm ? detected / answers : null,
     meanLog10P: wm ? log10 / answers : null,
     nonceCostLog10: N > 1 ? cost / answers : null,
+    meanPrefixTokens: prefixTokens / answers,
   }
+}
+
+/** The regenerating user's account (one per prompt: a user regenerates their own answer). */
+function accountFor(prompt: number, _regeneration: number): number {
+  return (0x9e3779b1 * (prompt + 1)) >>> 0
 }
 
 /** log10 of p_min given the corrected log10 p = log10(1 − (1 − p_min)^N). */
