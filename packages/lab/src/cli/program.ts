@@ -285,8 +285,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--key-seed <n>', 'key seed, as in eval-radioactivity', integerOption('--key-seed', 0, SEED_MAX), 1)
     .option('--fraction <f>', 'watermarked fraction of the training data', numberOption('--fraction', 0.0001, 0.99), 0.01)
     .option('--temperature <t>', 'the student\'s sampling temperature', numberOption('--temperature', 0, 100), 1)
+    .option('--teacher-temperature <t>', 'the teacher\'s sampling temperature for the served answers (0.6: the calibrated point)', numberOption('--teacher-temperature', 0.01, 100), 1)
     .action((o) => {
-      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature }, (line) => io.err(`${line}\n`))
+      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature, teacherTemperature: o.teacherTemperature }, (line) => io.err(`${line}\n`))
     })
 
   program

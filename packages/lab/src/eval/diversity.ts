@@ -32,6 +32,8 @@ export const DIVERSITY_CONFIGS: readonly DiversityConfig[] = [
   { label: 'gumbel-h4-n4096', input: { scheme: 'gumbel', h: 4, nonces: 4096 }, prefixNats: 0, plainRate: 0 },
   { label: 'gumbel-h4-prefix4', input: { scheme: 'gumbel', h: 4 }, prefixNats: 4, plainRate: 0 },
   { label: 'gumbel-h4-prefix8', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0 },
+  { label: 'gumbel-h4-n16-prefix8', input: { scheme: 'gumbel', h: 4, nonces: 16 }, prefixNats: 8, plainRate: 0 },
+  { label: 'gumbel-h4-n256-prefix8', input: { scheme: 'gumbel', h: 4, nonces: 256 }, prefixNats: 8, plainRate: 0 },
   { label: 'gumbel-h4-prefix8-plain0.1', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.1 },
   { label: 'gumbel-h4-prefix8-plain0.25', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.25 },
   { label: 'gumbel-h4-race-prefix8', input: { scheme: 'gumbel', h: 4, fingerprint: { embedding: 'race', bits: 32 } }, prefixNats: 8, plainRate: 0 },

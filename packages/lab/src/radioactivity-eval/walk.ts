@@ -1,5 +1,5 @@
 /**
- * The walk along our served answers at temperature 1, for one key and one
+ * The walk along our served answers (temperature 1 unless told), for one key and one
  * watermarked fraction: the teacher serves the distilling account (payload
  * 4242), a student is trained on human text plus that fraction of answers, and
  * is walked along the served answers (`servedPrefixPrompts`, start 8, step 4,
@@ -17,7 +17,7 @@ import { trainModel } from '../model/ngram.js'
 
 const ACCOUNT = 4242
 
-export function runWalkEval(o: { keySeed: number; fraction: number; temperature?: number }, log: (line: string) => void) {
+export function runWalkEval(o: { keySeed: number; fraction: number; temperature?: number; teacherTemperature?: number }, log: (line: string) => void) {
   const tok = getTokenizer('cl100k_base')
   const teacher = loadOrTrainDefaultModel({ log })
   const split = splitCorpus()
@@ -28,10 +28,11 @@ export function runWalkEval(o: { keySeed: number; fraction: number; temperature?
   const r = seededRandom(o.keySeed * 104729 + 17)
   const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: Uint8Array.from({ length: 32 }, () => Math.floor(r() * 256)) }))
   const need = (o.fraction * H) / (1 - o.fraction)
+  const teacherTemperature = o.teacherTemperature ?? 1
   const served: Array<{ prompt: Uint32Array; answer: Uint32Array }> = []
   for (let i = 0, n = 0; n < need; i++) {
     const prompt = tok.encode(logged[i % logged.length])
-    const answer = generate(teacher, { key: wm, prompt, maxTokens: 200, seed: i, topK: 50, payload: ACCOUNT }).ids
+    const answer = generate(teacher, { key: wm, prompt, maxTokens: 200, seed: i, topK: 50, temperature: teacherTemperature, payload: ACCOUNT }).ids
     served.push({ prompt, answer })
     n += prompt.length + answer.length
   }
@@ -45,6 +46,6 @@ export function runWalkEval(o: { keySeed: number; fraction: number; temperature?
   const all = radioactivityFromAnswers(wm, samples, { exclusion: 'causal' })
   const registered = radioactivityFromAnswers(wm, samples, { exclusion: 'causal', accounts: [ACCOUNT] })
   const fmt = (x: typeof all) => `log10 p ${x.log10PValue.toFixed(1)}, attribution ${x.attribution ? `${x.attribution.account} (log10 p ${x.attribution.log10PValue.toFixed(1)})` : 'none'}`
-  log(`key ${o.keySeed}, fraction ${(100 * mix.fraction).toFixed(2)}%, T ${temperature}, ${queried} queried tokens, ${all.scored} scored: all 2^32 accounts ${fmt(all)}; the served account ${fmt(registered)}`)
-  return { keySeed: o.keySeed, fraction: mix.fraction, temperature, queried, all, registered }
+  log(`key ${o.keySeed}, fraction ${(100 * mix.fraction).toFixed(2)}%, teacher T ${teacherTemperature}, student T ${temperature}, ${queried} queried tokens, ${all.scored} scored: all 2^32 accounts ${fmt(all)}; the served account ${fmt(registered)}`)
+  return { keySeed: o.keySeed, fraction: mix.fraction, temperature, teacherTemperature, queried, all, registered }
 }
