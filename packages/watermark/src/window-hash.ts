@@ -24,7 +24,7 @@ interface HashExports {
   hash: (k0l: number, k0h: number, k1l: number, k1h: number, src: number, count: number, h: number, dst: number) => void
 }
 
-function decodeBase64(s: string): Uint8Array {
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s)
   const out = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)

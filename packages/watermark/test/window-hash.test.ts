@@ -35,7 +35,7 @@ describe('window hashing', () => {
     let compiled = 0
     const counting = {
       ...WebAssembly,
-      Module: function (bytes: Uint8Array) {
+      Module: function (bytes: Uint8Array<ArrayBuffer>) {
         compiled++
         return new WebAssembly.Module(bytes)
       },
