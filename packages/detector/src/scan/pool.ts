@@ -27,6 +27,14 @@ function workerUrl(): { url: URL; tsconfig?: string } {
   return { url: built }
 }
 
+/**
+ * A worker's young generation. V8's default (up to 48 MiB per thread) is sized
+ * for throughput, but a worker's garbage is short-lived (a document's text and
+ * ids), so a small one is scavenged as fast: measured on the built CLI, 1 GB
+ * JSONL with 2 workers, peak RSS dropped by ~50 MiB at the same speed.
+ */
+const WORKER_YOUNG_GENERATION_MB = 6
+
 /** Starts `size` workers, each with its own scorer over the same keys and its own readers. */
 export async function createScanPool(size: number, keyFiles: string[], options: ScorerOptions, source: Pick<ReadSourcesOptions, 'field' | 'maxDocumentBytes'> = {}): Promise<ScanPool> {
   const { url, tsconfig } = workerUrl()
@@ -44,7 +52,10 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
   }
   await Promise.all(
     Array.from({ length: size }, () => {
-      const w = new Worker(url, { workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig } })
+      const w = new Worker(url, {
+        workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      })
       workers.push(w)
       return new Promise<void>((resolve, reject) => {
         w.on('message', (m) => {
