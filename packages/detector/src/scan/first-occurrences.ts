@@ -30,8 +30,12 @@ export function markFirstOccurrences(tuples: Float64Array, n: number, first: Uin
   for (let i = 0; i < n; i++) start[(hashOf(tuples[i]) >>> shift) + 1]++
   for (let p = 0; p < P; p++) start[p + 1] += start[p]
   const fill = start.slice(0, P)
-  const partT = new Float64Array(n)
-  const partI = new Int32Array(n)
+  // Reused across blocks: fresh 12-byte-per-tuple arrays every block were
+  // garbage that V8 frees late (external memory), raising a worker's peak RSS.
+  if (partT.length < n) {
+    partT = new Float64Array(Math.max(n, 2 * partT.length))
+    partI = new Int32Array(partT.length)
+  }
   for (let i = 0; i < n; i++) {
     const t = tuples[i]
     const q = fill[hashOf(t) >>> shift]++
@@ -44,6 +48,8 @@ export function markFirstOccurrences(tuples: Float64Array, n: number, first: Uin
 }
 
 let table = new Float64Array(1 << 10)
+let partT = new Float64Array(0)
+let partI = new Int32Array(0)
 
 /**
  * Open addressing over `tuples[from..to)` (the hash's top `used` bits are the
