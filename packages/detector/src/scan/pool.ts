@@ -27,15 +27,6 @@ function workerUrl(): { url: URL; tsconfig?: string } {
   return { url: built }
 }
 
-/**
- * A worker's young generation. V8's default (up to 48 MiB per thread) is sized
- * for throughput, but a worker's garbage is short-lived (a document's text and
- * ids), so a small one is scavenged as fast: measured on the built CLI over
- * 10 MB of JSONL with 2 workers, peak RSS 294 -> 248 MiB at the same speed. Over
- * 1 GB the peak is set by the workers' old space instead (docs/scale.md).
- */
-const WORKER_YOUNG_GENERATION_MB = 6
-
 /** Starts `size` workers, each with its own scorer over the same keys and its own readers. */
 export async function createScanPool(size: number, keyFiles: string[], options: ScorerOptions, source: Pick<ReadSourcesOptions, 'field' | 'maxDocumentBytes'> = {}): Promise<ScanPool> {
   const { url, tsconfig } = workerUrl()
@@ -53,10 +44,7 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
   }
   await Promise.all(
     Array.from({ length: size }, () => {
-      const w = new Worker(url, {
-        workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig },
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-      })
+      const w = new Worker(url, { workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig } })
       workers.push(w)
       return new Promise<void>((resolve, reject) => {
         w.on('message', (m) => {
