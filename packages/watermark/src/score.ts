@@ -113,6 +113,9 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
     hashWindows(kr.window, tokens, h, n, windowDigests)
   }
   const wd = windowDigests
+  // SelfHash with its tables built (a scan builds them within its first documents):
+  // contextAt + candidateSeed inlined over the rank and seed tables.
+  const tables = h > 0 && !batched && kr.rank && kr.seed ? { rank: kr.rank, seed: kr.seed } : null
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
     if (!(x >= 0 && x < V && Number.isInteger(x))) {
@@ -121,6 +124,24 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
     if (batched) {
       seed[0] = wd[2 * j]
       seed[1] = wd[2 * j + 1]
+    } else if (tables) {
+      const { rank, seed: ts } = tables
+      // The window's anchor: smallest keyed rank, ties to the smaller id; then the
+      // candidate seeds itself when it beats the anchor (as candidateSeed).
+      let a = tokens[i - h]
+      let ar = rank[a]
+      for (let w = i - h + 1; w < i; w++) {
+        const t = tokens[w]
+        const r = rank[t]
+        if (r < ar || (r === ar && t < a)) {
+          a = t
+          ar = r
+        }
+      }
+      const r = rank[x]
+      const s = r < ar || (r === ar && x < a) ? x : a
+      seed[0] = ts[2 * s]
+      seed[1] = ts[2 * s + 1]
     } else {
       contextAt(kr, tokens, i, ctx, false)
       candidateSeed(kr, ctx, x, seed)
