@@ -6,7 +6,7 @@ import type { Tiktoken, TiktokenEncoding } from 'tiktoken'
 // Not the bare `require`: the ESM bundle replaces it with a stub that throws. The
 // CommonJS build has __filename and no import.meta.url; the ESM build the reverse.
 const load: NodeRequire = createRequire(typeof __filename === 'string' ? __filename : import.meta.url)
-type GptEncoding = { encode(text: string, o: object): number[]; decode(ids: number[]): string; setMergeCacheSize(size: number): void }
+type GptEncoding = { encode(text: string, o: object): number[]; decode(ids: number[]): string }
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hfTokenizer } from './hf-tokenizer.js'
@@ -80,18 +80,8 @@ function tiktokenBackend(name: TokenizerName): Tokenizer {
 /** Where JavaScript's `\s` and the Rust regex's differ (see TokenizerBackend). */
 const WHITESPACE_MISMATCH = /[\u0085\ufeff]/
 
-/**
- * gpt-tokenizer's cache of merged words (an LRU, 100,000 entries by default).
- * It only grows: after 3,000 English documents it held 11 MiB of a thread's heap
- * (and a corpus with more distinct words fills all 100,000), while 10,000
- * entries tokenized as fast (same-run medians): frequent words are what it
- * catches. Ids do not depend on it.
- */
-const GPT_MERGE_CACHE = 10_000
-
 function gptTokenizerBackend(name: TokenizerName): Tokenizer {
   const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
-  enc.setMergeCacheSize(GPT_MERGE_CACHE)
   let reference: Tokenizer | undefined
   return {
     name,
