@@ -7,6 +7,11 @@ import { scoreTokens } from '../src/score.js'
 import { createWatermarker, keyringOf } from '../src/session.js'
 import { generateKey } from '../src/keys.js'
 import type { SpecInput } from '../src/spec.js'
+import { COLOURS } from '../src/fingerprint/code.js'
+import { colourOf, fingerprintStepAt, fingerprintTuple, fingerprintWidth, newFingerprintStep } from '../src/fingerprint/prf.js'
+import { addSymbolScores } from '../src/fingerprint/race.js'
+import { fingerprintVotes } from '../src/fingerprint/votes.js'
+import { isRaceFingerprint } from '../src/spec.js'
 
 /** Ids with repeats, so windows and tuples repeat. */
 function ids(seed: number, n: number, V: number): number[] {
@@ -44,6 +49,35 @@ describe('scoreTokens fast paths', () => {
       const tabled = scoreTokens(wm, toks)
       expect(tabled.tuple, `h ${h}`).toEqual(direct.tuple)
       expect(tabled.score, `h ${h}`).toEqual(direct.score)
+    }
+  })
+
+  it('fingerprint votes from batched window hashes equal those of one fingerprintStepAt per position', () => {
+    for (const spec of [{ scheme: 'kgw', fingerprint: {} }, { scheme: 'gumbel', fingerprint: { bits: 32 } }, { scheme: 'gumbel', fingerprint: { delta: 4, h: 2 } }] as SpecInput[]) {
+      const wm = createWatermarker(generateKey(spec))
+      const kr = keyringOf(wm)
+      const f = kr.spec.fingerprint!
+      const race = isRaceFingerprint(f)
+      const h = fingerprintWidth(kr.spec)
+      const toks = ids(3, 1500, kr.spec.vocabSize)
+      for (const start of [0, 37]) {
+        const want = race ? new Float64Array(f.positions * COLOURS) : new Uint32Array(f.positions * COLOURS)
+        const seen = new Set<number>()
+        const step = newFingerprintStep()
+        let scored = 0
+        for (let i = Math.max(h, start); i < toks.length; i++) {
+          fingerprintStepAt(kr, h, f, toks, i, step)
+          const t = fingerprintTuple(step.s0, step.s1, toks[i])
+          if (seen.has(t)) continue
+          seen.add(t)
+          if (race) addSymbolScores(step, toks[i], want as Float64Array, step.position * COLOURS)
+          else want[step.position * COLOURS + colourOf(step.s0, step.s1, toks[i])]++
+          scored++
+        }
+        const got = fingerprintVotes(wm, toks, { start })
+        expect(got.scored, `${JSON.stringify(spec)} from ${start}`).toBe(scored)
+        expect(got.counts, `${JSON.stringify(spec)} from ${start}`).toEqual(want)
+      }
     }
   })
 })
