@@ -7,7 +7,7 @@
 import { benchDetect } from './detect.js'
 import { benchEmbed, benchRequest } from './embed.js'
 import { benchGenerate } from './generate.js'
-import { benchScan } from './scan.js'
+import { benchCorpus, benchKeys, benchScan } from './scan.js'
 import { benchRuntimes } from './runtimes.js'
 import { benchTokenizers } from './tokenizers.js'
 import { benchDistributed } from './scan-distributed.js'
@@ -27,5 +27,6 @@ if (!only || only === 'detect') benchDetect()
 if (!only || only === 'tokenizers') benchTokenizers()
 if (!only || only === 'tokenize') benchTokenize()
 if (!only || only === 'scan') await benchScan(Number(process.argv[3] ?? 20))
+if (only === 'keys') await benchKeys(await benchCorpus(10))
 if (!only || only === 'runtimes') await benchRuntimes()
 if (!only || only === 'scan-distributed') await benchDistributed(Number(process.argv[3] ?? 5))

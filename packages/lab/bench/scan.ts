@@ -4,12 +4,13 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
-import { createWatermarker, DEFAULT_SCHEME, generateKey, scoreTokens, serializeKey, type SchemeName } from '@tracemark/watermark'
+import { DEFAULT_SCHEME, generateKey, serializeKey } from '@tracemark/watermark'
 import { createScorer, keyTokenizers } from '../../detector/src/scan/document.js'
 import { readSources } from '../../detector/src/scan/sources/index.js'
 import { loadCorpus } from '../src/corpus/corpus.js'
 import { repoRoot } from '../src/model/default.js'
 import { bench, table } from './harness.js'
+import { benchIdScoring } from './id-scoring.js'
 
 /**
  * Builds (once) a JSONL corpus of real English of about `mb` megabytes under
@@ -83,8 +84,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
  * - throughput of read + parse + tokenize alone (the floor), of the scan with
  *   1 and 2 workers, and of the scan over the same data as Parquet, with each
  *   process's peak RSS;
- * - the scorer's cost with 1, 4 and 16 keys next to tokenizing the same text;
- * - scoring pre-tokenized ids, per scheme, in tokens per second on one core.
+ * - then {@link benchKeys}: 1, 4 and 16 keys, and id scoring per scheme.
  */
 export async function benchScan(mb = 20): Promise<void> {
   const path = await benchCorpus(mb)
@@ -115,7 +115,16 @@ export async function benchScan(mb = 20): Promise<void> {
   line('scan, 2 workers', two, `x${(one.seconds / two.seconds).toFixed(2)} of 1 worker`)
   line('scan, 2 workers, Parquet', pq, `x${(one.seconds / pq.seconds).toFixed(2)} of 1 worker`)
 
-  // Keys: tokenized once per tokenizer, scored once per key.
+  await benchKeys(path)
+}
+
+/**
+ * `pnpm bench keys`: the scorer with 1, 4 and 16 keys next to normalizing and
+ * tokenizing alone (tokenized once per tokenizer, scored once per key; the pool
+ * closed after each pass of 200 documents, as a scan block closes it), then
+ * scoring pre-tokenized ids per scheme. In-process, so it runs in a minute.
+ */
+export async function benchKeys(path: string): Promise<void> {
   const texts: string[] = []
   for await (const r of readSources([path])) {
     if (r.text !== undefined) texts.push(r.text)
@@ -129,31 +138,17 @@ export async function benchScan(mb = 20): Promise<void> {
     bench(
       [
         { name: 'normalize + tokenize', run: () => texts.map((t) => encode(t)) },
-        ...scorers.map((s, i) => ({ name: `scorer, ${keySets[i].length} key${i ? 's' : ''}`, run: () => texts.map((t, j) => s.score(t, { file: 'x' }, j)) })),
+        ...scorers.map((s, i) => ({ name: `scorer, ${keySets[i].length} key${i ? 's' : ''}`, run: () => {
+          const r = texts.map((t, j) => s.score(t, { file: 'x' }, j).pValue)
+          s.pooled()
+          return r
+        } })),
       ],
       { rounds: 5, roundMs: 300 },
     ),
     'normalize + tokenize',
   )
 
-  // Scoring ids alone: the per-token work of each scheme (PRF, tuple, score) and
-  // the scorer's per-document work on top (dedup, corpus pool, test, span search).
-  const ids = texts.map((t) => encode(t).get('cl100k_base')!)
-  const total = ids.reduce((n, x) => n + x.length, 0)
-  console.log(`\nscoring pre-tokenized ids (${total} tokens; one core)`)
-  for (const scheme of ['kgw', 'gumbel', 'synthid', 'unigram'] as SchemeName[]) {
-    const key = generateKey({ scheme })
-    const wm = createWatermarker(key)
-    const scorer = createScorer([key])
-    const [a, b] = bench(
-      [
-        { name: 'scoreTokens', run: () => ids.map((x) => scoreTokens(wm, x).count) },
-        { name: 'scorer.scoreIds', run: () => ids.map((x, i) => scorer.scoreIds(new Map([['cl100k_base', x]]), { file: 'x' }, i)) },
-      ],
-      { rounds: 5, roundMs: 200 },
-    )
-    const rate = (us: number) => `${(total / us).toFixed(1)} M tokens/s`
-    console.log(`  ${scheme.padEnd(8)} scoreTokens ${rate(a.medianUs).padStart(16)}   whole document scoring ${rate(b.medianUs).padStart(16)}`)
-    scorer.pooled()
-  }
+  // Scoring ids alone, per scheme.
+  benchIdScoring(texts.map((t) => encode(t).get('cl100k_base')!))
 }

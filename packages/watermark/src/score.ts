@@ -1,4 +1,4 @@
-import { candidateSeed, contextAt, newContext } from './context.js'
+import { candidateSeed, contextAt, isSelfSeeded, newContext } from './context.js'
 import { keyringOf, type Watermarker } from './session.js'
 import { mixHi, mixLo } from './mix.js'
 import { greenProbability, greenThreshold } from './schemes/green.js'
@@ -7,6 +7,10 @@ import { synthIdScore } from './schemes/synthid.js'
 import { contextWidth, gumbelNonces, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
 import { minSymbolUniform, raceMaxScore } from './fingerprint/race.js'
+import { hashWindows } from './window-hash.js'
+
+// Window digests of the document being scored, reused across calls (grown as needed).
+let windowDigests = new Uint32Array(0)
 
 /**
  * The law of one scored tuple's score when the text does not depend on the key:
@@ -100,13 +104,48 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const depth = spec.scheme === 'synthid' ? spec.depth : 0
   const race = spec.fingerprint !== undefined && isRaceFingerprint(spec.fingerprint) ? spec.fingerprint : null
   const step = newFingerprintStep()
+  // Every window's seed in one batched pass (WebAssembly SipHash when available):
+  // the same digests contextAt computes one at a time. SelfHash seeds from the
+  // per-token tables instead, and h = 0 from the fixed seed.
+  const batched = h > 0 && !isSelfSeeded(kr)
+  if (batched) {
+    if (windowDigests.length < 2 * n) windowDigests = new Uint32Array(Math.max(2 * n, 2 * windowDigests.length))
+    hashWindows(kr.window, tokens, h, n, windowDigests)
+  }
+  const wd = windowDigests
+  // SelfHash with its tables built (a scan builds them within its first documents):
+  // contextAt + candidateSeed inlined over the rank and seed tables.
+  const tables = h > 0 && !batched && kr.rank && kr.seed ? { rank: kr.rank, seed: kr.seed } : null
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
     if (!(x >= 0 && x < V && Number.isInteger(x))) {
       throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
     }
-    contextAt(kr, tokens, i, ctx, false)
-    candidateSeed(kr, ctx, x, seed)
+    if (batched) {
+      seed[0] = wd[2 * j]
+      seed[1] = wd[2 * j + 1]
+    } else if (tables) {
+      const { rank, seed: ts } = tables
+      // The window's anchor: smallest keyed rank, ties to the smaller id; then the
+      // candidate seeds itself when it beats the anchor (as candidateSeed).
+      let a = tokens[i - h]
+      let ar = rank[a]
+      for (let w = i - h + 1; w < i; w++) {
+        const t = tokens[w]
+        const r = rank[t]
+        if (r < ar || (r === ar && t < a)) {
+          a = t
+          ar = r
+        }
+      }
+      const r = rank[x]
+      const s = r < ar || (r === ar && x < a) ? x : a
+      seed[0] = ts[2 * s]
+      seed[1] = ts[2 * s + 1]
+    } else {
+      contextAt(kr, tokens, i, ctx, false)
+      candidateSeed(kr, ctx, x, seed)
+    }
     const hi = mixHi(seed[0], seed[1], x)
     const lo = mixLo(seed[0], seed[1], x)
     out.position[j] = i

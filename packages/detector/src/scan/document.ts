@@ -7,6 +7,7 @@ import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
 import type { Tokenizer, TokenizerBackend } from '../text/tokenizer.js'
 import { bestSpan } from './span.js'
+import { createPendingPool, poolPending, type PendingPool } from './pending-pool.js'
 import { createTupleSet } from './tuple-set.js'
 import type { DocumentResult, Location } from './types.js'
 
@@ -78,6 +79,9 @@ export function tokenizerId(spec: WatermarkKey['spec']): string {
   return spec.tokenizerSha256 ?? spec.tokenizer
 }
 
+/** First occurrences a key holds back before pooling them early (16 MiB of them). */
+const PENDING_LIMIT = 1 << 20
+
 export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
   if (keys.length === 0) throw new Error('at least one key is needed')
   const wms: Watermarker[] = keys.map((k) => createWatermarker(k))
@@ -92,12 +96,23 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   // One sum per nonce stream (gumbel keys with nonces; one otherwise).
   const streams = keys.map((k) => gumbelNonces(k.spec))
   const open = keys.map((_, i) => ({ seen: createTupleSet(1 << 16), sums: new Float64Array(streams[i]) }))
-  const closed: PooledPart[] = []
-  const closeShard = (i: number) => {
+  // Closed parts with the document after which each closed (Infinity: at the block's
+  // end), so that parts pooled late come out in the order of the per-token pool.
+  const closed: Array<{ part: PooledPart; after: number }> = []
+  let documents = 0
+  const closeShard = (i: number, after = Infinity) => {
     const o = open[i]
-    if (o.seen.size > 0) closed.push({ keyIndex: i, n: o.seen.size, sum: o.sums[0], ...(o.sums.length > 1 ? { sums: Array.from(o.sums) } : {}) })
+    if (o.seen.size > 0) closed.push({ after, part: { keyIndex: i, n: o.seen.size, sum: o.sums[0], ...(o.sums.length > 1 ? { sums: Array.from(o.sums) } : {}) } })
     o.seen.clear()
     o.sums.fill(0)
+  }
+  // Keys with one stream defer the pool to the block's end (see pending-pool.ts).
+  // A block that holds `cap` tuples closes shards inside anyway: pool it as it comes.
+  const pendingLimit = Math.min(PENDING_LIMIT, cap)
+  const pending: Array<PendingPool | null> = streams.map((N) => (N === 1 ? createPendingPool() : null))
+  const flush = (i: number, atBlockEnd: boolean) => {
+    const b = pending[i]
+    if (b) poolPending(b, open[i], cap, (after) => closeShard(i, after), (n, sum) => closed.push({ after: Infinity, part: { keyIndex: i, n, sum } }), atBlockEnd)
   }
   // One per-document set for every document and key.
   const seen = createTupleSet()
@@ -107,6 +122,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       return this.scoreIds(encode(text), where, index)
     },
     scoreIds(ids, where, index) {
+      documents++
       let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null, streams: 1 }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
@@ -120,6 +136,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const sums = new Float64Array(N)
         const pool = open[k]
         const skip = exclude[k]
+        const later = pending[k]
         for (let i = 0; i < s.count; i++) {
           const t = s.tuple[i]
           if ((skip.size > 0 && skip.has(t)) || !seen.add(t)) {
@@ -128,9 +145,13 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
           }
           first[i] = s.score[i]
           addTuple(s, i, sums)
-          if (pool.seen.add(t)) addTuple(s, i, pool.sums)
+          if (later) later.push(t, s.score[i])
+          else if (pool.seen.add(t)) addTuple(s, i, pool.sums)
         }
-        if (pool.seen.size >= cap) closeShard(k)
+        if (later) {
+          later.endDocument(documents)
+          if (later.length >= pendingLimit) flush(k, false)
+        } else if (pool.seen.size >= cap) closeShard(k, documents)
         let stat = bestStream(wm.spec, seen.size, sums)
         const f = wm.spec.fingerprint
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
@@ -179,8 +200,15 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       }
     },
     pooled() {
-      for (let k = 0; k < keys.length; k++) closeShard(k)
-      return closed.splice(0)
+      for (let k = 0; k < keys.length; k++) {
+        flush(k, true)
+        closeShard(k)
+      }
+      // Stable: by document, then key (the per-token pool's order).
+      return closed
+        .splice(0)
+        .sort((a, b) => (a.after === b.after ? a.part.keyIndex - b.part.keyIndex : a.after < b.after ? -1 : 1))
+        .map((c) => c.part)
     },
   }
 }

@@ -1,10 +1,16 @@
 /**
- * A set of tuple ids (integers below 2^53, as scoreTokens gives them) with open
- * addressing over typed arrays. The scorer asks it two or three questions per
- * token (seen in this document? common? new to the corpus pool?), and a
+ * A set of tuple ids (integers in [0, 2^52), as scoreTokens gives them) with open
+ * addressing over one typed array. The scorer asks it two or three questions per
+ * token (seen in this document? common? new to the block's pool?), and a
  * `Set<number>` of doubles cost more than the PRF itself; this one costs a
- * multiply and a probe. `clear()` is O(1) (a generation stamp), so one set can
- * serve every document.
+ * multiply and a probe.
+ *
+ * A slot holds t + 1 (exact below 2^53), so 0 marks an empty slot and a probe
+ * touches one array: the pool's table outgrows the L2 cache, and a separate
+ * array of occupancy stamps cost a second cache miss per probe (measured: the
+ * set was a quarter of the scorer's time). `clear()` zeroes the table, or
+ * shrinks it back when the last fill used a small part of it (one huge document
+ * must not make every later document pay for clearing its table).
  */
 export interface TupleSet {
   readonly size: number
@@ -18,31 +24,25 @@ const TWO32 = 2 ** 32
 
 /** A set sized for about `expected` tuples; it grows as needed. */
 export function createTupleSet(expected = 1024): TupleSet {
-  let bits = Math.max(4, Math.ceil(Math.log2(expected * 2)))
+  const initialBits = Math.max(4, Math.ceil(Math.log2(expected * 2)))
+  let bits = initialBits
   let keys = new Float64Array(1 << bits)
-  let stamp = new Uint32Array(1 << bits)
-  let gen = 1
   let size = 0
   let mask = (1 << bits) - 1
   // Tuples are PRF outputs in the high 32 bits: mixing both halves spreads them.
   const slot = (t: number) => Math.imul((t >>> 0) ^ Math.floor(t / TWO32), 0x9e3779b1) >>> (32 - bits)
 
   const grow = () => {
-    const oldKeys = keys
-    const oldStamp = stamp
-    const oldGen = gen
+    const old = keys
     bits++
     keys = new Float64Array(1 << bits)
-    stamp = new Uint32Array(1 << bits)
     mask = (1 << bits) - 1
-    gen = 1
-    for (let i = 0; i < oldKeys.length; i++) {
-      if (oldStamp[i] !== oldGen) continue
-      const t = oldKeys[i]
-      let j = slot(t)
-      while (stamp[j] === gen) j = (j + 1) & mask
-      keys[j] = t
-      stamp[j] = gen
+    for (let i = 0; i < old.length; i++) {
+      const k = old[i]
+      if (k === 0) continue
+      let j = slot(k - 1)
+      while (keys[j] !== 0) j = (j + 1) & mask
+      keys[j] = k
     }
   }
 
@@ -51,30 +51,33 @@ export function createTupleSet(expected = 1024): TupleSet {
       return size
     },
     add(t) {
+      const k = t + 1
       let j = slot(t)
-      while (stamp[j] === gen) {
-        if (keys[j] === t) return false
+      for (let v = keys[j]; v !== 0; v = keys[j]) {
+        if (v === k) return false
         j = (j + 1) & mask
       }
-      keys[j] = t
-      stamp[j] = gen
+      keys[j] = k
       if (++size * 2 > keys.length) grow()
       return true
     },
     has(t) {
+      const k = t + 1
       let j = slot(t)
-      while (stamp[j] === gen) {
-        if (keys[j] === t) return true
+      for (let v = keys[j]; v !== 0; v = keys[j]) {
+        if (v === k) return true
         j = (j + 1) & mask
       }
       return false
     },
     clear() {
+      if (size === 0) return
+      if (bits > initialBits + 2 && size * 16 < keys.length) {
+        bits = initialBits
+        keys = new Float64Array(1 << bits)
+        mask = (1 << bits) - 1
+      } else keys.fill(0)
       size = 0
-      if (++gen === 0xffffffff) {
-        stamp.fill(0)
-        gen = 1
-      }
     },
   }
 }

@@ -22,4 +22,26 @@ describe('tuple set', () => {
       expect(pool.some((t) => set.has(t))).toBe(false)
     }
   })
+
+  it('keeps the extreme tuples 0 and 2^52 - 1 apart from empty slots, and stays exact after a huge fill shrinks it', () => {
+    const set = createTupleSet(4)
+    expect(set.has(0)).toBe(false)
+    expect(set.add(0)).toBe(true)
+    expect(set.add(0)).toBe(false)
+    expect(set.add(2 ** 52 - 1)).toBe(true)
+    expect(set.has(2 ** 52 - 2)).toBe(false)
+    expect(set.size).toBe(2)
+    // A large document grows the table; the clears after it (one fill, then one
+    // small one) give the table back without losing or inventing a tuple.
+    for (let t = 0; t < 100_000; t++) set.add(t * 4099)
+    expect(set.size).toBe(100_001) // 0 was already in, 2^52 - 1 too
+    set.clear()
+    expect(set.has(0)).toBe(false)
+    for (let t = 0; t < 10; t++) expect(set.add(t)).toBe(true)
+    set.clear()
+    expect(set.size).toBe(0)
+    for (let t = 0; t < 10; t++) expect(set.has(t)).toBe(false)
+    for (let t = 0; t < 50_000; t++) expect(set.add(t * 7)).toBe(true)
+    for (let t = 0; t < 50_000; t++) expect(set.has(t * 7 + 1)).toBe(false)
+  })
 })

@@ -36,11 +36,16 @@ export function fingerprintWidth(spec: WatermarkSpec): number {
 /** Fills `step` for the position after `tokens[end - 1]` (callers guarantee end >= h). */
 export function fingerprintStepAt(kr: Keyring, h: number, f: FingerprintSpec, tokens: ArrayLike<number>, end: number, step: FingerprintStep): void {
   siphashWords(kr.fingerprintKey, tokens, end - h, h, digest)
-  step.s0 = digest[0] | 0
-  step.s1 = digest[1] | 0
+  fingerprintStepFrom(f, digest[0], digest[1], step)
+}
+
+/** Fills `step` from the window's digest (lo, hi as uint32): for digests hashed in a batch. */
+export function fingerprintStepFrom(f: FingerprintSpec, lo: number, hi: number, step: FingerprintStep): void {
+  step.s0 = lo | 0
+  step.s1 = hi | 0
   // The high word picks the position; multiply-shift avoids the modulo bias of %.
-  step.position = Math.floor((digest[1] / 2 ** 32) * f.positions)
-  step.windowKey = (digest[1] >>> 12) * 2 ** 32 + digest[0]
+  step.position = Math.floor((hi / 2 ** 32) * f.positions)
+  step.windowKey = (hi >>> 12) * 2 ** 32 + lo
 }
 
 /** Colour (0..255) of candidate `x` in the window whose seed is (s0, s1). */

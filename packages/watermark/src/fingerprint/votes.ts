@@ -1,7 +1,8 @@
 import { keyringOf, type Watermarker } from '../session.js'
 import { isRaceFingerprint } from '../spec.js'
 import { COLOURS } from './code.js'
-import { colourOf, fingerprintStepAt, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
+import { hashWindows } from '../window-hash.js'
+import { colourOf, fingerprintStepFrom, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
 import { addSymbolScores } from './race.js'
 
 /** Per-(position, byte) evidence of a text: what attribution decodes. */
@@ -52,12 +53,17 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
   const exclude = options.exclude
   const V = kr.spec.vocabSize
   const h = fingerprintWidth(kr.spec)
-  for (let i = Math.max(h, options.start ?? 0); i < tokens.length; i++) {
+  const from = Math.max(h, options.start ?? 0)
+  // Every window's digest in one batched pass (WebAssembly SipHash when available).
+  const windows = Math.max(0, tokens.length - from)
+  const digests = new Uint32Array(2 * windows)
+  if (windows > 0) hashWindows(kr.fingerprintKey, from === h ? tokens : Array.prototype.slice.call(tokens, from - h), h, windows, digests)
+  for (let i = from; i < tokens.length; i++) {
     const x = tokens[i]
     if (!(x >= 0 && x < V && Number.isInteger(x))) {
       throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
     }
-    fingerprintStepAt(kr, h, f, tokens, i, step)
+    fingerprintStepFrom(f, digests[2 * (i - from)], digests[2 * (i - from) + 1], step)
     const t = fingerprintTuple(step.s0, step.s1, x)
     if (seen.has(t) || exclude?.has(t)) continue
     seen.add(t)

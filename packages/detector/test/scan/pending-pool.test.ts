@@ -1,0 +1,82 @@
+import { createWatermarker, generateKey, scoreTokens, seededRandom, type WatermarkKey } from '@tracemark/watermark'
+import { describe, expect, it } from 'vitest'
+import { createScorer, type PooledPart } from '../../src/scan/document.js'
+import { markFirstOccurrences } from '../../src/scan/first-occurrences.js'
+
+/** Tuples as scoreTokens makes them (hi * 2^20 + (lo >>> 12)), drawn from a small pool so that they repeat. */
+function tupleList(seed: number, n: number, distinct: number): Float64Array {
+  const rnd = seededRandom(seed)
+  const pool = Array.from({ length: distinct }, () => Math.floor(rnd() * 2 ** 32) * 2 ** 20 + Math.floor(rnd() * 2 ** 20))
+  return Float64Array.from({ length: n }, () => pool[Math.floor(rnd() * distinct)])
+}
+
+/**
+ * The pool as it was computed per token before it was deferred: per document
+ * and key, the document's first occurrences go into the key's open shard, which
+ * closes after the document that brings it to `cap` unique tuples; the block's
+ * end closes the rest. The reference the deferred pool must equal bit for bit.
+ */
+function referenceParts(keys: WatermarkKey[], docs: Uint32Array[], cap: number): PooledPart[] {
+  const wms = keys.map((k) => createWatermarker(k))
+  const open = keys.map(() => ({ seen: new Set<number>(), sum: 0 }))
+  const parts: PooledPart[] = []
+  const close = (k: number) => {
+    if (open[k].seen.size > 0) parts.push({ keyIndex: k, n: open[k].seen.size, sum: open[k].sum })
+    open[k] = { seen: new Set(), sum: 0 }
+  }
+  for (const ids of docs) {
+    for (let k = 0; k < keys.length; k++) {
+      const s = scoreTokens(wms[k], ids)
+      const inDoc = new Set<number>()
+      for (let i = 0; i < s.count; i++) {
+        const t = s.tuple[i]
+        if (inDoc.has(t)) continue
+        inDoc.add(t)
+        if (!open[k].seen.has(t)) {
+          open[k].seen.add(t)
+          open[k].sum += s.score[i]
+        }
+      }
+      if (open[k].seen.size >= cap) close(k)
+    }
+  }
+  for (let k = 0; k < keys.length; k++) close(k)
+  return parts
+}
+
+describe('the deferred corpus pool', () => {
+  it('marks exactly the first occurrence of each value, in small and partitioned lists', () => {
+    for (const [n, distinct] of [[0, 1], [1, 1], [300, 50], [4096, 4000], [4097, 100], [200_000, 150_000], [200_000, 9]]) {
+      const t = tupleList(n + distinct, n, distinct)
+      if (n > 10) t[n - 1] = 0 // the smallest tuple id, next to the table's empty marker
+      const first = new Uint8Array(n)
+      const got = markFirstOccurrences(t, n, first)
+      const seen = new Set<number>()
+      const want = Uint8Array.from(t, (x) => (seen.has(x) ? 0 : (seen.add(x), 1)))
+      expect(got, `${n} tuples`).toBe(seen.size)
+      const wrong = want.findIndex((w, i) => first[i] !== w)
+      expect(wrong, `${n} tuples: first wrong mark`).toBe(-1)
+    }
+  })
+
+  it('gives the per-token pool\'s parts bit for bit: block-end pooling, shards closing mid-block, several keys', () => {
+    const rnd = seededRandom(5)
+    const keys = [generateKey({ scheme: 'gumbel' }), generateKey({ scheme: 'kgw' }), generateKey({ scheme: 'synthid' })]
+    // Documents with repeated passages (so tuples repeat within and across documents).
+    const passages = Array.from({ length: 12 }, () => Array.from({ length: 40 + Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 100_277)))
+    const docs = Array.from({ length: 60 }, () => Uint32Array.from(Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => passages[Math.floor(rnd() * passages.length)]).flat()))
+    // cap 1e9: pooled at the block's end in one pass; 500 and 2000: shards close
+    // inside the block, and the held-back tuples are pooled as they come.
+    for (const cap of [1e9, 500, 2000]) {
+      const scorer = createScorer(keys, { shardTuples: cap })
+      docs.forEach((ids, i) => scorer.scoreIds(new Map([['cl100k_base', ids]]), { file: 'x' }, i))
+      const parts = scorer.pooled()
+      expect(parts, `cap ${cap}`).toEqual(referenceParts(keys, docs, cap))
+      // One part per key, or more when shards closed inside the block (the 12
+      // passages give a few thousand distinct tuples per key).
+      if (cap === 1e9) expect(parts.length).toBe(3)
+      else expect(parts.length, `cap ${cap}: shards closed inside the block`).toBeGreaterThan(3)
+      expect(scorer.pooled(), 'pooled() forgets what it returned').toEqual([])
+    }
+  })
+})

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { candidateSeed, contextAt, newContext } from '../src/context.js'
+import { selfTables } from '../src/keyring.js'
+import { mixHi, mixLo } from '../src/mix.js'
+import { seededRandom } from '../src/random.js'
+import { scoreTokens } from '../src/score.js'
+import { createWatermarker, keyringOf } from '../src/session.js'
+import { generateKey } from '../src/keys.js'
+import type { SpecInput } from '../src/spec.js'
+import { COLOURS } from '../src/fingerprint/code.js'
+import { colourOf, fingerprintStepAt, fingerprintTuple, fingerprintWidth, newFingerprintStep } from '../src/fingerprint/prf.js'
+import { addSymbolScores } from '../src/fingerprint/race.js'
+import { fingerprintVotes } from '../src/fingerprint/votes.js'
+import { isRaceFingerprint } from '../src/spec.js'
+
+/** Ids with repeats, so windows and tuples repeat. */
+function ids(seed: number, n: number, V: number): number[] {
+  const rnd = seededRandom(seed)
+  const out = Array.from({ length: n }, () => (rnd() < 0.3 ? Math.floor(rnd() * 50) : Math.floor(rnd() * V)))
+  return out
+}
+
+describe('scoreTokens fast paths', () => {
+  it('the batched window hashes give the tuples of contextAt, one window at a time', () => {
+    for (const spec of [{ scheme: 'kgw', seeding: 'left' }, { scheme: 'gumbel' }, { scheme: 'synthid', h: 3 }, { scheme: 'gumbel', h: 1 }] as SpecInput[]) {
+      const wm = createWatermarker(generateKey(spec))
+      const kr = keyringOf(wm)
+      const toks = ids(7, 3000, kr.spec.vocabSize)
+      const s = scoreTokens(wm, toks)
+      const ctx = newContext()
+      const seed = new Int32Array(2)
+      const h = (kr.spec as { h: number }).h
+      for (let j = 0; j < s.count; j++) {
+        const i = j + h
+        contextAt(kr, toks, i, ctx, false)
+        candidateSeed(kr, ctx, toks[i], seed)
+        const want = mixHi(seed[0], seed[1], toks[i]) * 2 ** 20 + (mixLo(seed[0], seed[1], toks[i]) >>> 12)
+        if (s.tuple[j] !== want) expect.fail(`${JSON.stringify(spec)}: tuple ${j} differs`)
+      }
+    }
+  })
+
+  it('SelfHash scores the same before and after its per-token tables exist', () => {
+    for (const h of [1, 3, 4]) {
+      const wm = createWatermarker(generateKey({ scheme: 'kgw', h }))
+      const toks = ids(h, 2000, 100_277)
+      const direct = scoreTokens(wm, toks)
+      selfTables(keyringOf(wm))
+      const tabled = scoreTokens(wm, toks)
+      expect(tabled.tuple, `h ${h}`).toEqual(direct.tuple)
+      expect(tabled.score, `h ${h}`).toEqual(direct.score)
+    }
+  })
+
+  it('fingerprint votes from batched window hashes equal those of one fingerprintStepAt per position', () => {
+    for (const spec of [{ scheme: 'kgw', fingerprint: {} }, { scheme: 'gumbel', fingerprint: { bits: 32 } }, { scheme: 'gumbel', fingerprint: { delta: 4, h: 2 } }] as SpecInput[]) {
+      const wm = createWatermarker(generateKey(spec))
+      const kr = keyringOf(wm)
+      const f = kr.spec.fingerprint!
+      const race = isRaceFingerprint(f)
+      const h = fingerprintWidth(kr.spec)
+      const toks = ids(3, 1500, kr.spec.vocabSize)
+      for (const start of [0, 37]) {
+        const want = race ? new Float64Array(f.positions * COLOURS) : new Uint32Array(f.positions * COLOURS)
+        const seen = new Set<number>()
+        const step = newFingerprintStep()
+        let scored = 0
+        for (let i = Math.max(h, start); i < toks.length; i++) {
+          fingerprintStepAt(kr, h, f, toks, i, step)
+          const t = fingerprintTuple(step.s0, step.s1, toks[i])
+          if (seen.has(t)) continue
+          seen.add(t)
+          if (race) addSymbolScores(step, toks[i], want as Float64Array, step.position * COLOURS)
+          else want[step.position * COLOURS + colourOf(step.s0, step.s1, toks[i])]++
+          scored++
+        }
+        const got = fingerprintVotes(wm, toks, { start })
+        expect(got.scored, `${JSON.stringify(spec)} from ${start}`).toBe(scored)
+        expect(got.counts, `${JSON.stringify(spec)} from ${start}`).toEqual(want)
+      }
+    }
+  })
+})
