@@ -122,7 +122,7 @@ describe('tracemark-lab steal', () => {
     expect(await lab(['steal', '--out', '/tmp/x', '--queries', '100,50'], io)).toBe(2)
     expect(err).toMatch(/--queries must be ascending/)
     expect(await lab(['steal', '--out', '/tmp/x', '--configs', '9'], io)).toBe(2)
-    expect(err).toMatch(/--configs: indexes go from 0 to 7/)
+    expect(err).toMatch(/--configs: indexes go from 0 to 8/)
     err = ''
     expect(await lab(['steal', '--out', '/tmp/x', '--temperature', '0'], io)).toBe(2)
     expect(err).toMatch(/--temperature/)

@@ -4,6 +4,7 @@ import { getTokenizer } from '@tracemark/detector'
 import { createWatermarker, generateKey, isRaceFingerprint, seededRandom, type SpecInput } from '@tracemark/watermark'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { corpusPrompts } from '../corpus/prompts.js'
+import { seededNonce } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import { trainModel, type NgramModel } from '../model/ngram.js'
 import { continuationPerplexity, scrub, spoof, verdict, type Verdict } from './attack.js'
@@ -29,6 +30,8 @@ export const STEAL_CONFIGS: StealConfig[] = [
   // keygen's default without a fingerprint: one stream (no per-request nonces), the
   // worst case for stealing since every answer uses the same keyed values.
   { name: 'gumbel h=4, one stream', spec: { scheme: 'gumbel', h: 4, nonces: 1 } },
+  // The per-request nonces keygen gave unfingerprinted gumbel keys before: 4096 streams.
+  { name: 'gumbel h=4, 4096 nonces', spec: { scheme: 'gumbel', h: 4, nonces: 4096 } },
 ]
 
 export interface StealOptions {
@@ -103,7 +106,7 @@ export async function runSteal(o: StealOptions): Promise<StealRow[]> {
     const temperature = o.temperature ?? 1
     const counts = createCounts(h)
     const ask = (prompt: number[], seed: number) =>
-      endpoint.generate({ prompt, maxTokens: o.tokens, session: wm.session({ prompt, payload: fp ? ATTACKER_ACCOUNT : undefined }), random: seededRandom(seed), temperature })
+      endpoint.generate({ prompt, maxTokens: o.tokens, session: wm.session({ prompt, payload: fp ? ATTACKER_ACCOUNT : undefined, nonce: seededNonce(key.spec, seed) }), random: seededRandom(seed), temperature })
     // Fresh watermarked answers to scrub (prompts the attacker never learned from).
     const victims = scrubPrompts.map((p, i) => ({ prompt: p, ids: ask(p, 900_000 + i) }))
     const before = victims.map((v) => verdict(v.ids, wm))
