@@ -6,7 +6,7 @@
  */
 import { benchDetect } from './detect.js'
 import { benchEmbed, benchRequest } from './embed.js'
-import { benchGenerate } from './generate.js'
+import { benchFastGenerate, benchGenerate } from './generate.js'
 import { benchCorpus, benchKeys, benchScan } from './scan.js'
 import { benchRuntimes } from './runtimes.js'
 import { benchTokenizers } from './tokenizers.js'
@@ -23,6 +23,7 @@ if (!only || only === 'embed') {
 }
 if (!only || only === 'embed' || only === 'request') benchRequest(100_277)
 if (!only || only === 'generate') benchGenerate()
+if (!only || only === 'generate' || only === 'steal') benchFastGenerate()
 if (!only || only === 'detect') benchDetect()
 if (!only || only === 'tokenizers') benchTokenizers()
 if (!only || only === 'tokenize') benchTokenize()

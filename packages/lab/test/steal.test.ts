@@ -5,7 +5,7 @@ import { splitCorpus } from '../src/corpus/corpus.js'
 import { corpusPrompts } from '../src/corpus/prompts.js'
 import { generate } from '../src/generate.js'
 import { loadOrTrainDefaultModel } from '../src/model/default.js'
-import type { NgramModel } from '../src/model/ngram.js'
+import { logits as fullLogits, sparseTopLogits, type NgramModel } from '../src/model/ngram.js'
 import { createFastGenerator } from '../src/steal/fast-generate.js'
 import { countAnswer, createCounts, learn } from '../src/steal/learn.js'
 import { scrub } from '../src/steal/attack.js'
@@ -17,6 +17,35 @@ beforeAll(() => {
   model = loadOrTrainDefaultModel()
   const tok = getTokenizer('cl100k_base')
   prompts = corpusPrompts(splitCorpus().heldOut, { count: 200, stride: 1, seed: 5 }).map((p) => Array.from(tok.encode(p)))
+})
+
+describe('sparseTopLogits', () => {
+  it('every token above the floor has its exact logit, and no token read holds more than its exact logit', () => {
+    const V = model.vocabSize
+    const full = new Float32Array(V)
+    const out = new Float32Array(V).fill(-Infinity)
+    const touched = new Int32Array(V)
+    const unigramIds = Int32Array.from(Array.from(model.unigramLogProb.subarray(0, 100_257), (lp, id) => [lp, id]).sort((a, b) => b[0] - a[0]).slice(0, 128).map(([, id]) => id))
+    const order: Array<Map<number, Int32Array>> = []
+    let above = 0
+    for (let c = 0; c < 120; c++) {
+      // Contexts of every depth: prompts cut at every length from 1 to 6 tokens.
+      const p = prompts[c]
+      const context = p.slice(0, 1 + (c % Math.min(6, p.length)))
+      fullLogits(model, context, full)
+      const r = sparseTopLogits(model, context, out, touched, unigramIds, 32, order)
+      for (let t = 0; t < 100_257; t++) {
+        if (out[t] !== -Infinity) expect(out[t]).toBeLessThanOrEqual(full[t] + 1e-5)
+        if (full[t] > r.floor + 1e-4) {
+          expect(out[t]).toBeCloseTo(full[t], 5)
+          above++
+        }
+      }
+      for (let j = 0; j < r.count; j++) out[touched[j]] = -Infinity
+    }
+    // The property must have been exercised on many tokens (the successor lists are cut at 32).
+    expect(above).toBeGreaterThan(1000)
+  })
 })
 
 describe('fast top-k generator', () => {
@@ -33,6 +62,20 @@ describe('fast top-k generator', () => {
         expect(Array.from(got)).toEqual(Array.from(want.ids))
       }
     }
+  })
+
+  it('emits exactly the tokens of generate() without a watermark too (the attacker\'s own answers), at temperature 1 and 0.6', () => {
+    const fast = createFastGenerator(model, { topK: 50, slack: 0 })
+    for (const temperature of [1, 0.6]) {
+      for (let i = 0; i < 4; i++) {
+        const want = generate(model, { watermark: false, prompt: prompts[10 + i], maxTokens: 60, seed: i, topK: 50, temperature })
+        const got = fast.generate({ prompt: prompts[10 + i], maxTokens: 60, session: null, random: seededRandom(i), temperature })
+        expect(Array.from(got)).toEqual(Array.from(want.ids))
+      }
+    }
+    // Most steps are proved from the narrow candidate set; the test is only meaningful if some are.
+    const st = fast.stats()
+    expect(st.widened).toBeLessThan(st.steps)
   })
 })
 
@@ -79,6 +122,9 @@ describe('tracemark-lab steal', () => {
     expect(await lab(['steal', '--out', '/tmp/x', '--queries', '100,50'], io)).toBe(2)
     expect(err).toMatch(/--queries must be ascending/)
     expect(await lab(['steal', '--out', '/tmp/x', '--configs', '9'], io)).toBe(2)
-    expect(err).toMatch(/--configs: indexes go from 0 to 6/)
+    expect(err).toMatch(/--configs: indexes go from 0 to 8/)
+    err = ''
+    expect(await lab(['steal', '--out', '/tmp/x', '--temperature', '0'], io)).toBe(2)
+    expect(err).toMatch(/--temperature/)
   })
 })

@@ -14,6 +14,14 @@ export interface SampleOptions {
   topP?: number
   /** Uniform [0, 1) source for the draw; default `Math.random`. Inject a seeded one for reproducibility. */
   random?: () => number
+  /**
+   * For hosts that compute logits only for some tokens: their ids, strictly
+   * ascending. Every other token is treated as masked (-Infinity) and its logit
+   * is not read, so a top-k step costs the support's size instead of the
+   * vocabulary's. Used only with top-k or greedy sampling; the draw is the one the
+   * full logits with the other tokens at -Infinity would give.
+   */
+  support?: ArrayLike<number>
 }
 
 /**
@@ -115,7 +123,17 @@ export function select(logits: Float32Array, vocabSize: number, o: SampleOptions
   let max = -Infinity
   let n = 0
   const ids = c.ids, lg = c.logit
-  for (let i = 0; i < logits.length; i++) {
+  // A support lists the only ids to read, ascending, so the candidates come out
+  // in id order exactly as from a full read (the draw depends on that order).
+  const support = o.support
+  const reads = support ? support.length : logits.length
+  let prev = -1
+  for (let s = 0; s < reads; s++) {
+    const i = support ? support[s] : s
+    if (support && !(Number.isInteger(i) && i > prev && i < vocabSize)) {
+      throw new RangeError(`support[${s}] = ${i}: support must be strictly ascending token ids below ${vocabSize}`)
+    }
+    prev = i
     const v = logits[i]
     if (!(v <= max)) {
       if (v !== v) throw new RangeError(`logits[${i}] is NaN`)

@@ -299,6 +299,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--attempts <n>', 'forged texts and scrubbed answers per checkpoint', integerOption('--attempts', 1, 100_000), 50)
     .option('--tokens <n>', 'tokens per answer', integerOption('--tokens', 1, 100_000), 200)
     .option('--strength <s>', 'spoofing logit bias per unit of learned preference', numberOption('--strength', 0, 20), 1.5)
+    .option('--temperature <t>', 'sampling temperature of the endpoint, the attacker\'s own answers and its forgeries', numberOption('--temperature', 0.05, 10), 1)
     .action(async (o) => {
       const list = (v: string, name: string) =>
         v.split(',').map((x) => {
@@ -311,7 +312,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const configs = o.configs === undefined ? undefined : list(o.configs, '--configs')
       if (configs?.some((c) => c >= STEAL_CONFIGS.length)) throw new Error(`--configs: indexes go from 0 to ${STEAL_CONFIGS.length - 1}`)
       if (o.attempts < 1 || o.tokens < 1) throw new Error('--attempts and --tokens must be positive')
-      await runSteal({ out: o.out, queries, configs, attempts: o.attempts, tokens: o.tokens, strength: o.strength, log: (m) => io.err(`${m}\n`) })
+      await runSteal({ out: o.out, queries, configs, attempts: o.attempts, tokens: o.tokens, strength: o.strength, temperature: o.temperature, log: (m) => io.err(`${m}\n`) })
     })
 
   try {

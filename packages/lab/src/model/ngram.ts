@@ -714,3 +714,69 @@ export function sparseLogits(
   const last = unigramIds.length ? unigramIds[unigramIds.length - 1] : -1
   return { count: n, floor: last < 0 ? Infinity : lg0 + lp1[last] }
 }
+
+/**
+ * {@link sparseLogits} reading only the `limit` most likely successors of each
+ * suffix of the context (`order[k]` caches, per trie node of level k, its
+ * successor positions by decreasing probability; filled on first use). The
+ * common suffixes have thousands of successors and a top-k sampler needs a few
+ * dozen. Exact for the same reason: a token's logit at a deeper suffix is never
+ * below its logit at a shallower one (interpolation adds a non-negative
+ * discounted term: p_{k+1}(w | ctx_k) >= γ(ctx_k) p_k(w | ctx_{k-1})), so a
+ * token read at a shallower level but cut at its deepest holds at most its true
+ * logit, which is at most that level's cut. `floor` bounds every untouched or
+ * cut token's true logit: the unigram cut and each level's cut.
+ */
+export function sparseTopLogits(
+  m: NgramModel,
+  context: ArrayLike<number>,
+  out: Float32Array,
+  touched: Int32Array,
+  unigramIds: ArrayLike<number>,
+  limit: number,
+  order: Array<Map<number, Int32Array>>,
+): { count: number; floor: number } {
+  const K = resolveContext(m, context, nodeBuf)
+  coefficients(m, K)
+  const lp1 = m.unigramLogProb
+  const lg0 = K === 0 ? 0 : Math.log(coefBuf[0])
+  let n = 0
+  for (let i = 0; i < unigramIds.length; i++) {
+    const id = unigramIds[i]
+    out[id] = lg0 + lp1[id]
+    touched[n++] = id
+  }
+  const last = unigramIds.length ? unigramIds[unigramIds.length - 1] : -1
+  let floor = last < 0 ? Infinity : lg0 + lp1[last]
+  for (let k = 1; k <= K; k++) {
+    const lc = Math.log(coefBuf[k])
+    const cs = m.levels[k - 1].childStart!
+    const toks = m.levels[k].tokens
+    const lp = m.nodeLogProb[k]
+    const node = nodeBuf[k]
+    const start = cs[node]
+    const end = cs[node + 1]
+    if (end - start <= limit) {
+      for (let j = start; j < end; j++) {
+        const t = toks[j]
+        if (out[t] === -Infinity) touched[n++] = t
+        out[t] = lc + lp[j]
+      }
+      continue
+    }
+    order[k] ??= new Map()
+    let byProb = order[k].get(node)
+    if (!byProb) {
+      byProb = Int32Array.from({ length: end - start }, (_, i) => start + i).sort((a, b) => lp[b] - lp[a])
+      order[k].set(node, byProb)
+    }
+    for (let i = 0; i < limit; i++) {
+      const j = byProb[i]
+      const t = toks[j]
+      if (out[t] === -Infinity) touched[n++] = t
+      out[t] = lc + lp[j]
+    }
+    floor = Math.max(floor, lc + lp[byProb[limit]])
+  }
+  return { count: n, floor }
+}

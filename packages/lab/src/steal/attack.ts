@@ -24,13 +24,14 @@ export function verdict(ids: ArrayLike<number>, wm: Watermarker): Verdict {
  * (capped at `cap`). No key is involved: whatever the detector finds, the
  * attacker forged.
  */
-export function spoof(gen: Generator, learned: Learned, o: { prompt: number[]; maxTokens: number; random: () => number; strength: number; cap: number }): Uint32Array {
+export function spoof(gen: Generator, learned: Learned, o: { prompt: number[]; maxTokens: number; random: () => number; strength: number; cap: number; temperature?: number }): Uint32Array {
   const prefs = new Map<number, number>()
   return gen.generate({
     prompt: o.prompt,
     maxTokens: o.maxTokens,
     session: null,
     random: o.random,
+    temperature: o.temperature,
     maxBias: o.strength * o.cap,
     bias: (context, logits) => {
       preferences(learned, context, prefs)

@@ -1,10 +1,22 @@
 import { sampleLogits, type SampleOptions, type Session } from '@tracemark/watermark'
-import { logits as fullLogits, sparseLogits, type NgramModel } from '../model/ngram.js'
+import { logits as fullLogits, sparseLogits, sparseTopLogits, type NgramModel } from '../model/ngram.js'
 
 /** First id of cl100k_base's special tokens (as in generate.ts): never emitted. */
 const END_OF_TEXT = 100_257
-/** Unigram ids kept as candidates at every step (see sparseLogits). */
-const UNIGRAM_CANDIDATES = 4096
+/**
+ * Candidate sets, narrow first: unigram ids kept, and successors read per
+ * context suffix (see sparseTopLogits; Infinity: all of them). A step takes the
+ * first set that proves the top k, else the full logits; the narrow one usually
+ * does, since the n-gram continuations carry the top k.
+ */
+const TIERS = [
+  { unigrams: 128, successors: 64 },
+  // The spoofer's bias widens the margin the proof needs.
+  { unigrams: 1024, successors: 512 },
+  { unigrams: 4096, successors: Infinity },
+]
+/** Float32 rounding of the logits, kept out of the exactness check. */
+const ROUNDING = 1e-4
 
 /** Adds a bias to the logits of the current context (the spoofer's learned preferences); returns nothing. */
 export type LogitBias = (context: readonly number[], logits: Float32Array) => void
@@ -37,14 +49,17 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
   const heap = new Float64Array(o.topK)
   const ranked = Array.from(model.unigramLogProb.subarray(0, END_OF_TEXT + 1), (lp, id) => [lp, id] as const)
     .sort((a, b) => b[0] - a[0])
-    .slice(0, UNIGRAM_CANDIDATES)
+    .slice(0, Math.max(...TIERS.map((t) => t.unigrams)))
     .map(([, id]) => id)
-  const unigramIds = Int32Array.from(ranked)
+  const tiers = TIERS.map((t) => ({ unigramIds: Int32Array.from(ranked.slice(0, t.unigrams)), successors: t.successors }))
+  const order: Array<Map<number, Int32Array>> = []
+  const support = new Int32Array(V)
   let count = 0
   let fallbacks = 0
+  let widened = 0
   let steps = 0
 
-  /** The k-th largest of the touched logits. */
+  /** The k-th largest of the touched logits (-Infinity when fewer than k are finite). */
   const kth = (): number => {
     const k = o.topK
     let size = 0
@@ -57,7 +72,7 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
         while (j > 0) {
           const p = (j - 1) >> 1
           if (heap[p] <= heap[j]) break
-          ;[heap[p], heap[j]] = [heap[j], heap[p]]
+          const x = heap[p]; heap[p] = heap[j]; heap[j] = x
           j = p
         }
       } else if (v > heap[0]) {
@@ -70,7 +85,7 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
           if (l < k && heap[l] < heap[m]) m = l
           if (r < k && heap[r] < heap[m]) m = r
           if (m === j) break
-          ;[heap[m], heap[j]] = [heap[j], heap[m]]
+          const x = heap[m]; heap[m] = heap[j]; heap[j] = x
           j = m
         }
       }
@@ -78,23 +93,26 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
     return size < k ? -Infinity : heap[0]
   }
 
-  const probs = new Float64Array(V)
-  /** Top-k sampling (temperature t) among the touched ids at or above the k-th logit. */
-  const drawTopK = (s: FastStep): number => {
-    const floor = kth()
-    const t = s.temperature ?? 1
-    let max = -Infinity
-    for (let i = 0; i < count; i++) if (out[touched[i]] > max) max = out[touched[i]]
-    let sum = 0
-    for (let i = 0; i < count; i++) {
-      const v = out[touched[i]]
-      probs[i] = v >= floor ? Math.exp((v - max) / t) : 0
-      sum += probs[i]
-    }
-    let u = s.random() * sum
-    for (let i = 0; i < count; i++) if ((u -= probs[i]) < 0) return touched[i]
-    for (let i = count - 1; i >= 0; i--) if (probs[i] > 0) return touched[i]
-    throw new Error('no candidate')
+  /** Sparse logits of the next token with the given unigram ids (bias not applied); returns the floor below which no untouched id lies. */
+  const fill = (context: readonly number[], tier: (typeof tiers)[number]): number => {
+    for (let j = 0; j < count; j++) out[touched[j]] = -Infinity
+    const r = tier.successors === Infinity
+      ? sparseLogits(model, context, out, touched, tier.unigramIds)
+      : sparseTopLogits(model, context, out, touched, tier.unigramIds, tier.successors, order)
+    count = r.count
+    for (let j = 0; j < count; j++) if (touched[j] > END_OF_TEXT) out[touched[j]] = -Infinity
+    return r.floor
+  }
+
+  /**
+   * The ids within `slack` of the k-th logit, ascending: a superset of what top-k
+   * keeps, and the only ids a top-k sampler with that slack can read, so sampling
+   * `out` restricted to them draws the token the full logits would.
+   */
+  const supportAbove = (cut: number): Int32Array => {
+    let n = 0
+    for (let i = 0; i < count; i++) if (out[touched[i]] >= cut) support[n++] = touched[i]
+    return support.subarray(0, n).sort()
   }
 
   /**
@@ -102,9 +120,7 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
    * and logits (bias not applied), most likely first. For the scrubber.
    */
   function candidates(context: readonly number[]): Array<{ id: number; logit: number }> {
-    for (let j = 0; j < count; j++) out[touched[j]] = -Infinity
-    count = sparseLogits(model, context, out, touched, unigramIds).count
-    for (let j = 0; j < count; j++) if (touched[j] > END_OF_TEXT) out[touched[j]] = -Infinity
+    fill(context, tiers.at(-1)!)
     const floor = kth()
     const c: Array<{ id: number; logit: number }> = []
     for (let j = 0; j < count; j++) if (out[touched[j]] >= floor && out[touched[j]] > -Infinity) c.push({ id: touched[j], logit: out[touched[j]] })
@@ -114,29 +130,38 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
   function generate(s: FastStep): Uint32Array {
     const context = Array.from(s.prompt)
     const sample: SampleOptions = { topK: o.topK, temperature: s.temperature, random: s.random }
+    const margin = o.slack + (s.maxBias ?? 0)
     const ids: number[] = []
     for (let i = 0; i < s.maxTokens; i++) {
       steps++
-      for (let j = 0; j < count; j++) out[touched[j]] = -Infinity
-      const r = sparseLogits(model, context, out, touched, unigramIds)
-      count = r.count
-      for (let j = 0; j < count; j++) if (touched[j] > END_OF_TEXT) out[touched[j]] = -Infinity
-      s.bias?.(context, out)
-      let logits = out
-      if (!(kth() - o.slack - (s.maxBias ?? 0) > r.floor)) {
+      let cut = NaN
+      for (let tier = 0; tier < tiers.length; tier++) {
+        const floor = fill(context, tiers[tier])
+        s.bias?.(context, out)
+        const k = kth()
+        if (k - margin > floor + ROUNDING) {
+          cut = k - o.slack
+          break
+        }
+        if (tier === 0) widened++
+      }
+      let id: number
+      if (cut === cut) {
+        // Plain sampling goes through the host's own sampler too, so both paths draw the reference's tokens.
+        const sparse = { ...sample, support: supportAbove(cut) }
+        id = s.session ? s.session.sample(out, sparse) : sampleLogits(out, sparse)
+      } else {
         fallbacks++
         fullLogits(model, context, full)
         for (let t = END_OF_TEXT + 1; t < V; t++) full[t] = -Infinity
         s.bias?.(context, full)
-        logits = full
+        id = s.session ? s.session.sample(full, sample) : sampleLogits(full, sample)
       }
-      // Plain sampling from the sparse set needs no pass over the vocabulary.
-      const id = s.session ? s.session.sample(logits, sample) : logits === out ? drawTopK(s) : sampleLogits(logits, sample)
       if (id === END_OF_TEXT) break
       context.push(id)
       ids.push(id)
     }
     return Uint32Array.from(ids)
   }
-  return { generate, candidates, stats: () => ({ steps, fallbacks }) }
+  return { generate, candidates, stats: () => ({ steps, fallbacks, widened }) }
 }

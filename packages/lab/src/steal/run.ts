@@ -4,6 +4,7 @@ import { getTokenizer } from '@tracemark/detector'
 import { createWatermarker, generateKey, isRaceFingerprint, seededRandom, type SpecInput } from '@tracemark/watermark'
 import { splitCorpus, tokenizeDocuments } from '../corpus/corpus.js'
 import { corpusPrompts } from '../corpus/prompts.js'
+import { seededNonce } from '../generate.js'
 import { loadOrTrainDefaultModel } from '../model/default.js'
 import { trainModel, type NgramModel } from '../model/ngram.js'
 import { continuationPerplexity, scrub, spoof, verdict, type Verdict } from './attack.js'
@@ -26,6 +27,11 @@ export const STEAL_CONFIGS: StealConfig[] = [
   { name: 'unigram', spec: { scheme: 'unigram' } },
   // The evaluation's automatic rule ranks h=2 first on robustness (docs/eval/eval.md).
   { name: 'gumbel h=2', spec: { scheme: 'gumbel', h: 2 } },
+  // keygen's default without a fingerprint: one stream (no per-request nonces), the
+  // worst case for stealing since every answer uses the same keyed values.
+  { name: 'gumbel h=4, one stream', spec: { scheme: 'gumbel', h: 4, nonces: 1 } },
+  // The per-request nonces keygen gave unfingerprinted gumbel keys before: 4096 streams.
+  { name: 'gumbel h=4, 4096 nonces', spec: { scheme: 'gumbel', h: 4, nonces: 4096 } },
 ]
 
 export interface StealOptions {
@@ -40,6 +46,8 @@ export interface StealOptions {
   tokens: number
   /** Logit bias per unit of learned preference when spoofing. */
   strength: number
+  /** Sampling temperature of the endpoint, of the attacker's own answers and of its forgeries (default 1). */
+  temperature?: number
   log: (message: string) => void
 }
 
@@ -95,9 +103,10 @@ export async function runSteal(o: StealOptions): Promise<StealRow[]> {
     const endpoint = createFastGenerator(victim, { topK: TOP_K, slack })
     const own = createFastGenerator(attacker, { topK: TOP_K, slack: 0 })
     const h = key.spec.scheme === 'unigram' ? 0 : key.spec.h
+    const temperature = o.temperature ?? 1
     const counts = createCounts(h)
     const ask = (prompt: number[], seed: number) =>
-      endpoint.generate({ prompt, maxTokens: o.tokens, session: wm.session({ prompt, payload: fp ? ATTACKER_ACCOUNT : undefined }), random: seededRandom(seed) })
+      endpoint.generate({ prompt, maxTokens: o.tokens, session: wm.session({ prompt, payload: fp ? ATTACKER_ACCOUNT : undefined, nonce: seededNonce(key.spec, seed) }), random: seededRandom(seed), temperature })
     // Fresh watermarked answers to scrub (prompts the attacker never learned from).
     const victims = scrubPrompts.map((p, i) => ({ prompt: p, ids: ask(p, 900_000 + i) }))
     const before = victims.map((v) => verdict(v.ids, wm))
@@ -109,12 +118,12 @@ export async function runSteal(o: StealOptions): Promise<StealRow[]> {
         const ids = ask(prompt, q)
         seen += ids.length
         countAnswer(counts, prompt, ids, true)
-        countAnswer(counts, prompt, own.generate({ prompt, maxTokens: o.tokens, session: null, random: seededRandom(5_000_000 + q) }), false)
+        countAnswer(counts, prompt, own.generate({ prompt, maxTokens: o.tokens, session: null, random: seededRandom(5_000_000 + q), temperature }), false)
         q++
-        if (q % 250 === 0) o.log(`${cfg.name}: ${q}/${o.queries.at(-1)} answers (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
+        if (q % 1000 === 0) o.log(`${cfg.name}: ${q}/${o.queries.at(-1)} answers (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
       }
       const learned = learn(counts, attacker)
-      const forged = spoofPrompts.map((p, i) => verdict(spoof(own, learned, { prompt: p, maxTokens: o.tokens, random: seededRandom(7_000_000 + i), strength: o.strength, cap: CAP }), wm))
+      const forged = spoofPrompts.map((p, i) => verdict(spoof(own, learned, { prompt: p, maxTokens: o.tokens, random: seededRandom(7_000_000 + i), strength: o.strength, cap: CAP, temperature }), wm))
       const scrubbed = victims.map((v) => ({ v, s: scrub(own, learned, v.prompt, v.ids, { threshold: SCRUB_THRESHOLD }) }))
       const after = scrubbed.map(({ s }) => verdict(s.ids, wm))
       const rnd = seededRandom(11 + checkpoint)
@@ -161,9 +170,9 @@ export async function runSteal(o: StealOptions): Promise<StealRow[]> {
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`)
 
 /** The tables of docs/security.md. */
-export function stealMarkdown(rows: StealRow[], o: Pick<StealOptions, 'attempts' | 'tokens' | 'strength'>): string {
+export function stealMarkdown(rows: StealRow[], o: Pick<StealOptions, 'attempts' | 'tokens' | 'strength' | 'temperature'>): string {
   const lines = [
-    `Spoofing: ${o.attempts} forged texts of up to ${o.tokens} tokens per cell (attacker's model, top-k ${TOP_K}, temperature 1, bias strength ${o.strength}); "attributed" = the fingerprint names an account at p < 1e-6.`,
+    `Spoofing: ${o.attempts} forged texts of up to ${o.tokens} tokens per cell (attacker's model, top-k ${TOP_K}, temperature ${o.temperature ?? 1} for the endpoint's answers, the attacker's own and its forgeries, bias strength ${o.strength}); "attributed" = the fingerprint names an account at p < 1e-6.`,
     '',
     '| configuration | answers read | watermarked tokens read | forged p < 1e-3 | forged p < 1e-6 | median log10 p | attributed (to the attacker) |',
     '|---|---:|---:|---:|---:|---:|---:|',
