@@ -58,7 +58,10 @@ describe('tracemark CLI', () => {
 
   it('keygen: a new gumbel key has one stream (sessions open with a plain prefix instead); nonces=N still asks for N streams', async () => {
     const p = join(dir, 'g.json')
-    expect((await cli(['keygen', '--out', p])).code).toBe(0)
+    const made = await cli(['keygen', '--out', p])
+    expect(made.code).toBe(0)
+    // The stealing measurement is pointed to, and a fingerprinted key is recommended for disputes.
+    expect(made.err).toMatch(/forge.*docs\/security\.md.*--fingerprint-bits 32/s)
     const spec = parseKey(readFileSync(p, 'utf8')).spec
     expect(spec).toMatchObject({ scheme: 'gumbel', h: 4 })
     expect('nonces' in spec).toBe(false)

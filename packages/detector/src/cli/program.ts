@@ -133,6 +133,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (o.scheme === 'unigram') {
         io.err('tracemark: note: with a unigram key, one key\'s false-positive rate on a human corpus can be far above alpha (a fixed green list); gumbel (the default) does not have this problem\n')
       }
+      // Measured in docs/security.md: one-stream keys are forged by watermark stealing; race-fingerprinted ones were not.
+      if (o.scheme === 'gumbel' && o.fingerprintBits === undefined && !o.param.some((p: string) => p.startsWith('nonces='))) {
+        io.err('tracemark: note: an attacker who reads ~1,000 answers of a key without a fingerprint can forge text that tests positive (28% of attempts at p < 1e-3 at temperature 0.6; docs/security.md). For a key whose evidence may be disputed, serve a fingerprinted key (--fingerprint-bits 32): no forgery found up to 10,000 answers\n')
+      }
       status = 0
     })
 
