@@ -68,9 +68,11 @@ export function runRaceEval(o: RaceEvalOptions, log: (s: string) => void = conso
   const label = `race-${o.point}`
   log(`race fingerprint at ${o.point} (temperature ${sampling.temperature}): ${o.answers} answers, ${o.nullTrials} + ${o.ownTrials} false-attribution trials`)
   const { result, texts } = racePower(model, sampling, o.answers, o.seed, label, log)
+  mkdirSync(o.outDir, { recursive: true })
+  // The rates first: the false-attribution trials take longer.
+  writeFileSync(join(o.outDir, `race-${o.point}.power.json`), `${JSON.stringify({ point: o.point, seed: o.seed, power: result }, null, 2)}\n`)
   const falseAttribution = raceFalseAttribution(texts, o.nullTrials, o.ownTrials, o.seed, label, log)
   const report: RaceEvalReport = { point: o.point, seed: o.seed, power: result, falseAttribution }
-  mkdirSync(o.outDir, { recursive: true })
   writeFileSync(join(o.outDir, `race-${o.point}.json`), `${JSON.stringify(report, null, 2)}\n`)
   const md = raceEvalMarkdown(report, raceEvalCommand(o))
   writeFileSync(join(o.outDir, `race-${o.point}.md`), md)
