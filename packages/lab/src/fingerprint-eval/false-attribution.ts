@@ -96,35 +96,50 @@ export function judge(f: FingerprintSpec, votes: FingerprintVotes, truth: number
  * Runs `nullTrials` + `ownTrials` trials. `answers` are the run's watermarked answers
  * (with their plain twins); `label` separates this run's fresh keys from others'.
  */
-export function raceFalseAttribution(answers: readonly RaceAnswer[], nullTrials: number, ownTrials: number, runSeed: number, label: string, log: (s: string) => void = () => {}): FalseAttributionResult {
+export function raceFalseAttribution(
+  answers: readonly RaceAnswer[],
+  nullTrials: number,
+  ownTrials: number,
+  runSeed: number,
+  label: string,
+  log: (s: string) => void = () => {},
+  onProgress?: (partial: FalseAttributionResult) => void,
+): FalseAttributionResult {
   const tok = getTokenizer('cl100k_base')
   const human: Uint32Array[] = []
   for (const t of heldOut().tokens) for (let i = 0; i + TRIAL_TOKENS <= t.length; i += TRIAL_TOKENS) human.push(t.subarray(i, i + TRIAL_TOKENS))
   const plain = answers.map((a) => a.plain.subarray(0, TRIAL_TOKENS)).filter((x) => x.length === TRIAL_TOKENS)
   let minLnP = 0
+  let nullDone = 0
   let nullWrong = 0
+  let ownDone = 0
   let ownWrong = 0
-  const t0 = performance.now()
-  const progress = (done: number, total: number, what: string) => {
-    if (done % 2500 === 0) log(`  ${label}: ${done}/${total} ${what} trials, ${((performance.now() - t0) / 1000).toFixed(0)} s`)
-  }
-  for (let t = 0; t < nullTrials; t++) {
-    // Every other trial is model text at the run's temperature, when there is any.
-    const ids = t % 2 === 1 && plain.length > 0 ? plain[(t >> 1) % plain.length] : human[(t >> 1) % human.length]
-    const wm = createWatermarker(generateKey(RACE_SPEC, { secret: derivedSecret(runSeed, label, 'null-key', t) }))
-    const f = wm.spec.fingerprint!
-    const v = judge(f, fingerprintVotes(wm, ids), -1)
-    nullWrong += v.wrong
-    minLnP = Math.min(minLnP, v.minLnP)
-    progress(t + 1, nullTrials, 'null')
-  }
   const perAnswer = answers.length ? Math.ceil(ownTrials / answers.length) : 0
-  let done = 0
-  for (let i = 0; i < answers.length && done < ownTrials; i++) {
+  const ln10 = Math.log(10)
+  const logN = (RACE_SPEC.fingerprint as { bits: number }).bits * Math.LN2
+  const snapshot = (): FalseAttributionResult => ({
+    nullTrials: nullDone,
+    nullWrong,
+    ownTrials: ownDone,
+    ownWrong,
+    ownAnswers: Math.min(answers.length, perAnswer ? Math.ceil(ownDone / perAnswer) : 0),
+    minLog10P: minLnP / ln10,
+    minLog10PCorrected: Math.min(0, minLnP + logN) / ln10,
+    threshold: (Math.log(ALPHA) - logN) / ln10,
+  })
+  const t0 = performance.now()
+  const progress = () => {
+    const done = nullDone + ownDone
+    if (done % 2500 !== 0) return
+    log(`  ${label}: ${ownDone}/${ownTrials} own-key and ${nullDone}/${nullTrials} null trials, ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+    onProgress?.(snapshot())
+  }
+  // Own-key trials first: they are the harder case (the decoder sees a strong codeword).
+  for (let i = 0; i < answers.length && ownDone < ownTrials; i++) {
     const a = answers[i]
     const f = a.wm.spec.fingerprint!
     const r = seededRandom(derivedSeed(runSeed, label, 'variants', i))
-    for (let v = 0; v < perAnswer && done < ownTrials; v++, done++) {
+    for (let v = 0; v < perAnswer && ownDone < ownTrials; v++) {
       const start = Math.floor(r() * (a.ids.length - TRIAL_TOKENS + 1))
       const text = tok.decode(a.ids.subarray(start, start + TRIAL_TOKENS))
       const strength = STRENGTHS[v % STRENGTHS.length]
@@ -132,19 +147,19 @@ export function raceFalseAttribution(answers: readonly RaceAnswer[], nullTrials:
       const verdict = judge(f, fingerprintVotes(a.wm, ids), a.account)
       ownWrong += verdict.wrong
       minLnP = Math.min(minLnP, verdict.minLnP)
-      progress(done + 1, ownTrials, 'own-key')
+      ownDone++
+      progress()
     }
   }
-  const ln10 = Math.log(10)
-  const logN = (RACE_SPEC.fingerprint as { bits: number }).bits * Math.LN2
-  return {
-    nullTrials,
-    nullWrong,
-    ownTrials: done,
-    ownWrong,
-    ownAnswers: Math.min(answers.length, perAnswer ? Math.ceil(done / perAnswer) : 0),
-    minLog10P: minLnP / ln10,
-    minLog10PCorrected: Math.min(0, minLnP + logN) / ln10,
-    threshold: (Math.log(ALPHA) - logN) / ln10,
+  for (let t = 0; t < nullTrials; t++) {
+    // Every other trial is model text at the run's temperature, when there is any.
+    const ids = t % 2 === 1 && plain.length > 0 ? plain[(t >> 1) % plain.length] : human[(t >> 1) % human.length]
+    const wm = createWatermarker(generateKey(RACE_SPEC, { secret: derivedSecret(runSeed, label, 'null-key', t) }))
+    const v = judge(wm.spec.fingerprint!, fingerprintVotes(wm, ids), -1)
+    nullWrong += v.wrong
+    minLnP = Math.min(minLnP, v.minLnP)
+    nullDone++
+    progress()
   }
+  return snapshot()
 }

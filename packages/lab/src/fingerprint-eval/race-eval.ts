@@ -71,7 +71,9 @@ export function runRaceEval(o: RaceEvalOptions, log: (s: string) => void = conso
   mkdirSync(o.outDir, { recursive: true })
   // The rates first: the false-attribution trials take longer.
   writeFileSync(join(o.outDir, `race-${o.point}.power.json`), `${JSON.stringify({ point: o.point, seed: o.seed, power: result }, null, 2)}\n`)
-  const falseAttribution = raceFalseAttribution(texts, o.nullTrials, o.ownTrials, o.seed, label, log)
+  // Counts so far, every 2,500 trials: a run stopped early still reports what it did.
+  const partial = (fa: FalseAttributionResult) => writeFileSync(join(o.outDir, `race-${o.point}.trials-partial.json`), `${JSON.stringify(fa, null, 2)}\n`)
+  const falseAttribution = raceFalseAttribution(texts, o.nullTrials, o.ownTrials, o.seed, label, log, partial)
   const report: RaceEvalReport = { point: o.point, seed: o.seed, power: result, falseAttribution }
   writeFileSync(join(o.outDir, `race-${o.point}.json`), `${JSON.stringify(report, null, 2)}\n`)
   const md = raceEvalMarkdown(report, raceEvalCommand(o))
