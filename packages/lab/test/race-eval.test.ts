@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { attributeVotes } from '@tracemark/detector'
 import { createWatermarker, fingerprintVotes, generateKey, seededRandom, type Watermarker } from '@tracemark/watermark'
-import { judge } from '../src/fingerprint-eval/false-attribution.js'
+import { judge, raceFalseAttribution } from '../src/fingerprint-eval/false-attribution.js'
 import { pairedPerplexityRatio, racePower } from '../src/fingerprint-eval/power.js'
 import { raceEvalMarkdown } from '../src/fingerprint-eval/race-eval.js'
 import { wilson } from '../src/fingerprint-eval/wilson.js'
@@ -93,6 +93,35 @@ describe('judge: the false-attribution verdict', () => {
       expect(m.minLnP).toBeLessThan(Math.log(1e-6) - 32 * Math.LN2)
     }
   })
+})
+
+describe('raceFalseAttribution', () => {
+  it('runs the trials it is asked for, names no wrong account, and refuses more variants than an answer has', () => {
+    // The trials re-tokenize text: the answers need the full cl100k_base vocabulary.
+    const synth = createSyntheticModel({ seed: 5 })
+    const V = synth.vocabSize
+    const answers = [0, 1].map((i) => {
+      const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret: Uint8Array.from({ length: 32 }, (_, j) => (i * 17 + j) & 255) }))
+      const account = (i + 1) * 1_000_003
+      const s = wm.session({ prompt: [i, 1, 2, 3], payload: account })
+      const rnd = seededRandom(i)
+      const ctx = [i, 1, 2, 3]
+      const lg = new Float32Array(V)
+      for (let k = 0; k < 400; k++) ctx.push(s.sample(synth.logits(ctx, lg), { random: rnd }))
+      const ids = Uint32Array.from(ctx.slice(4))
+      return { wm, account, ids, plain: ids }
+    })
+    const partials: number[] = []
+    const r = raceFalseAttribution(answers, 4, 6, 1, 'test', () => {}, (p) => partials.push(p.nullTrials + p.ownTrials))
+    expect([r.nullTrials, r.ownTrials, r.ownAnswers]).toEqual([4, 6, 2])
+    // 10 trials, each naming a wrong account with probability <= 1e-6.
+    expect(r.nullWrong + r.ownWrong).toBe(0)
+    expect(r.minLog10PCorrected).toBeGreaterThanOrEqual(r.minLog10P)
+    expect(r.threshold).toBeCloseTo(-6 - 32 * Math.log10(2), 10)
+    expect(partials).toEqual([]) // progress is written every 2,500 trials
+    // A 400-token answer has 201 windows x 3 strengths = 603 distinct variants.
+    expect(() => raceFalseAttribution(answers.slice(0, 1), 0, 604, 1, 'test')).toThrow(/only 603 distinct ones/)
+  }, 120_000)
 })
 
 describe('racePower', () => {

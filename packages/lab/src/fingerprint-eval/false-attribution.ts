@@ -8,8 +8,8 @@
  *   the trials are independent even when a text is reused.
  * - own-key trials: an answer watermarked for account b, decoded under its own key;
  *   naming any account other than b is wrong. Generating an answer costs ~100 times
- *   more than decoding it, so each answer is reused as several variants (a random
- *   200-token window, then 0 %, 10 % or 20 % word substitution). Variants of one answer
+ *   more than decoding it, so each answer is reused as several variants: distinct pairs of a
+ *   200-token window and 0 %, 10 % or 20 % word substitution, drawn without replacement. Variants of one answer
  *   share part of their evidence, so they are not independent trials; the expected
  *   number of wrong accounts is still at most alpha per trial by linearity of
  *   expectation, which needs no independence.
@@ -45,6 +45,18 @@ export interface FalseAttributionResult {
   readonly minLog10PCorrected: number
   /** Uncorrected log10 p a wrong candidate needs to be named: log10(alpha / 2^32). */
   readonly threshold: number
+}
+
+/** 0 .. n - 1 in a seeded random order (Fisher–Yates). */
+function shuffled(n: number, r: () => number): Int32Array {
+  const a = Int32Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1))
+    const t = a[i]
+    a[i] = a[j]
+    a[j] = t
+  }
+  return a
 }
 
 /** One trial's outcome: wrong accounts named, and the smallest uncorrected ln p of a wrong candidate. */
@@ -139,10 +151,14 @@ export function raceFalseAttribution(
     const a = answers[i]
     const f = a.wm.spec.fingerprint!
     const r = seededRandom(derivedSeed(runSeed, label, 'variants', i))
+    // Distinct (window, strength) pairs, drawn without replacement: no text is tried twice.
+    const starts = a.ids.length - TRIAL_TOKENS + 1
+    const combos = shuffled(starts * STRENGTHS.length, r)
+    if (perAnswer > combos.length) throw new RangeError(`own-key trials: ${perAnswer} variants per answer, but a ${a.ids.length}-token answer has only ${combos.length} distinct ones; generate more answers`)
     for (let v = 0; v < perAnswer && ownDone < ownTrials; v++) {
-      const start = Math.floor(r() * (a.ids.length - TRIAL_TOKENS + 1))
+      const start = combos[v] % starts
+      const strength = STRENGTHS[Math.floor(combos[v] / starts)]
       const text = tok.decode(a.ids.subarray(start, start + TRIAL_TOKENS))
-      const strength = STRENGTHS[v % STRENGTHS.length]
       const ids = tok.encode(strength ? substituteSynonyms(text, strength, Math.floor(r() * 2 ** 32)).text : text)
       const verdict = judge(f, fingerprintVotes(a.wm, ids), a.account)
       ownWrong += verdict.wrong
