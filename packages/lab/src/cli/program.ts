@@ -8,6 +8,7 @@ import { loadModel, saveModel } from '../model/io.js'
 import { serve } from '../serve/server.js'
 import { openRuntimeBackend, RUNTIMES, type Runtime } from '../serve/open-backend.js'
 import { runFingerprintEval } from '../fingerprint-eval/index.js'
+import { runRaceEval } from '../fingerprint-eval/race-eval.js'
 import { PROBES, runRadioactivityEval } from '../radioactivity-eval/index.js'
 import { runWalkEval } from '../radioactivity-eval/walk.js'
 import { generate } from '../generate.js'
@@ -254,6 +255,21 @@ export async function run(argv: string[], io: Io): Promise<number> {
         { quick: !!o.quick, outDir: o.out, temperature: o.temperature, topP: o.topP, docs: o.docs, trials: o.trials, compare: !!o.compare },
         (line) => io.err(`${line}\n`),
       )
+    })
+
+  program
+    .command('eval-race')
+    .description('race fingerprint at one entropy point: attribution rates of >= 200 answers with Wilson intervals, perplexity ratio, and false-attribution trials with full 2^32 decoding; writes race-<point>.json/.md')
+    .option('--point <name>', `entropy point (${Object.keys(ENTROPY_POINTS).join(', ')}; see docs/eval/calibration.md)`, 't1')
+    .option('--answers <n>', 'watermarked answers, each with a fresh key and random account', integerOption('--answers', 2, 1_000_000), 200)
+    .option('--null-trials <n>', 'false-attribution trials on key-independent text, each under a fresh key', integerOption('--null-trials', 0, 100_000_000), 1000)
+    .option('--own-trials <n>', 'false-attribution trials on the answers under their own key', integerOption('--own-trials', 0, 100_000_000), 1000)
+    .option('--seed <s>', 'run seed (keys, accounts, prompts, sampler seeds)', integerOption('--seed', 0, SEED_MAX), 1)
+    .option('--out <dir>', 'output directory (default .cache/eval/fingerprint/race)')
+    .action((o) => {
+      if (!(o.point in ENTROPY_POINTS)) throw new Error(`--point must be one of ${Object.keys(ENTROPY_POINTS).join(', ')}, got "${o.point}"`)
+      const outDir = o.out ?? join(evalOutDir('fingerprint', false), '..', 'race')
+      runRaceEval({ point: o.point as EntropyPoint, answers: o.answers, nullTrials: o.nullTrials, ownTrials: o.ownTrials, seed: o.seed, outDir }, (line) => io.err(`${line}\n`))
     })
 
   program

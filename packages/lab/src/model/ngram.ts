@@ -688,31 +688,8 @@ export function sparseLogits(
   touched: Int32Array,
   unigramIds: ArrayLike<number>,
 ): { count: number; floor: number } {
-  const K = resolveContext(m, context, nodeBuf)
-  coefficients(m, K)
-  const lp1 = m.unigramLogProb
-  const lg0 = K === 0 ? 0 : Math.log(coefBuf[0])
-  let n = 0
-  for (let i = 0; i < unigramIds.length; i++) {
-    const id = unigramIds[i]
-    out[id] = lg0 + lp1[id]
-    touched[n++] = id
-  }
-  for (let k = 1; k <= K; k++) {
-    const lc = Math.log(coefBuf[k])
-    const cs = m.levels[k - 1].childStart!
-    const toks = m.levels[k].tokens
-    const lp = m.nodeLogProb[k]
-    const node = nodeBuf[k]
-    const end = cs[node + 1]
-    for (let j = cs[node]; j < end; j++) {
-      const t = toks[j]
-      if (out[t] === -Infinity) touched[n++] = t
-      out[t] = lc + lp[j]
-    }
-  }
-  const last = unigramIds.length ? unigramIds[unigramIds.length - 1] : -1
-  return { count: n, floor: last < 0 ? Infinity : lg0 + lp1[last] }
+  // No limit: every successor of every suffix is read, so no ordering is ever built.
+  return sparseTopLogits(m, context, out, touched, unigramIds, Infinity, [])
 }
 
 /**
