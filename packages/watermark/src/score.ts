@@ -59,6 +59,13 @@ export interface TokenScores {
   streamScore: ((j: number, nonce: number) => number) | null
 }
 
+/** Throws on an id outside the vocabulary, naming its position in the scored text. */
+function checkId(x: number, i: number, V: number): void {
+  if (!(x >= 0 && x < V && Number.isInteger(x))) {
+    throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
+  }
+}
+
 /**
  * Scores every token of `tokens` that has a full context window. Under a gumbel
  * key with a race fingerprint the score is the best of the token's 256 byte
@@ -107,6 +114,9 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   // Every window's seed in one batched pass (WebAssembly SipHash when available):
   // the same digests contextAt computes one at a time. SelfHash seeds from the
   // per-token tables instead, and h = 0 from the fixed seed.
+  // The first h ids are only context, but one outside the vocabulary is as invalid as a
+  // scored one (and SelfHash would read its per-token tables out of range).
+  for (let i = 0; i < Math.min(h, tokens.length); i++) checkId(tokens[i], i, V)
   const batched = h > 0 && !isSelfSeeded(kr)
   if (batched) {
     if (windowDigests.length < 2 * n) windowDigests = new Uint32Array(Math.max(2 * n, 2 * windowDigests.length))
@@ -118,9 +128,7 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
   const tables = h > 0 && !batched && kr.rank && kr.seed ? { rank: kr.rank, seed: kr.seed } : null
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
-    if (!(x >= 0 && x < V && Number.isInteger(x))) {
-      throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
-    }
+    checkId(x, i, V)
     if (batched) {
       seed[0] = wd[2 * j]
       seed[1] = wd[2 * j + 1]

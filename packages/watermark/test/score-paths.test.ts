@@ -81,3 +81,15 @@ describe('scoreTokens fast paths', () => {
     }
   })
 })
+
+describe('scoreTokens input checks', () => {
+  it('rejects an id outside the vocabulary in the first h context tokens too, for every seeding', () => {
+    for (const input of [{ scheme: 'kgw' as const, vocabSize: 1000 }, { scheme: 'gumbel' as const, vocabSize: 1000 }]) {
+      const wm = createWatermarker(generateKey(input, { secret: new Uint8Array(32).fill(9) }))
+      // Position 1 is inside the first window (h = 4): only context, never scored.
+      expect(() => scoreTokens(wm, [5, 1000, 7, 8, 9, 10])).toThrow(/position 1 \(1000\) is outside the key's vocabulary of 1000/)
+      expect(() => scoreTokens(wm, [5, 6, 7, 8, 9, -1])).toThrow(/position 5/)
+      expect(scoreTokens(wm, [5, 6, 7, 8, 9, 10]).count).toBe(2)
+    }
+  })
+})
