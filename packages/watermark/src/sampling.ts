@@ -126,14 +126,10 @@ export function select(logits: Float32Array, vocabSize: number, o: SampleOptions
   // A support lists the only ids to read, ascending, so the candidates come out
   // in id order exactly as from a full read (the draw depends on that order).
   const support = o.support
+  if (support) checkSupport(support, vocabSize)
   const reads = support ? support.length : logits.length
-  let prev = -1
   for (let s = 0; s < reads; s++) {
     const i = support ? support[s] : s
-    if (support && !(Number.isInteger(i) && i > prev && i < vocabSize)) {
-      throw new RangeError(`support[${s}] = ${i}: support must be strictly ascending token ids below ${vocabSize}`)
-    }
-    prev = i
     const v = logits[i]
     if (!(v <= max)) {
       if (v !== v) throw new RangeError(`logits[${i}] is NaN`)
@@ -322,6 +318,18 @@ export function keepNucleus(c: Candidates, p: number): void {
   c.prob.set(pk)
   c.n = keep
   c.sum = mass
+}
+
+/** A support must be strictly ascending ids below the vocabulary size: checked once, before the read loop. */
+function checkSupport(support: ArrayLike<number>, vocabSize: number): void {
+  let prev = -1
+  for (let s = 0; s < support.length; s++) {
+    const i = support[s]
+    if (!(Number.isInteger(i) && i > prev && i < vocabSize)) {
+      throw new RangeError(`support[${s}] = ${i}: support must be strictly ascending token ids below ${vocabSize}`)
+    }
+    prev = i
+  }
 }
 
 /** Inverse-CDF draw from `c.prob` with one uniform; returns the token id. */
