@@ -1,7 +1,7 @@
 import { contextAt, newContext } from './context.js'
 import type { WatermarkKey } from './keys.js'
 import { makeKeyring, selfTables, type Keyring } from './keyring.js'
-import { checkLogits, checkOptions, createCandidates, draw, drawIndex, idOf, select, truncate, type SampleOptions } from './sampling.js'
+import { checkLogits, checkOptions, createCandidates, drawIndex, idOf, select, truncate, type SampleOptions } from './sampling.js'
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
@@ -46,8 +46,8 @@ export interface SessionOptions {
    * two answers that reach the same h-token window stay identical until a plain step
    * separates them; plain steps keep regenerations as varied as plain sampling's
    * further into the answer. Each step stays an exact sample; the price is this
-   * fraction of the tokens' evidence. Default {@link DEFAULT_PLAIN_RATE} for gumbel,
-   * 0 for other schemes.
+   * fraction of the tokens' evidence. Default 0 (docs/eval/diversity.md measures
+   * 0.1 and 0.25 against nonces).
    */
   plainRate?: number
 }
@@ -57,9 +57,6 @@ export interface SessionOptions {
  * identically with probability ≤ e^−8 ≈ 3.4·10^−4 (docs/eval/diversity.md).
  */
 export const DEFAULT_PREFIX_NATS = 8
-
-/** Default probability of a plain step after gumbel's prefix (docs/eval/diversity.md). */
-export const DEFAULT_PLAIN_RATE = 0
 
 /**
  * Longest plain prefix, whatever its surprisal: a near-deterministic answer (code,
@@ -195,7 +192,7 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   const nonce = chooseNonce(gumbelNonces(spec), options.nonce)
   const prefixNats = options.prefixNats ?? (spec.scheme === 'gumbel' ? DEFAULT_PREFIX_NATS : 0)
   if (!(prefixNats >= 0 && prefixNats < Infinity)) throw new RangeError(`prefixNats must be a finite number >= 0, got ${prefixNats}`)
-  const plainRate = options.plainRate ?? (spec.scheme === 'gumbel' ? DEFAULT_PLAIN_RATE : 0)
+  const plainRate = options.plainRate ?? 0
   if (!(plainRate >= 0 && plainRate <= 1)) throw new RangeError(`plainRate must be a number in [0, 1], got ${plainRate}`)
   let prefixLeft = prefixNats
   let prefixTokens = 0
@@ -265,18 +262,19 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
       if (fp && truncating) biasColourCandidates(fstep, codeword![fstep.position], bias!.delta, work.ids, work.logit, work.n)
       const random = o.random ?? Math.random
       let token: number
-      if (prefixLeft > 0 && prefixTokens < PREFIX_MAX_TOKENS) {
-        // Plain prefix: the fingerprint's colour bias (if any) is already in the
-        // logits, so only the scheme's own choice is skipped.
-        truncate(work, o, max)
-        const i = drawIndex(work, random)
-        prefixLeft -= -Math.log(work.prob[i] / work.sum)
-        prefixTokens++
-        token = idOf(work, i)
-      } else if ((plainRate > 0 && random() < plainRate) || !prepare()) {
+      // Plain steps (the opening prefix, a plainRate coin, a repeated or prompt-only
+      // window): the fingerprint's colour bias (if any) is already in the logits, so
+      // only the scheme's own choice is skipped.
+      const inPrefix = prefixLeft > 0 && prefixTokens < PREFIX_MAX_TOKENS
+      if (inPrefix || (plainRate > 0 && random() < plainRate) || !prepare()) {
         pending = -1
         truncate(work, o, max)
-        token = draw(work, random)
+        const i = drawIndex(work, random)
+        if (inPrefix) {
+          prefixLeft += Math.log(work.prob[i] / work.sum)
+          prefixTokens++
+        }
+        token = idOf(work, i)
       } else if (spec.scheme === 'gumbel') {
         if (race) {
           // The window's codeword byte keys the race: the same exact draw from p, carrying the account.

@@ -138,7 +138,7 @@ export function diversityRow(config: DiversityConfig, sampling: Sampling, prompt
     for (let r = 0; r < regenerations; r++) {
       const s = { entropy: [] as number[], logProb: [] as number[] }
       const samplerSeed = derivedSeed(seed, 'diversity-sampler', p, r)
-      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, prefixNats: config.prefixNats, plainRate: config.plainRate, payload: key?.spec.fingerprint ? accountFor(p, r) : undefined, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
+      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, prefixNats: config.prefixNats, plainRate: config.plainRate, payload: key?.spec.fingerprint ? accountFor(p) : undefined, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
       group.push(g.ids)
       prefixTokens += g.prefixTokens
       stats.push(s)
@@ -174,7 +174,7 @@ export function diversityRow(config: DiversityConfig, sampling: Sampling, prompt
 }
 
 /** The regenerating user's account (one per prompt: a user regenerates their own answer). */
-function accountFor(prompt: number, _regeneration: number): number {
+function accountFor(prompt: number): number {
   return (0x9e3779b1 * (prompt + 1)) >>> 0
 }
 
