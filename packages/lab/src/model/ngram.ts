@@ -674,35 +674,19 @@ function isSequenceList(x: ArrayLike<number> | readonly ArrayLike<number>[]): x 
  * The logits of the tokens that can rank high, for a sampler that keeps only the
  * top k (the attack lab generates millions of tokens; a full pass over the
  * vocabulary per step is most of its cost). Sets `out[t]` exactly as `logits`
- * would for every successor of the context's suffixes and every id in
- * `unigramIds` (the most likely unigram ids, in decreasing order), records them
- * in `touched`, and leaves every other entry as it was (the caller keeps them at
- * -Infinity). Returns how many ids were touched and `floor`, a bound no untouched
- * id's true logit exceeds: if the k-th largest touched logit minus any sampler
- * slack is above it, the top k are exactly those of the full logits.
- */
-export function sparseLogits(
-  m: NgramModel,
-  context: ArrayLike<number>,
-  out: Float32Array,
-  touched: Int32Array,
-  unigramIds: ArrayLike<number>,
-): { count: number; floor: number } {
-  // No limit: every successor of every suffix is read, so no ordering is ever built.
-  return sparseTopLogits(m, context, out, touched, unigramIds, Infinity, [])
-}
-
-/**
- * {@link sparseLogits} reading only the `limit` most likely successors of each
- * suffix of the context (`order[k]` caches, per trie node of level k, its
- * successor positions by decreasing probability; filled on first use). The
- * common suffixes have thousands of successors and a top-k sampler needs a few
- * dozen. Exact for the same reason: a token's logit at a deeper suffix is never
- * below its logit at a shallower one (interpolation adds a non-negative
- * discounted term: p_{k+1}(w | ctx_k) >= γ(ctx_k) p_k(w | ctx_{k-1})), so a
- * token read at a shallower level but cut at its deepest holds at most its true
- * logit, which is at most that level's cut. `floor` bounds every untouched or
- * cut token's true logit: the unigram cut and each level's cut.
+ * would for every id in `unigramIds` (the most likely unigram ids, in decreasing
+ * order) and for the `limit` most likely successors of each suffix of the context
+ * (`Infinity`: all of them), records them in `touched`, and leaves every other
+ * entry as it was (the caller keeps them at -Infinity). `order[k]` caches, per trie
+ * node of level k, its successor positions by decreasing probability, filled on
+ * first use. Returns how many ids were touched and `floor`, a bound no untouched or
+ * cut id's true logit exceeds (the unigram cut and each level's cut): if the k-th
+ * largest touched logit minus any sampler slack is above it, the top k are exactly
+ * those of the full logits. Exact because a token's logit at a deeper suffix is never
+ * below its logit at a shallower one (interpolation adds a non-negative discounted
+ * term: p_{k+1}(w | ctx_k) >= γ(ctx_k) p_k(w | ctx_{k-1})), so a token read at a
+ * shallower level but cut at its deepest holds at most its true logit, which is at
+ * most that level's cut.
  */
 export function sparseTopLogits(
   m: NgramModel,

@@ -1,5 +1,5 @@
 import { sampleLogits, type SampleOptions, type Session } from '@tracemark/watermark'
-import { logits as fullLogits, sparseLogits, sparseTopLogits, type NgramModel } from '../model/ngram.js'
+import { logits as fullLogits, sparseTopLogits, type NgramModel } from '../model/ngram.js'
 
 /** First id of cl100k_base's special tokens (as in generate.ts): never emitted. */
 const END_OF_TEXT = 100_257
@@ -96,9 +96,7 @@ export function createFastGenerator(model: NgramModel, o: { topK: number; slack:
   /** Sparse logits of the next token with the given unigram ids (bias not applied); returns the floor below which no untouched id lies. */
   const fill = (context: readonly number[], tier: (typeof tiers)[number]): number => {
     for (let j = 0; j < count; j++) out[touched[j]] = -Infinity
-    const r = tier.successors === Infinity
-      ? sparseLogits(model, context, out, touched, tier.unigramIds)
-      : sparseTopLogits(model, context, out, touched, tier.unigramIds, tier.successors, order)
+    const r = sparseTopLogits(model, context, out, touched, tier.unigramIds, tier.successors, order)
     count = r.count
     for (let j = 0; j < count; j++) if (touched[j] > END_OF_TEXT) out[touched[j]] = -Infinity
     return r.floor
