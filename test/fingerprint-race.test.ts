@@ -17,6 +17,16 @@ import { trimmedLogP, trimmedMatches } from '../packages/detector/src/attributio
 import { chiSquareGoodnessOfFit } from '../packages/detector/src/stats/chisquare.js'
 import { ksUniform } from '../packages/detector/src/stats/ks.js'
 import { uniqueScore } from '../packages/detector/src/detect.js'
+import { newFingerprintStep } from '../packages/watermark/src/fingerprint/prf.js'
+import {
+  addOrderedSymbolScores,
+  newOrderedMin,
+  orderedMin,
+  orderedSymbolScore,
+  orderedUniform,
+  orderedZeroBitScore,
+  SYMBOLS,
+} from '../packages/watermark/src/fingerprint/race.js'
 import { generate } from '../packages/lab/src/generate.js'
 import { loadOrTrainDefaultModel } from '../packages/lab/src/model/default.js'
 import { createSyntheticModel } from '../packages/lab/src/synthetic.js'
@@ -27,7 +37,12 @@ const account = (i: number) => Math.imul(i + 1, 2654435761) >>> 0
 
 describe('fingerprint embeddings in the spec', () => {
   it('a gumbel fingerprint defaults to the race; naming delta or h, or another scheme, keeps the colour bias', () => {
-    expect(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }).spec.fingerprint).toEqual({ embedding: 'race', bits: 32, positions: 32 })
+    expect(generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }).spec.fingerprint).toEqual({ embedding: 'race', bits: 32, positions: 32, draw: 'ordered' })
+    // Naming the race without a draw is what key files written before the ordered draw hold.
+    expect(generateKey({ scheme: 'gumbel', fingerprint: { embedding: 'race' } }).spec.fingerprint).toEqual({ embedding: 'race', bits: 32, positions: 32 })
+    expect(generateKey({ scheme: 'gumbel', fingerprint: { embedding: 'race', draw: 'ordered' } }).spec.fingerprint).toEqual({ embedding: 'race', bits: 32, positions: 32, draw: 'ordered' })
+    expect(() => generateKey({ scheme: 'gumbel', fingerprint: { draw: 'sorted' } })).toThrow(/fingerprint\.draw must be "ordered" or "independent"/)
+    expect(() => generateKey({ scheme: 'gumbel', fingerprint: { delta: 4, draw: 'ordered' } })).toThrow(/fingerprint\.draw is a parameter of the "race" embedding/)
     expect(generateKey({ scheme: 'gumbel', fingerprint: { delta: 4 } }).spec.fingerprint).toEqual({ bits: 32, positions: 32, delta: 4, h: 4 })
     expect(generateKey({ scheme: 'gumbel', fingerprint: { embedding: 'bias' } }).spec.fingerprint).toEqual({ bits: 32, positions: 32, delta: 4, h: 4 })
     expect(generateKey({ scheme: 'kgw', fingerprint: {} }).spec.fingerprint).toEqual({ bits: 32, positions: 32, delta: 4, h: 4 })
@@ -66,7 +81,13 @@ describe('fingerprint embeddings in the spec', () => {
   })
 })
 
-describe('race fingerprint: distortion-free', () => {
+// Both draws: `{}` is a new key (ordered draw), `{ embedding: 'race' }` a key file written before it (independent draw).
+const DRAWS = [
+  ['ordered', {}],
+  ['independent', { embedding: 'race' }],
+] as const
+
+describe.each(DRAWS)('race fingerprint (%s draw): distortion-free', (_name, fingerprint) => {
   // Each prompt is a fresh window, so each draw is an independent race: the token
   // frequencies must be p for every account. Chi-square goodness of fit at a fixed
   // seed; a correct sampler fails p > 1e-4 with probability 1e-4.
@@ -75,7 +96,7 @@ describe('race fingerprint: distortion-free', () => {
     const V = 64
     const p = [0.4, 0.25, 0.15, 0.1, 0.07, 0.03]
     const logits = Float32Array.from({ length: V }, (_, x) => (x < p.length ? Math.log(p[x]) : -Infinity))
-    const wm = createWatermarker(generateKey({ scheme: 'gumbel', vocabSize: V, fingerprint: {} }, { secret: testSecret(1, 60) }))
+    const wm = createWatermarker(generateKey({ scheme: 'gumbel', vocabSize: V, fingerprint }, { secret: testSecret(1, 60) }))
     const N = 20_000
     const draws: number[][] = []
     for (const payload of [account(1), account(2)]) {
@@ -98,6 +119,77 @@ describe('race fingerprint: distortion-free', () => {
   })
 })
 
+// The ordered draw produces a window's 256 uniforms minimum first. It must be the
+// joint law of 256 independent uniforms, and every path that reads it (the race,
+// the zero-bit score, the per-byte votes, one account's score) must see the same values.
+describe('race fingerprint: the ordered draw', () => {
+  const rnd = seededRandom(8)
+  const step = newFingerprintStep()
+  const om = newOrderedMin()
+  const randomStep = () => {
+    step.s0 = Math.floor(rnd() * 2 ** 32) | 0
+    step.s1 = Math.floor(rnd() * 2 ** 32) | 0
+  }
+
+  it('every reader sees the same 256 values, whose minimum is M at the argmin and whose G(M) is the zero-bit draw', () => {
+    const sums = new Float64Array(SYMBOLS)
+    for (let k = 0; k < 200; k++) {
+      randomStep()
+      const x = Math.floor(rnd() * 100_277)
+      sums.fill(0)
+      const m = addOrderedSymbolScores(step, x, sums, 0)
+      orderedMin(step, x, om)
+      expect(m).toBe(om.m)
+      const t = Array.from(sums, (v) => Math.exp(-v))
+      let argmin = 0
+      for (let s = 1; s < SYMBOLS; s++) if (t[s] < t[argmin]) argmin = s
+      expect(argmin).toBe(om.argmin)
+      expect(t[argmin]).toBeCloseTo(om.m, 14)
+      // G(M) = 1 - (1 - M)^256 is U: the zero-bit score -ln U is -ln G(min t).
+      expect(-Math.expm1(SYMBOLS * Math.log1p(-om.m)) / om.u).toBeCloseTo(1, 9)
+      expect(orderedZeroBitScore(step, x)).toBeCloseTo(-Math.log(om.u), 12)
+      for (const s of [argmin, (argmin + 1) % SYMBOLS, 0, 255]) {
+        expect(orderedUniform(step, s, x, Infinity)).toBeCloseTo(t[s], 14)
+        expect(orderedSymbolScore(step, s, x)).toBeCloseTo(sums[s], 10)
+        // The race's shortcut returns a lower bound of t that already loses to the bound given.
+        const bound = orderedUniform(step, s, x, 0)
+        expect(bound).toBeLessThanOrEqual(t[s])
+      }
+    }
+  })
+
+  // The representation's parts: U = G(M) uniform, the argmin uniform over 256 bytes
+  // and independent of U, a fixed byte's t uniform, and a non-minimum t uniform on
+  // (M, 1). KS and chi-square at fixed seeds over 20,000 draws; each check of a
+  // correct law fails its p > 1e-4 with probability 1e-4.
+  it('has the joint law of 256 independent uniforms', () => {
+    const N = 20_000
+    const u: number[] = []
+    const fixed: number[] = []
+    const above: number[] = []
+    const argmins = new Array(SYMBOLS).fill(0)
+    const lowHalf = new Array(SYMBOLS).fill(0)
+    for (let k = 0; k < N; k++) {
+      randomStep()
+      const x = Math.floor(rnd() * 100_277)
+      orderedMin(step, x, om)
+      u.push(om.u)
+      argmins[om.argmin]++
+      if (om.u < 0.5) lowHalf[om.argmin]++
+      const t = orderedUniform(step, 17, x, Infinity)
+      fixed.push(t)
+      if (om.argmin !== 17) above.push((t - om.m) / (1 - om.m))
+    }
+    expect(ksUniform(u).pValue).toBeGreaterThan(1e-4)
+    expect(ksUniform(fixed).pValue).toBeGreaterThan(1e-4)
+    expect(ksUniform(above).pValue).toBeGreaterThan(1e-4)
+    expect(chiSquareGoodnessOfFit(argmins, argmins.map(() => N / SYMBOLS)).pValue).toBeGreaterThan(1e-4)
+    // Independence of the argmin from U: the argmin of the draws with U < 1/2 is uniform too.
+    const half = lowHalf.reduce((a, b) => a + b, 0)
+    expect(chiSquareGoodnessOfFit(lowHalf, lowHalf.map(() => half / SYMBOLS)).pValue).toBeGreaterThan(1e-4)
+  })
+})
+
 function synthIds(wm: Watermarker, payload: number, tokens: number, seed: number, V: number): Uint32Array {
   const model = createSyntheticModel({ vocabSize: V, seed })
   const prompt = [seed % V, (seed * 7 + 1) % V, 3, 4]
@@ -113,8 +205,8 @@ describe('race fingerprint: exact nulls', () => {
   // Each unique tuple's zero-bit score is -ln G(min_s t_s) with G the exact law of
   // the minimum of 256 uniforms: Exp(1) for text that does not depend on the key,
   // so exp(-score) is uniform. KS at a fixed seed; a correct law fails p > 1e-4 with probability 1e-4.
-  it('the per-token zero-bit score is exactly Exp(1) on text that does not depend on the key', () => {
-    const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: {} }, { secret: testSecret(2, 60) }))
+  it.each(DRAWS)('the per-token zero-bit score is exactly Exp(1) on text that does not depend on the key (%s draw)', (_name, fingerprint) => {
+    const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint }, { secret: testSecret(2, 60) }))
     const rnd = seededRandom(3)
     const ids = Uint32Array.from({ length: 4000 }, () => Math.floor(rnd() * 100_277))
     const s = scoreTokens(wm, ids)

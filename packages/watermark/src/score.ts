@@ -4,13 +4,14 @@ import { mixHi, mixLo } from './mix.js'
 import { greenProbability, greenThreshold } from './schemes/green.js'
 import { gumbelScore } from './schemes/gumbel.js'
 import { synthIdScore } from './schemes/synthid.js'
-import { contextWidth, gumbelNonces, isRaceFingerprint, type WatermarkSpec } from './spec.js'
-import { fingerprintStepAt, newFingerprintStep } from './fingerprint/prf.js'
-import { minSymbolUniform, raceMaxScore } from './fingerprint/race.js'
+import { contextWidth, gumbelNonces, isOrderedRace, isRaceFingerprint, type WatermarkSpec } from './spec.js'
+import { fingerprintStepFrom, newFingerprintStep } from './fingerprint/prf.js'
+import { minSymbolUniform, orderedZeroBitScore, raceMaxScore } from './fingerprint/race.js'
 import { hashWindows } from './window-hash.js'
 
 // Window digests of the document being scored, reused across calls (grown as needed).
 let windowDigests = new Uint32Array(0)
+let raceDigests = new Uint32Array(0)
 
 /**
  * The law of one scored tuple's score when the text does not depend on the key:
@@ -69,7 +70,8 @@ function checkId(x: number, i: number, V: number): void {
 /**
  * Scores every token of `tokens` that has a full context window. Under a gumbel
  * key with a race fingerprint the score is the best of the token's 256 byte
- * values' race scores mapped to Exp(1) by its exact null law (see `raceMaxScore`). Throws on an id
+ * values' race scores mapped to Exp(1) by its exact null law (see `raceMaxScore`;
+ * one mixer call under the ordered draw, 256 under the independent one). Throws on an id
  * outside the key's vocabulary, naming its position.
  */
 export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenScores {
@@ -123,6 +125,13 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
     hashWindows(kr.window, tokens, h, n, windowDigests)
   }
   const wd = windowDigests
+  // A race key's windows under the fingerprint subkey, batched the same way.
+  if (race && n > 0) {
+    if (raceDigests.length < 2 * n) raceDigests = new Uint32Array(Math.max(2 * n, 2 * raceDigests.length))
+    hashWindows(kr.fingerprintKey, tokens, h, n, raceDigests)
+  }
+  const rd = raceDigests
+  const ordered = race !== null && isOrderedRace(race)
   // SelfHash with its tables built (a scan builds them within its first documents):
   // contextAt + candidateSeed inlined over the rank and seed tables.
   const tables = h > 0 && !batched && kr.rank && kr.seed ? { rank: kr.rank, seed: kr.seed } : null
@@ -168,8 +177,8 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenSc
         break
       case 'gumbel':
         if (race) {
-          fingerprintStepAt(kr, h, race, tokens, i, step)
-          out.score[j] = raceMaxScore(minSymbolUniform(step, x))
+          fingerprintStepFrom(race, rd[2 * j], rd[2 * j + 1], step)
+          out.score[j] = ordered ? orderedZeroBitScore(step, x) : raceMaxScore(minSymbolUniform(step, x))
         } else out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
         if (seeds && toks) {
           seeds[2 * j] = seed[0]

@@ -5,7 +5,7 @@ import { checkLogits, checkOptions, createCandidates, drawIndex, idOf, select, t
 import { biasGreen, sampleGreen } from './schemes/green.js'
 import { sampleGumbel } from './schemes/gumbel.js'
 import { sampleSynthId } from './schemes/synthid.js'
-import { contextWidth, gumbelNonces, isRaceFingerprint, type WatermarkSpec } from './spec.js'
+import { contextWidth, gumbelNonces, isOrderedRace, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { accountCodeword } from './fingerprint/code.js'
 import { biasColour, biasColourCandidates, fingerprintStepAt, fingerprintWidth, newFingerprintStep } from './fingerprint/prf.js'
 import { symbolSeed } from './fingerprint/race.js'
@@ -15,8 +15,12 @@ export interface SessionOptions {
   /** The prompt's token ids: the first windows of the answer reach into it. */
   prompt?: ArrayLike<number>
   /**
-   * The account number to embed as a fingerprint (required when the key has one,
-   * 0 .. 2^bits - 1; refused otherwise).
+   * The account number to embed as a fingerprint (0 .. 2^bits - 1; refused for a key
+   * without one). Omitted under a fingerprinted key: a payload drawn uniformly from
+   * the platform CSPRNG for this session ({@link Session.payload} says which). Why:
+   * the race then differs per request, so regenerated answers differ as plain
+   * sampling's do and an attacker's answers mix 2^bits races instead of repeating
+   * one (docs/security.md); the text is detected as always, but names no account.
    */
   payload?: number
   /**
@@ -89,6 +93,8 @@ export interface Session {
   readonly watermarked: number
   /** The nonce this session uses (always 0 for keys with one stream). */
   readonly nonce: number
+  /** The fingerprint payload this session embeds (given or drawn); undefined for a key without a fingerprint. */
+  readonly payload: number | undefined
   /** Tokens sampled plainly so far for the opening prefix (see {@link SessionOptions.prefixNats}). */
   readonly prefixTokens: number
 }
@@ -156,6 +162,14 @@ function chooseNonce(n: number, given: number | undefined): number {
   }
 }
 
+/** A uniform payload of `bits` bits (1..48) from the platform CSPRNG. */
+function randomPayload(bits: number): number {
+  const words = new Uint32Array(2)
+  globalThis.crypto.getRandomValues(words)
+  // 2^bits divides 2^32 (and 2^(bits-32) too): the remainders are exactly uniform.
+  return bits <= 32 ? words[0] % 2 ** bits : (words[1] % 2 ** (bits - 32)) * 2 ** 32 + words[0]
+}
+
 function openSession(kr: Keyring, options: SessionOptions): Session {
   const spec = kr.spec
   // Embedding scans the whole vocabulary each step: build the SelfHash tables now,
@@ -179,11 +193,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     push(t)
   }
   const f = spec.fingerprint
-  if (f && options.payload === undefined) {
-    throw new Error(`key ${spec.scheme} carries a ${f.bits}-bit fingerprint: open the session with { payload: account }`)
-  }
   if (!f && options.payload !== undefined) throw new Error('this key carries no fingerprint: payload is not accepted')
-  const codeword = f ? accountCodeword(f, options.payload!) : null
+  const payload = f ? (options.payload ?? randomPayload(f.bits)) : undefined
+  const codeword = f ? accountCodeword(f, payload!) : null
   // The race embedding replaces the race's uniforms (distortion-free); the colour
   // bias adds logits next to the scheme.
   const race = f !== undefined && isRaceFingerprint(f)
@@ -199,6 +211,7 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
   const mask0 = kr.nonceMask ? kr.nonceMask[2 * nonce] : 0
   const mask1 = kr.nonceMask ? kr.nonceMask[2 * nonce + 1] : 0
   const fstep = newFingerprintStep()
+  const ordered = race && isOrderedRace(f!) ? { step: fstep, symbol: 0 } : null
   const fseen = new Set<number>()
   let fpending = -1
   let scratch: Float32Array | null = null
@@ -279,9 +292,10 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
         if (race) {
           // The window's codeword byte keys the race: the same exact draw from p, carrying the account.
           fingerprintStepAt(kr, fh, f!, tokens, length, fstep)
-          symbolSeed(fstep, codeword![fstep.position], ctx)
+          if (ordered) ordered.symbol = codeword![fstep.position]
+          else symbolSeed(fstep, codeword![fstep.position], ctx)
         }
-        token = sampleGumbel(kr, ctx, work, max, o)
+        token = sampleGumbel(kr, ctx, work, max, o, ordered)
       }
       else if (spec.scheme === 'synthid') token = sampleSynthId(kr, ctx, work, max, o, random)
       else token = sampleGreen(kr, ctx, work, max, o, random)
@@ -310,6 +324,9 @@ function openSession(kr: Keyring, options: SessionOptions): Session {
     },
     get prefixTokens() {
       return prefixTokens
+    },
+    get payload() {
+      return payload
     },
   }
   return session

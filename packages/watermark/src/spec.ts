@@ -65,7 +65,8 @@ export type SchemeName = SchemeSpec['scheme']
  * - `race` (gumbel keys; the default there): the keyed uniforms of the Gumbel race
  *   are drawn from the window AND the codeword byte at its position, so each token
  *   is still an exact draw from the model's distribution (distortion-free). The
- *   detector scores all 256 byte values per position and decodes softly.
+ *   zero-bit test scores each token by its best byte value; attribution scores all
+ *   256 per position and decodes softly.
  * - colour bias (every scheme; the only one for kgw, synthid, unigram, and the
  *   embedding of key files written before `race` existed, which carry `delta` and
  *   `h` and no `embedding` field): the vocabulary is split into 256 colours per
@@ -81,6 +82,13 @@ export interface RaceFingerprintSpec {
   bits: number
   /** Codeword length n (RS positions), > ceil(bits / 8), <= 255. */
   positions: number
+  /**
+   * How a window's 256 race uniforms are drawn. `ordered` (every race key made
+   * since it existed): their minimum first, so the zero-bit test costs one mixer
+   * call per token instead of 256 (same joint law). Absent: 256 independent draws,
+   * the race keys written before, which keep their keyId and their texts.
+   */
+  draw?: 'ordered'
 }
 
 /** The colour-bias fingerprint (see {@link FingerprintSpec}); resolved specs carry no `embedding` field. */
@@ -123,6 +131,11 @@ export const FINGERPRINT_DEFAULTS: BiasFingerprintSpec = { bits: 32, positions: 
 /** Whether a fingerprint is carried by the Gumbel race itself (distortion-free). */
 export function isRaceFingerprint(f: FingerprintSpec): f is RaceFingerprintSpec {
   return f.embedding === 'race'
+}
+
+/** Whether a race fingerprint draws its uniforms minimum first (see {@link RaceFingerprintSpec.draw}). */
+export function isOrderedRace(f: FingerprintSpec): boolean {
+  return f.embedding === 'race' && f.draw === 'ordered'
 }
 
 export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 'unigram']
@@ -257,7 +270,7 @@ function resolveFingerprint(input: unknown, scheme: SchemeName): FingerprintSpec
   if (input === null || typeof input !== 'object' || Array.isArray(input)) fail('fingerprint', 'must be an object')
   const given = input as Record<string, unknown>
   for (const k of Object.keys(given)) {
-    if (!(k in FINGERPRINT_DEFAULTS) && k !== 'embedding') fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
+    if (!(k in FINGERPRINT_DEFAULTS) && k !== 'embedding' && k !== 'draw') fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
   }
   const embedding = given.embedding ?? (scheme === 'gumbel' && given.delta === undefined && given.h === undefined ? 'race' : 'bias')
   if (embedding !== 'race' && embedding !== 'bias') fail('fingerprint.embedding', `must be "race" or "bias", got ${JSON.stringify(embedding)}`)
@@ -267,8 +280,13 @@ function resolveFingerprint(input: unknown, scheme: SchemeName): FingerprintSpec
   if (embedding === 'race') {
     if (scheme !== 'gumbel') fail('fingerprint.embedding', `"race" needs scheme gumbel (the race is its sampler), got ${scheme}`)
     for (const k of ['delta', 'h']) if (given[k] !== undefined) fail(`fingerprint.${k}`, 'is a parameter of the "bias" embedding, not of "race"')
-    return { embedding: 'race', bits, positions }
+    // A spec that names no embedding is a new key: ordered. One that names "race" without
+    // a draw is a key file written before the ordered draw existed: independent.
+    const draw = given.draw ?? (given.embedding === undefined ? 'ordered' : 'independent')
+    if (draw !== 'ordered' && draw !== 'independent') fail('fingerprint.draw', `must be "ordered" or "independent", got ${JSON.stringify(draw)}`)
+    return draw === 'ordered' ? { embedding: 'race', bits, positions, draw: 'ordered' } : { embedding: 'race', bits, positions }
   }
+  if (given.draw !== undefined) fail('fingerprint.draw', 'is a parameter of the "race" embedding, not of "bias"')
   return {
     bits,
     positions,

@@ -67,3 +67,105 @@ export function raceMaxScore(minT: number): number {
   // G = 1 - (1 - t)^256, without cancellation for small t.
   return -Math.log(-Math.expm1(SYMBOLS * Math.log1p(-minT)))
 }
+
+/*
+ * The ordered draw (`draw: 'ordered'`, new race keys). The 256 uniforms t_0..t_255
+ * of a (window, token) are drawn through their order statistics instead of one by
+ * one: the minimum M first, then which byte holds it, then the other 255 given M.
+ * That is the same joint law as 256 independent uniforms (the minimum of n i.i.d.
+ * uniforms has P(M <= m) = 1 - (1 - m)^n, its index is uniform and independent of
+ * it, and given both the others are i.i.d. uniform on (M, 1)), so each byte's race
+ * is still an exact draw from p and each byte's scores are still Exp(1) under the
+ * null. What changes is the cost of the zero-bit test: it needs only M, and
+ * G(M) = 1 - (1 - M)^256 is the draw's own uniform U, so the best-of-256 score
+ * -ln G(M) = -ln U costs one mixer call instead of 256.
+ */
+
+// Keys the (minimum, argmin) draw apart from every symbol seed (v ^ SYMBOL_TAG < 2^8 never equals it).
+const MIN_TAG = 0x2545f491
+const minSeed = { s0: 0, s1: 0 }
+
+/** The (M, argmin) draw of one (window, token): U in (0, 1] and the byte holding the minimum. */
+export interface OrderedMin {
+  /** G(M), uniform in (0, 1]: the zero-bit score is -ln u. */
+  u: number
+  /** M = min over the 256 byte values of t. */
+  m: number
+  /** The byte value whose t is M. */
+  argmin: number
+}
+
+export function newOrderedMin(): OrderedMin {
+  return { u: 1, m: 1, argmin: 0 }
+}
+
+/** The window's (minimum, argmin) seed, into `out`. */
+function orderedSeed(step: FingerprintStep, out: { s0: number; s1: number }): void {
+  out.s0 = mixHi(step.s0, step.s1, MIN_TAG) | 0
+  out.s1 = mixLo(step.s0, step.s1, MIN_TAG) | 0
+}
+
+/** Fills out.u = G(M) (uniform in (0, 1], the token's zero-bit draw) and out.argmin, not out.m. */
+function minDraw(step: FingerprintStep, x: number, out: OrderedMin): void {
+  orderedSeed(step, minSeed)
+  const hi = mixHi(minSeed.s0, minSeed.s1, x)
+  const lo = mixLo(minSeed.s0, minSeed.s1, x)
+  // 53 bits for U from hi and lo's top 21 bits; lo's low 8 bits (independent of them) pick the argmin.
+  out.u = hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53
+  out.argmin = lo & 0xff
+}
+
+/** Inverse of G: M = 1 - (1 - U)^(1/256), without cancellation for small U. */
+function minimumOf(u: number): number {
+  return -Math.expm1(Math.log1p(-u) / SYMBOLS)
+}
+
+/** The ordered draw's (U, M, argmin) of token `x` at this window, into `out`. */
+export function orderedMin(step: FingerprintStep, x: number, out: OrderedMin): void {
+  minDraw(step, x, out)
+  out.m = minimumOf(out.u)
+}
+
+const om = newOrderedMin()
+
+/** The zero-bit score of token `x` under the ordered draw: -ln G(M) = -ln U, exactly Exp(1) under the null. */
+export function orderedZeroBitScore(step: FingerprintStep, x: number): number {
+  minDraw(step, x, om)
+  return -Math.log(om.u)
+}
+
+/**
+ * t of token `x` under byte value `symbol` (the race value the session uses). Since
+ * 1 - (1 - M)^256 <= 256 M, every t is at least M >= U / 256: a caller racing
+ * against `bound` gets U / 256 back, without M or a second mixer call, whenever
+ * that already loses (>= bound).
+ */
+export function orderedUniform(step: FingerprintStep, symbol: number, x: number, bound: number): number {
+  minDraw(step, x, om)
+  if (om.u / SYMBOLS >= bound) return om.u / SYMBOLS
+  const m = minimumOf(om.u)
+  return om.argmin === symbol ? m : nonMinimum(step, symbol, x, m)
+}
+
+/** t of a byte value that does not hold the minimum: uniform on (M, 1] given M. */
+function nonMinimum(step: FingerprintStep, symbol: number, x: number, m: number): number {
+  symbolSeed(step, symbol, seed)
+  return m + (1 - m) * mixUnitOpen(seed.s0, seed.s1, x)
+}
+
+/**
+ * {@link addSymbolScores} for the ordered draw: the exact score -ln t of token `x`
+ * under every byte value, added into `sums[offset + s]`. Returns M.
+ */
+export function addOrderedSymbolScores(step: FingerprintStep, x: number, sums: Float64Array, offset: number): number {
+  orderedMin(step, x, om)
+  const m = om.m
+  for (let s = 0; s < SYMBOLS; s++) sums[offset + s] += -Math.log(s === om.argmin ? m : nonMinimum(step, s, x, m))
+  return m
+}
+
+/** The exact score -ln t of token `x` under one byte value (an account's, for its test). */
+export function orderedSymbolScore(step: FingerprintStep, symbol: number, x: number): number {
+  orderedMin(step, x, om)
+  return -Math.log(om.argmin === symbol ? om.m : nonMinimum(step, symbol, x, om.m))
+}

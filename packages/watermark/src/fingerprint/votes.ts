@@ -1,9 +1,9 @@
 import { keyringOf, type Watermarker } from '../session.js'
-import { isRaceFingerprint } from '../spec.js'
+import { isOrderedRace, isRaceFingerprint } from '../spec.js'
 import { COLOURS } from './code.js'
 import { hashWindows } from '../window-hash.js'
 import { colourOf, fingerprintStepFrom, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
-import { addSymbolScores } from './race.js'
+import { addOrderedSymbolScores, addSymbolScores } from './race.js'
 
 /** Per-(position, byte) evidence of a text: what attribution decodes. */
 export interface FingerprintVotes {
@@ -41,6 +41,7 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
   const f = kr.spec.fingerprint
   if (!f) throw new Error(`key ${wm.keyId} carries no fingerprint`)
   const race = isRaceFingerprint(f)
+  const addScores = isOrderedRace(f) ? addOrderedSymbolScores : addSymbolScores
   const votes = options.into ?? {
     counts: race ? new Float64Array(f.positions * COLOURS) : new Uint32Array(f.positions * COLOURS),
     positions: f.positions,
@@ -67,7 +68,7 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
     const t = fingerprintTuple(step.s0, step.s1, x)
     if (seen.has(t) || exclude?.has(t)) continue
     seen.add(t)
-    if (race) addSymbolScores(step, x, counts as Float64Array, step.position * COLOURS)
+    if (race) addScores(step, x, counts as Float64Array, step.position * COLOURS)
     else counts[step.position * COLOURS + colourOf(step.s0, step.s1, x)]++
     votes.scored++
   }

@@ -2,6 +2,14 @@ import type { Context } from '../context.js'
 import type { Keyring } from '../keyring.js'
 import { mixUnitOpen } from '../mix.js'
 import { idOf, truncate, type Candidates, type SampleOptions } from '../sampling.js'
+import type { FingerprintStep } from '../fingerprint/prf.js'
+import { orderedUniform } from '../fingerprint/race.js'
+
+/** A race fingerprint's ordered draw: the race runs on byte `symbol`'s uniforms of the window `step`. */
+export interface OrderedRace {
+  step: FingerprintStep
+  symbol: number
+}
 
 /**
  * Gumbel-max watermark (Aaronson 2022; Fernandez et al. 2023): the token is
@@ -18,9 +26,10 @@ export function sampleGumbel(
   c: Candidates,
   max: number,
   o: SampleOptions,
+  ordered: OrderedRace | null = null,
 ): number {
   const t = o.temperature ?? 1
-  if (c.dense && t !== 0 && (o.topP ?? 1) === 1) return raceDense(ctx, c.src, max, 1 / t)
+  if (c.dense && t !== 0 && (o.topP ?? 1) === 1) return raceDense(ctx, c.src, max, 1 / t, ordered)
   truncate(c, o, max)
   if (c.n === 1) return idOf(c, 0)
   const s0 = ctx.s0, s1 = ctx.s1
@@ -35,7 +44,7 @@ export function sampleGumbel(
     const p = pr[i]
     if (p === 0) continue
     const x = idOf(c, i)
-    const t = mixUnitOpen(s0, s1, x)
+    const t = ordered ? orderedUniform(ordered.step, ordered.symbol, x, best * p) : mixUnitOpen(s0, s1, x)
     if (t >= best * p) continue
     const race = -Math.log1p(-t) / p
     if (race < best) {
@@ -50,14 +59,14 @@ export function sampleGumbel(
  * The race over the whole vocabulary fused with the softmax weights: one pass,
  * one exp per token (what the host's own softmax costs) and no draw pass.
  */
-function raceDense(ctx: Context, logits: Float32Array, max: number, inv: number): number {
+function raceDense(ctx: Context, logits: Float32Array, max: number, inv: number, ordered: OrderedRace | null): number {
   const s0 = ctx.s0, s1 = ctx.s1
   let best = Infinity
   let winner = -1
   for (let x = 0; x < logits.length; x++) {
     const p = Math.exp((logits[x] - max) * inv)
     if (p === 0) continue
-    const t = mixUnitOpen(s0, s1, x)
+    const t = ordered ? orderedUniform(ordered.step, ordered.symbol, x, best * p) : mixUnitOpen(s0, s1, x)
     if (t >= best * p) continue
     const race = -Math.log1p(-t) / p
     if (race < best) {
