@@ -32,9 +32,19 @@ function generateIds(wm: Watermarker, payload: number, tokens: number, seed: num
 const account = (i: number) => (Math.imul(i + 1, 2654435761) >>> 0) % 2 ** 32
 
 describe('fingerprint sessions', () => {
-  it('require a payload for a fingerprinted key, refuse one otherwise, and check its range', () => {
+  it('draw a payload when a fingerprinted key is given none, refuse one for a key without, and check its range', () => {
     const fp = createWatermarker(generateKey({ scheme: 'kgw', fingerprint: {} }))
-    expect(() => fp.session({ prompt: [1] })).toThrow(/carries a 32-bit fingerprint/)
+    // Drawn from the CSPRNG per session: two sessions agree with probability 2^-32.
+    const drawn = [fp.session({ prompt: [1] }).payload!, fp.session({ prompt: [1] }).payload!]
+    for (const p of drawn) expect(Number.isInteger(p) && p >= 0 && p < 2 ** 32).toBe(true)
+    expect(drawn[0]).not.toBe(drawn[1])
+    const narrow = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { bits: 40, positions: 8 } }))
+    const wide = Array.from({ length: 64 }, () => narrow.session().payload!)
+    expect(wide.every((p) => Number.isInteger(p) && p >= 0 && p < 2 ** 40)).toBe(true)
+    // The top 8 bits are drawn too: all 64 payloads below 2^32 has probability 2^-512.
+    expect(wide.some((p) => p >= 2 ** 32)).toBe(true)
+    expect(fp.session({ payload: 7 }).payload).toBe(7)
+    expect(createWatermarker(generateKey({ scheme: 'kgw' })).session().payload).toBeUndefined()
     expect(() => fp.session({ payload: 2 ** 32 })).toThrow(/payload must be an integer account in \[0, 2\^32\)/)
     expect(() => fp.session({ payload: -1 })).toThrow(/payload/)
     expect(() => createWatermarker(generateKey({ scheme: 'kgw' })).session({ payload: 5 })).toThrow(/no fingerprint/)
@@ -114,7 +124,7 @@ describe('attribution', () => {
       const neighbour = msg[0] + msg[1] * 256 + msg[2] * 65536 + msg[3] * 16777216
       const other = Math.floor(rnd() * 2 ** 32)
       for (const [acc, out] of [[other, pRandom], [neighbour, pNeighbour]] as const) {
-        const m = trimmedMatches(f, votes.counts, acc)
+        const m = trimmedMatches(f, votes, acc)
         out.push(Math.exp(binomialUpperTailLog(m.tested, votes.scored, NULL_MATCH_RATE)))
       }
     }

@@ -1,5 +1,6 @@
 import {
   accountCodeword,
+  codewordScores,
   COLOURS,
   decodeCandidates,
   fingerprintVotes,
@@ -59,12 +60,11 @@ export interface Attribution extends AccountEvidence {
  * removes at least the matches of any such agreement set, so what remains is
  * stochastically at most Binomial(scored, 1/256), whoever wrote the text.
  */
-export function trimmedMatches(f: FingerprintSpec, counts: ArrayLike<number>, account: number): { votes: number; tested: number } {
-  const cw = accountCodeword(f, account)
-  const per = Array.from(cw, (c, p) => counts[p * COLOURS + c]).sort((a, b) => b - a)
-  const votes = per.reduce((a, b) => a + b, 0)
+export function trimmedMatches(f: FingerprintSpec, votes: FingerprintVotes, account: number): { votes: number; tested: number } {
+  const per = Array.from(codewordScores(votes, accountCodeword(f, account))).sort((a, b) => b - a)
+  const total = per.reduce((a, b) => a + b, 0)
   const drop = per.slice(0, Math.ceil(f.bits / 8) - 1).reduce((a, b) => a + b, 0)
-  return { votes, tested: votes - drop }
+  return { votes: total, tested: total - drop }
 }
 
 /** Per-tuple match probability of the trimmed statistic under the null (colour-bias keys). */
@@ -84,7 +84,7 @@ export function trimmedLogP(f: FingerprintSpec, tested: number, scored: number):
 }
 
 function evidence(f: FingerprintSpec, votes: FingerprintVotes, account: number, logN: number): AccountEvidence {
-  const m = trimmedMatches(f, votes.counts, account)
+  const m = trimmedMatches(f, votes, account)
   // Union bound over every account that could have been named: valid however
   // the candidate was chosen from the data.
   const logP = Math.min(0, trimmedLogP(f, m.tested, votes.scored) + logN)

@@ -38,7 +38,7 @@ export {
   type RaceFingerprintSpec,
   type BiasFingerprintSpec,
 } from './spec.js'
-export { fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
+export { codewordScores, fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
 export {
   decodeCandidates,
   registryCandidates,

@@ -12,7 +12,8 @@
  * other. Distinct tokens under one seed give distinct values in each lane.
  */
 
-function fmix32(h: number): number {
+/** The murmur3 32-bit finalizer: a bijection with full avalanche (fmix32(0) = 0). */
+export function fmix32(h: number): number {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13

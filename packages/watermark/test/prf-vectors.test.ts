@@ -3,6 +3,7 @@ import { contextAt, newContext } from '../src/context.js'
 import { createWatermarker, generateKey, scoreTokens, type SpecInput } from '../src/index.js'
 import { makeKeyring } from '../src/keyring.js'
 import { mixHi, mixLo } from '../src/mix.js'
+import { newOrderedMin, orderedMin, orderedUniform } from '../src/fingerprint/race.js'
 import vectors from './prf-vectors.json'
 
 // Frozen outputs of tracemark's PRF (key derivation, window hash, mixer, scores).
@@ -24,6 +25,22 @@ describe('tracemark PRF test vectors', () => {
       const s = scoreTokens(createWatermarker(key), vectors.tokens)
       expect(Array.from(s.tuple)).toEqual(c.tuples)
       Array.from(s.score).forEach((v, i) => expect(v).toBeCloseTo(c.scores[i], 10))
+    })
+  }
+})
+
+describe('race fingerprint ordered-draw vectors', () => {
+  // The race of every new fingerprinted gumbel key reads these values: a change
+  // breaks attribution of every text written before it.
+  for (const c of vectors.orderedDraw) {
+    it(`seed ${c.seed.join(' ')}, token ${c.token}`, () => {
+      const step = { s0: parseInt(c.seed[0], 16) | 0, s1: parseInt(c.seed[1], 16) | 0, position: 0, windowKey: 0 }
+      const om = newOrderedMin()
+      orderedMin(step, c.token, om)
+      expect(om.u).toBe(c.u)
+      expect(om.argmin).toBe(c.argmin)
+      expect(om.m).toBeCloseTo(c.m, 15)
+      for (const [b, t] of Object.entries(c.t)) expect(orderedUniform(step, Number(b), c.token, Infinity)).toBeCloseTo(t, 15)
     })
   }
 })

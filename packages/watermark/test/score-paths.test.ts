@@ -9,9 +9,9 @@ import { generateKey } from '../src/keys.js'
 import type { SpecInput } from '../src/spec.js'
 import { COLOURS } from '../src/fingerprint/code.js'
 import { colourOf, fingerprintStepAt, fingerprintTuple, fingerprintWidth, newFingerprintStep } from '../src/fingerprint/prf.js'
-import { addSymbolScores } from '../src/fingerprint/race.js'
+import { addOrderedSymbolScores, addSymbolScores } from '../src/fingerprint/race.js'
 import { fingerprintVotes } from '../src/fingerprint/votes.js'
-import { isRaceFingerprint } from '../src/spec.js'
+import { isOrderedRace, isRaceFingerprint } from '../src/spec.js'
 
 /** Ids with repeats, so windows and tuples repeat. */
 function ids(seed: number, n: number, V: number): number[] {
@@ -53,11 +53,18 @@ describe('scoreTokens fast paths', () => {
   })
 
   it('fingerprint votes from batched window hashes equal those of one fingerprintStepAt per position', () => {
-    for (const spec of [{ scheme: 'kgw', fingerprint: {} }, { scheme: 'gumbel', fingerprint: { bits: 32 } }, { scheme: 'gumbel', fingerprint: { delta: 4, h: 2 } }] as SpecInput[]) {
+    const specs = [
+      { scheme: 'kgw', fingerprint: {} },
+      { scheme: 'gumbel', fingerprint: { bits: 32 } },
+      { scheme: 'gumbel', fingerprint: { embedding: 'race', bits: 32 } },
+      { scheme: 'gumbel', fingerprint: { delta: 4, h: 2 } },
+    ] as SpecInput[]
+    for (const spec of specs) {
       const wm = createWatermarker(generateKey(spec))
       const kr = keyringOf(wm)
       const f = kr.spec.fingerprint!
       const race = isRaceFingerprint(f)
+      const ordered = isOrderedRace(f)
       const h = fingerprintWidth(kr.spec)
       const toks = ids(3, 1500, kr.spec.vocabSize)
       for (const start of [0, 37]) {
@@ -70,7 +77,8 @@ describe('scoreTokens fast paths', () => {
           const t = fingerprintTuple(step.s0, step.s1, toks[i])
           if (seen.has(t)) continue
           seen.add(t)
-          if (race) addSymbolScores(step, toks[i], want as Float64Array, step.position * COLOURS)
+          if (ordered) addOrderedSymbolScores(step, toks[i], want as Float64Array, step.position * COLOURS)
+          else if (race) addSymbolScores(step, toks[i], want as Float64Array, step.position * COLOURS)
           else want[step.position * COLOURS + colourOf(step.s0, step.s1, toks[i])]++
           scored++
         }

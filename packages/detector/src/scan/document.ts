@@ -1,5 +1,14 @@
-import { createWatermarker, fingerprintVotes, gumbelNonces, isRaceFingerprint, scoreTokens, type Watermarker, type WatermarkKey } from '@tracemark/watermark'
-import { attributeTokens } from '../attribution.js'
+import {
+  createWatermarker,
+  fingerprintVotes,
+  gumbelNonces,
+  isRaceFingerprint,
+  scoreTokens,
+  type FingerprintVotes,
+  type Watermarker,
+  type WatermarkKey,
+} from '@tracemark/watermark'
+import { attributeTokens, attributeVotes } from '../attribution.js'
 import { raceZeroBit } from '../detect.js'
 import { addTuple, bestStream } from '../nonces.js'
 import { toPValue } from '../stats/tails.js'
@@ -123,6 +132,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
     },
     scoreIds(ids, where, index) {
       documents++
+      const raceVotes: Array<FingerprintVotes | undefined> = []
       let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null, streams: 1 }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
@@ -155,7 +165,10 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         let stat = bestStream(wm.spec, seen.size, sums)
         const f = wm.spec.fingerprint
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
-        if (f && isRaceFingerprint(f)) stat = { ...stat, ...raceZeroBit(f, stat, fingerprintVotes(wm, toks), options.accounts) }
+        if (f && isRaceFingerprint(f)) {
+          raceVotes[k] = fingerprintVotes(wm, toks)
+          stat = { ...stat, ...raceZeroBit(f, stat, raceVotes[k]!, options.accounts) }
+        }
         // The span search runs on the best stream's scores.
         if (stat.nonce !== 0 && s.streamScore) for (let i = 0; i < s.count; i++) if (!Number.isNaN(first[i])) first[i] = s.streamScore(i, stat.nonce)
         if (k === 0 || stat.logP < best.logP) {
@@ -182,7 +195,10 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       }
       let attribution: DocumentResult['attribution'] = null
       if (wm.spec.fingerprint) {
-        const a = attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, { accounts: options.accounts, alpha: options.attributionAlpha ?? 1e-6 })
+        const attributeOptions = { accounts: options.accounts, alpha: options.attributionAlpha ?? 1e-6 }
+        // A race key's votes (and their decoding) were made for its zero-bit test already.
+        const votes = raceVotes[best.key]
+        const a = votes ? attributeVotes(wm.spec.fingerprint, votes, attributeOptions) : attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, attributeOptions)
         if (a) attribution = { account: a.account, votes: a.votes, pValue: a.pValue, log10PValue: a.log10PValue, accounts: a.accounts.map((x) => x.account) }
       }
       return {

@@ -82,7 +82,7 @@ export function judge(f: FingerprintSpec, votes: FingerprintVotes, truth: number
     let wrongPasses = false
     let truthPasses = false
     for (const c of decodeCandidates(f, v)) {
-      const lp = trimmedLogP(f, trimmedMatches(f, v.counts, c.account).tested, v.scored)
+      const lp = trimmedLogP(f, trimmedMatches(f, v, c.account).tested, v.scored)
       const passes = Math.min(0, lp + logN) < lnAlpha
       if (c.account === truth) truthPasses ||= passes
       else {

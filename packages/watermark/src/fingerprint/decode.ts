@@ -102,6 +102,20 @@ function basisInto(code: RsCode, positions: number[], rows: Uint8Array[], coef: 
  * Returns distinct valid accounts, most votes first.
  */
 export function decodeCandidates(f: FingerprintSpec, votes: FingerprintVotes, options: { reliable?: number; limit?: number } = {}): FingerprintCandidate[] {
+  // A text's zero-bit test and its attribution decode the same votes: decode once.
+  // Votes pooled over texts grow in place, and every added tuple raises `scored`.
+  const reliable = options.reliable ?? 12
+  const limit = options.limit ?? 16
+  const hit = decoded.get(votes)
+  if (hit && hit.f === f && hit.scored === votes.scored && hit.reliable === reliable && hit.limit >= limit) return hit.list.slice(0, limit)
+  const list = decodeList(f, votes, reliable, Math.max(limit, 16))
+  decoded.set(votes, { f, scored: votes.scored, reliable, limit: Math.max(limit, 16), list })
+  return list.slice(0, limit)
+}
+
+const decoded = new WeakMap<FingerprintVotes, { f: FingerprintSpec; scored: number; reliable: number; limit: number; list: FingerprintCandidate[] }>()
+
+function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: number, limit: number): FingerprintCandidate[] {
   const code = fingerprintCode(f)
   const counts = votes.counts
   const { best, second, bestN, secondN } = ranked(counts, code.n)
@@ -117,7 +131,7 @@ export function decodeCandidates(f: FingerprintSpec, votes: FingerprintVotes, op
   const order = Array.from({ length: code.n }, (_, p) => p)
     .filter((p) => bestN[p] > 0)
     .sort((a, b) => bestN[b] - secondN[b] - (bestN[a] - secondN[a]) || bestN[b] - bestN[a] || a - b)
-    .slice(0, options.reliable ?? 12)
+    .slice(0, reliable)
   const k = code.k
   const cw = new Uint8Array(code.n)
   const msg = new Uint8Array(k)
@@ -149,7 +163,7 @@ export function decodeCandidates(f: FingerprintSpec, votes: FingerprintVotes, op
   return [...found]
     .map(([account, matches]) => ({ account, matches }))
     .sort((a, b) => b.matches - a.matches || a.account - b.account)
-    .slice(0, options.limit ?? 16)
+    .slice(0, limit)
 }
 
 // Codewords of a registry, computed once per registry array and spec: a scan scores

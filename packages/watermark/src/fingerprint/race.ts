@@ -1,4 +1,4 @@
-import { mixHi, mixLo, mixUnitOpen } from '../mix.js'
+import { fmix32, mixHi, mixLo, mixUnitOpen } from '../mix.js'
 import type { FingerprintStep } from './prf.js'
 
 /**
@@ -147,25 +147,31 @@ export function orderedUniform(step: FingerprintStep, symbol: number, x: number,
   return om.argmin === symbol ? m : nonMinimum(step, symbol, x, m)
 }
 
+/**
+ * Per-byte masks of the window seed for the non-minimum values. Why masks and
+ * not {@link symbolSeed}: votes read all 256 values of every tuple, and a masked
+ * seed costs no mixer call (the nonce streams of gumbel keys are drawn the same
+ * way). The window seed is a keyed PRF output, so each masked seed is as uniform
+ * as it is; the masks are public constants (fmix32 of odd numbers, distinct and
+ * non-zero, so no byte reuses the unmasked seed of the tuple identities).
+ */
+const SYMBOL_MASK = (() => {
+  const m = new Int32Array(2 * SYMBOLS)
+  for (let i = 0; i < m.length; i++) m[i] = fmix32(Math.imul(2 * i + 1, 0x9e3779b1) ^ 0x3c6ef372)
+  return m
+})()
+
 /** t of a byte value that does not hold the minimum: uniform on (M, 1] given M. */
 function nonMinimum(step: FingerprintStep, symbol: number, x: number, m: number): number {
-  symbolSeed(step, symbol, seed)
-  return m + (1 - m) * mixUnitOpen(seed.s0, seed.s1, x)
+  return m + (1 - m) * mixUnitOpen(step.s0 ^ SYMBOL_MASK[2 * symbol], step.s1 ^ SYMBOL_MASK[2 * symbol + 1], x)
 }
 
 /**
- * {@link addSymbolScores} for the ordered draw: the exact score -ln t of token `x`
- * under every byte value, added into `sums[offset + s]`. Returns M.
+ * {@link addSymbolScores} under the ordered draw: the score -ln t of token `x`
+ * under every byte value, added into `sums[offset + s]`.
  */
-export function addOrderedSymbolScores(step: FingerprintStep, x: number, sums: Float64Array, offset: number): number {
+export function addOrderedSymbolScores(step: FingerprintStep, x: number, sums: Float64Array, offset: number): void {
   orderedMin(step, x, om)
   const m = om.m
   for (let s = 0; s < SYMBOLS; s++) sums[offset + s] += -Math.log(s === om.argmin ? m : nonMinimum(step, s, x, m))
-  return m
-}
-
-/** The exact score -ln t of token `x` under one byte value (an account's, for its test). */
-export function orderedSymbolScore(step: FingerprintStep, symbol: number, x: number): number {
-  orderedMin(step, x, om)
-  return -Math.log(om.argmin === symbol ? om.m : nonMinimum(step, symbol, x, om.m))
 }
