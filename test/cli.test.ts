@@ -56,18 +56,28 @@ describe('tracemark CLI', () => {
     expect(again.err).toMatch(/exists; pass --force/)
   })
 
-  it('keygen: a new gumbel key has one stream (sessions open with a plain prefix instead); nonces=N still asks for N streams', async () => {
+  it('keygen: a new gumbel key carries the 32-bit race fingerprint (ordered draw); --no-fingerprint gives one stream, with the stealing note; nonces=N asks for N streams', async () => {
     const p = join(dir, 'g.json')
     const made = await cli(['keygen', '--out', p])
     expect(made.code).toBe(0)
-    // The stealing measurement is pointed to, and a fingerprinted key is recommended for disputes.
-    expect(made.err).toMatch(/forge.*docs\/security\.md.*--fingerprint-bits 32/s)
+    expect(made.err).toBe('')
     const spec = parseKey(readFileSync(p, 'utf8')).spec
-    expect(spec).toMatchObject({ scheme: 'gumbel', h: 4 })
+    expect(spec).toMatchObject({ scheme: 'gumbel', h: 4, fingerprint: { embedding: 'race', bits: 32, positions: 32, draw: 'ordered' } })
     expect('nonces' in spec).toBe(false)
+    const plain = join(dir, 'g1.json')
+    const one = await cli(['keygen', '--no-fingerprint', '--out', plain])
+    expect(one.code).toBe(0)
+    // The stealing measurement is pointed to, and the fingerprinted default is recommended for disputes.
+    expect(one.err).toMatch(/forge.*docs\/security\.md.*keep the default fingerprint/s)
+    expect('fingerprint' in parseKey(readFileSync(plain, 'utf8')).spec).toBe(false)
+    expect((await cli(['keygen', '--no-fingerprint', '--fingerprint-bits', '8', '--out', join(dir, 'g2.json')])).err).toMatch(/--no-fingerprint cannot be combined/)
+    const g3 = join(dir, 'g3.json')
+    expect((await cli(['keygen', '--fingerprint-embedding', 'race', '--out', g3])).code).toBe(0)
+    expect(parseKey(readFileSync(g3, 'utf8')).spec.fingerprint).toMatchObject({ draw: 'ordered' })
     const q = join(dir, 'g16.json')
     expect((await cli(['keygen', '--scheme', 'gumbel', '--param', 'nonces=16', '--out', q])).code).toBe(0)
     expect(parseKey(readFileSync(q, 'utf8')).spec).toMatchObject({ scheme: 'gumbel', nonces: 16 })
+    expect('fingerprint' in parseKey(readFileSync(q, 'utf8')).spec).toBe(false)
   })
 
   it('keygen rejects unknown schemes and parameters with exit 2', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { detect } from '@tracemark/detector'
 import {
   accountCodeword,
+  codewordScores,
   createWatermarker,
   fingerprintCode,
   fingerprintVotes,
@@ -155,6 +156,28 @@ describe('race fingerprint: the ordered draw', () => {
         expect(bound).toBeLessThanOrEqual(t[s])
       }
     }
+  })
+
+  it('quick votes rank bytes by -ln M at the argmin and score any codeword exactly as the full votes do', () => {
+    const wm = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: {} }, { secret: testSecret(9, 60) }))
+    const f = wm.spec.fingerprint!
+    const ids = Uint32Array.from({ length: 3000 }, () => Math.floor(rnd() * 100_277))
+    const full = fingerprintVotes(wm, ids)
+    const quick = fingerprintVotes(wm, ids, { quick: true })
+    const tp = quick.tuples!
+    expect(tp.n).toBe(quick.scored)
+    expect(quick.scored).toBe(full.scored)
+    const proxy = new Float64Array(f.positions * SYMBOLS)
+    for (let i = 0; i < tp.n; i++) proxy[tp.position[i] * SYMBOLS + tp.argmin[i]] += -Math.log(tp.m[i])
+    expect(Array.from(quick.counts)).toEqual(Array.from(proxy))
+    for (const acc of [account(1), account(2), 0]) {
+      const cw = accountCodeword(f, acc)
+      const exact = codewordScores(quick, cw)
+      codewordScores(full, cw).forEach((v, p) => expect(exact[p]).toBeCloseTo(v, 8))
+    }
+    const legacy = createWatermarker(generateKey({ scheme: 'gumbel', fingerprint: { embedding: 'race' } }))
+    expect(() => fingerprintVotes(legacy, ids, { quick: true })).toThrow(/ordered draw/)
+    expect(() => fingerprintVotes(wm, ids, { into: full, quick: true })).toThrow(/another fingerprint embedding or mode/)
   })
 
   // The representation's parts: U = G(M) uniform, the argmin uniform over 256 bytes

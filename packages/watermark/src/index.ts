@@ -33,12 +33,13 @@ export { siphash24 } from './siphash.js'
 export { canonicalJson } from './encoding.js'
 export {
   FINGERPRINT_DEFAULTS,
+  isOrderedRace,
   isRaceFingerprint,
   type FingerprintSpec,
   type RaceFingerprintSpec,
   type BiasFingerprintSpec,
 } from './spec.js'
-export { codewordScores, fingerprintVotes, type FingerprintVotes, type VoteOptions } from './fingerprint/votes.js'
+export { codewordScores, fingerprintVotes, type FingerprintVotes, type VoteOptions, type VotingTuples } from './fingerprint/votes.js'
 export {
   decodeCandidates,
   registryCandidates,

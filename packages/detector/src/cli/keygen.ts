@@ -15,8 +15,10 @@ export interface KeygenOptions {
   vocabSize?: number
   out: string
   force?: boolean
-  /** Payload width of a per-account fingerprint; omitted: no fingerprint. */
+  /** Payload width of a per-account fingerprint; omitted: 32 for gumbel (unless `fingerprint` is false), none otherwise. */
   fingerprintBits?: number
+  /** False: no fingerprint (commander's `--no-fingerprint`). */
+  fingerprint?: boolean
   fingerprintDelta?: number
   /** `race` (distortion-free, gumbel) or `bias`; default: race for gumbel, bias otherwise. */
   fingerprintEmbedding?: string
@@ -78,18 +80,26 @@ export function keygen(o: KeygenOptions): string {
     throw new Error(`--scheme must be one of ${SCHEME_NAMES.join(', ')}, got "${o.scheme}"`)
   }
   const vocabulary = keyVocabulary(o)
+  if (o.fingerprint === false && (o.fingerprintBits ?? o.fingerprintEmbedding ?? o.fingerprintDelta ?? o.fingerprintPositions) !== undefined) {
+    throw new Error('--no-fingerprint cannot be combined with --fingerprint-* options')
+  }
+  const params = parseParams(o.param)
+  // Gumbel keys carry the race fingerprint unless told not to (or given per-request
+  // nonces, which the race replaces): docs/security.md measured one-stream keys
+  // forged by watermark stealing and race keys not.
+  const bits = o.fingerprintBits ?? (o.scheme === 'gumbel' && o.fingerprint !== false && !('nonces' in params) ? 32 : undefined)
   const fingerprint =
-    o.fingerprintBits === undefined
+    bits === undefined
       ? {}
       : {
           fingerprint: {
-            bits: o.fingerprintBits,
-            ...(o.fingerprintEmbedding === undefined ? {} : { embedding: o.fingerprintEmbedding }),
+            bits,
+            // A race named on the command line is a new key: the ordered draw (spec.ts).
+            ...(o.fingerprintEmbedding === undefined ? {} : { embedding: o.fingerprintEmbedding, ...(o.fingerprintEmbedding === 'race' ? { draw: 'ordered' } : {}) }),
             ...(o.fingerprintDelta === undefined ? {} : { delta: o.fingerprintDelta }),
             ...(o.fingerprintPositions === undefined ? {} : { positions: o.fingerprintPositions }),
           },
         }
-  const params = parseParams(o.param)
   const key = generateKey({
     scheme: o.scheme as SchemeName,
     ...vocabulary,

@@ -119,7 +119,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--tokenizer-name <name>', "name recorded for a tokenizer.json (default: its folder's name)")
     .option('--vocab-size <n>', "the model's logits length when it exceeds the tokenizer's ids (e.g. 151936 for Qwen)", number('--vocab-size'))
     .requiredOption('--out <file>', 'where to write the key')
-    .option('--fingerprint-bits <n>', 'embed a per-account fingerprint of n bits (1..48, e.g. 32)', number('--fingerprint-bits'))
+    .option('--fingerprint-bits <n>', 'bits of the per-account fingerprint (1..48; default 32 for gumbel, none for the other schemes)', number('--fingerprint-bits'))
+    .option('--no-fingerprint', 'a gumbel key without a fingerprint: one stream, forgeable by watermark stealing (docs/security.md)')
     .option('--fingerprint-embedding <e>', 'race (distortion-free, gumbel only; the default for gumbel) | bias (a logit bias of delta on one of 256 colours; the default for other schemes)')
     .option('--fingerprint-delta <d>', 'colour-bias embedding: logit bias (default 4)', number('--fingerprint-delta'))
     .option('--fingerprint-positions <n>', 'fingerprint Reed-Solomon code length (default 32)', number('--fingerprint-positions'))
@@ -134,8 +135,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.err('tracemark: note: with a unigram key, one key\'s false-positive rate on a human corpus can be far above alpha (a fixed green list); gumbel (the default) does not have this problem\n')
       }
       // Measured in docs/security.md: one-stream keys are forged by watermark stealing; race-fingerprinted ones were not.
-      if (o.scheme === 'gumbel' && o.fingerprintBits === undefined && !o.param.some((p: string) => p.startsWith('nonces='))) {
-        io.err('tracemark: note: an attacker who reads ~1,000 answers of a key without a fingerprint can forge text that tests positive (28% of attempts at p < 1e-3 at temperature 0.6; docs/security.md). For a key whose evidence may be disputed, serve a fingerprinted key (--fingerprint-bits 32): no forgery found up to 10,000 answers\n')
+      if (o.scheme === 'gumbel' && o.fingerprint === false && !o.param.some((p: string) => p.startsWith('nonces='))) {
+        io.err('tracemark: note: an attacker who reads ~1,000 answers of a key without a fingerprint can forge text that tests positive (28% of attempts at p < 1e-3 at temperature 0.6; docs/security.md). For a key whose evidence may be disputed, keep the default fingerprint: no forgery found up to 30,000 answers\n')
       }
       status = 0
     })

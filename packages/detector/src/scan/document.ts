@@ -2,6 +2,7 @@ import {
   createWatermarker,
   fingerprintVotes,
   gumbelNonces,
+  isOrderedRace,
   isRaceFingerprint,
   scoreTokens,
   type FingerprintVotes,
@@ -166,7 +167,8 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const f = wm.spec.fingerprint
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
         if (f && isRaceFingerprint(f)) {
-          raceVotes[k] = fingerprintVotes(wm, toks)
+          // Quick votes under the ordered draw: 1 mixer call per tuple, not 256 (exact p-values, a little less power).
+          raceVotes[k] = fingerprintVotes(wm, toks, { quick: isOrderedRace(f) })
           stat = { ...stat, ...raceZeroBit(f, stat, raceVotes[k]!, options.accounts) }
         }
         // The span search runs on the best stream's scores.

@@ -147,6 +147,12 @@ export function orderedUniform(step: FingerprintStep, symbol: number, x: number,
   return om.argmin === symbol ? m : nonMinimum(step, symbol, x, m)
 }
 
+/** The score -ln t, under byte value `symbol`, of a (window seed, token) whose ordered draw is (M, argmin). */
+export function orderedScoreFrom(s0: number, s1: number, x: number, m: number, argmin: number, symbol: number): number {
+  if (symbol === argmin) return -Math.log(m)
+  return -Math.log(m + (1 - m) * mixUnitOpen(s0 ^ SYMBOL_MASK[2 * symbol], s1 ^ SYMBOL_MASK[2 * symbol + 1], x))
+}
+
 /**
  * Per-byte masks of the window seed for the non-minimum values. Why masks and
  * not {@link symbolSeed}: votes read all 256 values of every tuple, and a masked
