@@ -1,6 +1,6 @@
 import type { FingerprintSpec } from '../spec.js'
 import { accountCodeword, bytesAccount, COLOURS, fingerprintCode } from './code.js'
-import { gfDiv, gfMul, MUL } from './gf256.js'
+import { EXP, gfDiv, LOG, MUL } from './gf256.js'
 import { rsDecode, rsEncode, type RsCode } from './reedsolomon.js'
 import type { FingerprintVotes } from './votes.js'
 
@@ -42,53 +42,55 @@ function ranked(counts: ArrayLike<number>, positions: number) {
   return { best, second, bestN, secondN }
 }
 
-function* subsets(n: number, k: number): Generator<number[]> {
-  const idx = Array.from({ length: k }, (_, i) => i)
-  if (k > n) return
-  for (;;) {
-    yield idx.slice()
-    let i = k - 1
-    while (i >= 0 && idx[i] === n - k + i) i--
-    if (i < 0) return
-    idx[i]++
-    for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1
-  }
-}
-
 /**
  * Lagrange basis of a k-subset of positions: row i is the codeword of the message
  * that is 1 at positions[i] and 0 at the other chosen positions, and `coef` row i
- * its message bytes. Any values at the chosen positions then give the codeword
- * (and message) as a linear combination, so each candidate costs k * n
- * multiplications instead of a fresh interpolation. Written without allocation
- * per subset: decoding visits hundreds of subsets.
+ * its message bytes (rows and coefficients flat: row i at i * n and i * (k + 1)).
+ * Any values at the chosen positions then give the codeword (and message) as a
+ * linear combination, so each candidate costs k * n multiplications instead of a
+ * fresh interpolation. Table multiplications and no allocation: decoding visits
+ * hundreds of subsets per text, and a scan decodes every document.
  */
-function basisInto(code: RsCode, positions: number[], rows: Uint8Array[], coef: Uint8Array[]): void {
+function basisInto(code: RsCode, positions: Int32Array, rows: Uint8Array, coef: Uint8Array, xs: Uint8Array): void {
   const k = positions.length
-  const xs = positions.map((p) => code.points[p])
+  const n = code.n
+  for (let i = 0; i < k; i++) xs[i] = code.points[positions[i]]
   for (let i = 0; i < k; i++) {
     // prod_{j != i} (x - x_j), expanded (subtraction is xor in GF(2^8)).
-    const c = coef[i]
-    c.fill(0)
-    c[0] = 1
+    const c0 = i * (k + 1)
+    coef.fill(0, c0, c0 + k + 1)
+    coef[c0] = 1
     let deg = 0
     let denom = 1
+    const xi = xs[i]
     for (let j = 0; j < k; j++) {
       if (j === i) continue
-      for (let d = deg + 1; d >= 1; d--) c[d] = c[d - 1] ^ gfMul(c[d], xs[j])
-      c[0] = gfMul(c[0], xs[j])
+      const xj = xs[j]
+      for (let d = deg + 1; d >= 1; d--) coef[c0 + d] = coef[c0 + d - 1] ^ MUL[(coef[c0 + d] << 8) | xj]
+      coef[c0] = MUL[(coef[c0] << 8) | xj]
       deg++
-      denom = gfMul(denom, xs[i] ^ xs[j])
+      denom = MUL[(denom << 8) | (xi ^ xj)]
     }
     const inv = gfDiv(1, denom)
-    for (let d = 0; d < k; d++) c[d] = gfMul(c[d], inv)
-    const row = rows[i]
-    for (let p = 0; p < code.n; p++) {
-      // Horner on the k coefficients at alpha^p.
-      const x = code.points[p]
-      let y = 0
-      for (let d = k - 1; d >= 0; d--) y = gfMul(y, x) ^ c[d]
-      row[p] = y
+    for (let d = 0; d < k; d++) coef[c0 + d] = MUL[(coef[c0 + d] << 8) | inv]
+    // log of 1 / denom_i, kept for the rows below.
+    xs[k + i] = LOG[inv]
+  }
+  // Row i at x is prod_{j != i} (x - x_j) / denom_i = P(x) / ((x - x_i) denom_i) with
+  // P(x) = prod_j (x - x_j): one product per position and one log-domain division
+  // per (row, position), instead of a degree-k Horner per (row, position).
+  for (let p = 0; p < n; p++) {
+    const x = code.points[p]
+    let logP = 0
+    let zero = -1
+    for (let j = 0; j < k; j++) {
+      const d = x ^ xs[j]
+      if (d === 0) zero = j
+      else logP += LOG[d]
+    }
+    for (let i = 0; i < k; i++) {
+      if (zero >= 0) rows[i * n + p] = zero === i ? 1 : 0
+      else rows[i * n + p] = EXP[(logP - LOG[x ^ xs[i]] + xs[k + i]) % 255]
     }
   }
 }
@@ -135,35 +137,74 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const k = code.k
   const cw = new Uint8Array(code.n)
   const msg = new Uint8Array(k)
-  const rows = Array.from({ length: k }, () => new Uint8Array(code.n))
-  const coef = Array.from({ length: k }, () => new Uint8Array(k + 1))
-  for (const pick of subsets(order.length, k)) {
-    const positions = pick.map((i) => order[i])
-    basisInto(code, positions, rows, coef)
+  const n = code.n
+  const m = order.length
+  const rows = new Uint8Array(k * n)
+  const coef = new Uint8Array(k * (k + 1))
+  const xs = new Uint8Array(2 * k) // the chosen points, then the logs of 1 / denom_i
+  const positions = new Int32Array(k)
+  const cw0 = new Uint8Array(n)
+  const msg0 = new Uint8Array(k)
+  // Every k-subset of the m reliable positions, in lexicographic order of indices.
+  const idx = Int32Array.from({ length: k }, (_, i) => i)
+  for (let more = m >= k; more; ) {
+    for (let i = 0; i < k; i++) positions[i] = order[idx[i]]
+    basisInto(code, positions, rows, coef, xs)
     // The best colour at every chosen position, then the runner-up at one position
     // at a time (a second account in a mixed text surfaces once the first is peeled).
+    // The code is linear: swapping position i's byte adds (best ^ second) * row i.
+    cw0.fill(0)
+    msg0.fill(0)
+    for (let i = 0; i < k; i++) {
+      const v = best[positions[i]]
+      if (v === 0) continue
+      const base = v << 8
+      const r0 = i * n, c0 = i * (k + 1)
+      for (let q = 0; q < n; q++) cw0[q] ^= MUL[base | rows[r0 + q]]
+      for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | coef[c0 + j]]
+    }
     for (let alt = -1; alt < k; alt++) {
       if (alt >= 0 && secondN[positions[alt]] === 0) continue
-      cw.fill(0)
-      msg.fill(0)
-      for (let i = 0; i < k; i++) {
-        const p = positions[i]
-        const v = i === alt ? second[p] : best[p]
-        if (v === 0) continue
-        const row = rows[i], cr = coef[i]
-        const base = v << 8
-        for (let q = 0; q < code.n; q++) cw[q] ^= MUL[base | row[q]]
-        for (let j = 0; j < k; j++) msg[j] ^= MUL[base | cr[j]]
+      cw.set(cw0)
+      msg.set(msg0)
+      if (alt >= 0) {
+        const p = positions[alt]
+        const base = (best[p] ^ second[p]) << 8
+        const r0 = alt * n, c0 = alt * (k + 1)
+        for (let q = 0; q < n; q++) cw[q] ^= MUL[base | rows[r0 + q]]
+        for (let j = 0; j < k; j++) msg[j] ^= MUL[base | coef[c0 + j]]
       }
       const account = bytesAccount(f, msg)
       if (account < 0 || found.has(account)) continue
       found.set(account, codewordMatches(counts, cw))
     }
+    let i = k - 1
+    while (i >= 0 && idx[i] === m - k + i) i--
+    if (i < 0) more = false
+    else {
+      idx[i]++
+      for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1
+    }
   }
-  return [...found]
-    .map(([account, matches]) => ({ account, matches }))
-    .sort((a, b) => b.matches - a.matches || a.account - b.account)
-    .slice(0, limit)
+  return topCandidates(found, limit)
+}
+
+/** The `limit` best of the found accounts, most matches first (ties: smaller account), without sorting them all. */
+function topCandidates(found: Map<number, number>, limit: number): FingerprintCandidate[] {
+  const before = (a: FingerprintCandidate, account: number, matches: number) => a.matches > matches || (a.matches === matches && a.account < account)
+  const top: FingerprintCandidate[] = []
+  for (const [account, matches] of found) {
+    if (top.length === limit && before(top[limit - 1], account, matches)) continue
+    let i = Math.min(top.length, limit - 1)
+    if (top.length < limit) top.push({ account, matches })
+    // Insertion from the end: the list is short (16).
+    while (i > 0 && !before(top[i - 1], account, matches)) {
+      top[i] = top[i - 1]
+      i--
+    }
+    top[i] = { account, matches }
+  }
+  return top
 }
 
 // Codewords of a registry, computed once per registry array and spec: a scan scores

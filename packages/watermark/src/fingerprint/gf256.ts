@@ -4,8 +4,10 @@
  * Polynomials are Uint8Arrays of coefficients, lowest degree first.
  */
 
-const EXP = new Uint8Array(512)
-const LOG = new Uint8Array(256)
+/** Antilog table, doubled (EXP[i] = alpha^(i mod 255) for i < 512). */
+export const EXP = new Uint8Array(512)
+/** Log table (LOG[0] is unused). */
+export const LOG = new Uint8Array(256)
 {
   let x = 1
   for (let i = 0; i < 255; i++) {
