@@ -149,10 +149,14 @@ export const SCHEME_NAMES: readonly SchemeName[] = ['kgw', 'gumbel', 'synthid', 
  * rests on 18 emoji-attack documents; h = 4 is kept because short windows make the
  * key easier to learn from outputs: in docs/security.md gumbel h = 2 is forged in 100% of
  * attempts after 100 answers, h = 4 in none after 1,000.
+ * `tracemark keygen` adds the race fingerprint (32 bits) to gumbel keys unless told
+ * not to: with one stream and no fingerprint, watermark stealing forges text that tests
+ * positive (docs/security.md), with the race it did not.
  * The race makes each token a function of the key and the window, so a session opens
  * every answer with a plain prefix of >= 8 nats of surprisal (`SessionOptions.prefixNats`):
- * regenerated answers differ as plain sampling's do, with one stream, at no detection
- * cost beyond those few tokens (docs/eval/diversity.md).
+ * regenerated answers differ as plain sampling's do at no detection cost beyond those
+ * few tokens (docs/eval/diversity.md), and a session given no account draws its payload
+ * per request, which keeps later tokens diverse too.
  */
 export const DEFAULT_SCHEME: SchemeName = 'gumbel'
 

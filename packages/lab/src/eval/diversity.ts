@@ -36,7 +36,10 @@ export const DIVERSITY_CONFIGS: readonly DiversityConfig[] = [
   { label: 'gumbel-h4-n256-prefix8', input: { scheme: 'gumbel', h: 4, nonces: 256 }, prefixNats: 8, plainRate: 0 },
   { label: 'gumbel-h4-prefix8-plain0.1', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.1 },
   { label: 'gumbel-h4-prefix8-plain0.25', input: { scheme: 'gumbel', h: 4 }, prefixNats: 8, plainRate: 0.25 },
-  { label: 'gumbel-h4-race-prefix8', input: { scheme: 'gumbel', h: 4, fingerprint: { embedding: 'race', bits: 32 } }, prefixNats: 8, plainRate: 0 },
+  // keygen's default since the race fingerprint became it: one account regenerating its answer...
+  { label: 'gumbel-h4-race-prefix8', input: { scheme: 'gumbel', h: 4, fingerprint: { bits: 32 } }, prefixNats: 8, plainRate: 0 },
+  // ...and sessions opened without an account, which draw a payload per request.
+  { label: 'gumbel-h4-race-request-payload', input: { scheme: 'gumbel', h: 4, fingerprint: { bits: 32 } }, prefixNats: 8, plainRate: 0, payloadPerRequest: true },
   { label: 'synthid-d30', input: { scheme: 'synthid', h: 4, depth: 30 } },
 ]
 
@@ -48,6 +51,12 @@ export interface DiversityConfig {
   readonly prefixNats?: number
   /** The session's probability of a plain step after the prefix (gumbel); absent: the session's default. */
   readonly plainRate?: number
+  /**
+   * Fingerprinted keys: a payload per request, as a session opened without one draws
+   * (here from the request's sampler seed, for a reproducible run); otherwise the
+   * regenerating user's account.
+   */
+  readonly payloadPerRequest?: boolean
 }
 
 export interface Interval {
@@ -138,7 +147,7 @@ export function diversityRow(config: DiversityConfig, sampling: Sampling, prompt
     for (let r = 0; r < regenerations; r++) {
       const s = { entropy: [] as number[], logProb: [] as number[] }
       const samplerSeed = derivedSeed(seed, 'diversity-sampler', p, r)
-      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, prefixNats: config.prefixNats, plainRate: config.plainRate, payload: key?.spec.fingerprint ? accountFor(p) : undefined, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
+      const g = generate(model, { key: wm ?? undefined, watermark: wm !== null, prompt, maxTokens: tokens, seed: samplerSeed, prefixNats: config.prefixNats, plainRate: config.plainRate, payload: key?.spec.fingerprint ? (config.payloadPerRequest ? derivedSeed(seed, 'diversity-payload', p, r) : accountFor(p)) : undefined, stopAtEnd: false, temperature: sampling.temperature, topP: sampling.topP, stats: s })
       group.push(g.ids)
       prefixTokens += g.prefixTokens
       stats.push(s)

@@ -4,8 +4,9 @@
  * uniformly random 32-bit account and its own held-out prompt, so the answers are
  * independent trials and the rates get binomial (Wilson) intervals.
  */
-import { detect, getTokenizer } from '@tracemark/detector'
-import { createWatermarker, decodeCandidates, fingerprintVotes, generateKey, type SpecInput, type Watermarker } from '@tracemark/watermark'
+import { attributeVotes, detect, getTokenizer } from '@tracemark/detector'
+import { createWatermarker, decodeCandidates, fingerprintVotes, generateKey, scoreTokens, type SpecInput, type Watermarker } from '@tracemark/watermark'
+import { raceZeroBit, testStatistic, uniqueScore } from '../../../detector/src/detect.js'
 import { substituteSynonyms } from '../attacks/index.js'
 import { newStepStats, summarizeSteps, type EntropySummary } from '../entropy.js'
 import { generate } from '../generate.js'
@@ -45,6 +46,12 @@ export interface PowerCell {
   readonly attributed: RateInterval
   /** The zero-bit test (no account) at p < alpha. */
   readonly detected: RateInterval
+  /**
+   * The same two tests as a scan runs them, on quick votes (ordered-draw keys: the
+   * argmin alone ranks candidates, accounts scored exactly): attributed, and detected.
+   */
+  readonly attributedQuick: RateInterval
+  readonly detectedQuick: RateInterval
   /** Accounts other than the true one named (each answer is a chance to name one). */
   readonly wrong: number
 }
@@ -100,7 +107,7 @@ export function pairedPerplexityRatio(watermarked: readonly number[], plain: rea
 export function racePower(model: NgramModel, sampling: Sampling, answers: number, runSeed: number, label: string, log: (s: string) => void = () => {}): { result: PowerResult; texts: RaceAnswer[] } {
   const tok = getTokenizer('cl100k_base')
   const held = heldOut()
-  const counts = new Map<string, { n: number; exact: number; attributed: number; detected: number; wrong: number }>()
+  const counts = new Map<string, { n: number; exact: number; attributed: number; detected: number; wrong: number; attributedQuick: number; detectedQuick: number }>()
   const nllWm: number[] = []
   const nllPlain: number[] = []
   const plainStats = []
@@ -124,7 +131,7 @@ export function racePower(model: NgramModel, sampling: Sampling, answers: number
         const text = tok.decode(g.ids.subarray(0, len))
         const ids = tok.encode(attack.strength ? substituteSynonyms(text, attack.strength, derivedSeed(runSeed, label, 'attack', d)).text : text)
         const key = `${attack.label}\u0000${len}`
-        const c = counts.get(key) ?? { n: 0, exact: 0, attributed: 0, detected: 0, wrong: 0 }
+        const c = counts.get(key) ?? { n: 0, exact: 0, attributed: 0, detected: 0, wrong: 0, attributedQuick: 0, detectedQuick: 0 }
         counts.set(key, c)
         // detect() runs the zero-bit test and the attribution over all 2^32 accounts.
         const r = detect(ids, wm, { alpha: ALPHA })
@@ -134,6 +141,11 @@ export function racePower(model: NgramModel, sampling: Sampling, answers: number
         if (named.some((a) => a.account === account)) c.attributed++
         c.wrong += named.filter((a) => a.account !== account).length
         if (r.detected) c.detected++
+        const quick = fingerprintVotes(wm, ids, { quick: true })
+        const u = uniqueScore(scoreTokens(wm, ids))
+        const perToken = testStatistic(wm.spec, u.n, u.sum)
+        if (raceZeroBit(f, perToken, quick).logP < Math.log(ALPHA)) c.detectedQuick++
+        if (attributeVotes(f, quick, { alpha: ALPHA })?.accounts.some((a) => a.account === account)) c.attributedQuick++
       }
     }
     if ((d + 1) % 20 === 0) log(`  ${label}: ${d + 1}/${answers} answers, ${((performance.now() - t0) / 1000).toFixed(0)} s`)
@@ -142,7 +154,17 @@ export function racePower(model: NgramModel, sampling: Sampling, answers: number
   for (const attack of POWER_ATTACKS) {
     for (const len of POWER_LENGTHS) {
       const c = counts.get(`${attack.label}\u0000${len}`)!
-      cells.push({ attack: attack.label, tokens: len, n: c.n, exact: wilson(c.exact, c.n), attributed: wilson(c.attributed, c.n), detected: wilson(c.detected, c.n), wrong: c.wrong })
+      cells.push({
+        attack: attack.label,
+        tokens: len,
+        n: c.n,
+        exact: wilson(c.exact, c.n),
+        attributed: wilson(c.attributed, c.n),
+        detected: wilson(c.detected, c.n),
+        attributedQuick: wilson(c.attributedQuick, c.n),
+        detectedQuick: wilson(c.detectedQuick, c.n),
+        wrong: c.wrong,
+      })
     }
   }
   const result: PowerResult = { sampling, answers, entropy: summarizeSteps(plainStats).entropy, cells, perplexity: pairedPerplexityRatio(nllWm, nllPlain) }
