@@ -213,6 +213,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--tokenizer <path>', 'tokenizer.json of a key made from one; repeat for several (each key takes the file whose SHA-256 it records)', collect, [])
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'records per pooling block and worker batch (1 to 100000)', integerOption('--block-size', 1, 100_000), 512)
+    .option('--full-votes', 'race-fingerprinted keys: decode every document from all 256 byte scores per token, as detect does (more power on short low-entropy texts; ~20x slower per document than the default quick votes)')
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
@@ -265,7 +266,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
             blockSize: o.blockSize,
             report: o.report,
             commonTuples: commonTuplesOption(o.commonTuples),
-            scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts) },
+            scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts), ...(o.fullVotes ? { fullVotes: true } : {}) },
           },
           {
             record: (line) => {
@@ -297,7 +298,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (evidenceInputs) {
         const parameters = {
           format: o.format ?? null, field: o.field, fdr: o.fdr, fdrDependence: o.fdrDependence, alpha: o.alpha, blockSize: o.blockSize,
-          commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend,
+          commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend, fullVotes: !!o.fullVotes,
         }
         writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, lines })
       }

@@ -187,7 +187,11 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
       accounts,
       blockSize: param<number>(b, 'blockSize', (v) => Number.isInteger(v) && (v as number) > 0, 'a positive integer'),
       commonTuples: commonTuples ?? undefined,
-      scorer: { tokenizerBackend: param<TokenizerBackend>(b, 'tokenizerBackend', (v) => TOKENIZER_BACKENDS.includes(v as TokenizerBackend), `one of ${TOKENIZER_BACKENDS.join(', ')}`) },
+      scorer: {
+        tokenizerBackend: param<TokenizerBackend>(b, 'tokenizerBackend', (v) => TOKENIZER_BACKENDS.includes(v as TokenizerBackend), `one of ${TOKENIZER_BACKENDS.join(', ')}`),
+        // Absent in bundles written before the option: quick votes exist only for ordered-draw keys, which are as new.
+        fullVotes: param<boolean | null>(b, 'fullVotes', optional((v) => typeof v === 'boolean'), 'true, false or null') === true,
+      },
     },
     {
       record: (line) => {

@@ -34,6 +34,12 @@ export interface ScorerOptions {
   accounts?: ArrayLike<number>
   /** Level for naming an account in a document (default 1e-6). */
   attributionAlpha?: number
+  /**
+   * Race keys with the ordered draw: decode each document from all 256 scores per
+   * tuple, as `detect` does, instead of quick votes (more power on short low-entropy
+   * texts, ~20x the cost per document; docs/fingerprint/race.md).
+   */
+  fullVotes?: boolean
   /** Unique tuples per pooled shard before it is closed (bounds memory). */
   shardTuples?: number
   /** Per key (in key order): tuples never scored, the corpus's common tuples (see common.ts). */
@@ -168,7 +174,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
         if (f && isRaceFingerprint(f)) {
           // Quick votes under the ordered draw: 1 mixer call per tuple, not 256 (exact p-values, a little less power).
-          raceVotes[k] = fingerprintVotes(wm, toks, { quick: isOrderedRace(f) })
+          raceVotes[k] = fingerprintVotes(wm, toks, { quick: isOrderedRace(f) && options.fullVotes !== true })
           stat = { ...stat, ...raceZeroBit(f, stat, raceVotes[k]!, options.accounts) }
         }
         // The span search runs on the best stream's scores.

@@ -68,6 +68,8 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
     alpha: o.alpha ?? 1e-6,
     accounts: o.accounts ? createHash('sha256').update(o.accounts.join(',')).digest('hex') : null,
     commonTuples: o.commonTuples ?? 'auto',
+    // Only when set, so that states written before the option existed still resume.
+    ...(o.scorer?.fullVotes ? { fullVotes: true } : {}),
   }))
   return h.digest('hex').slice(0, 32)
 }

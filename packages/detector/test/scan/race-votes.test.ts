@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { createWatermarker, fingerprintVotes, generateKey, scoreTokens, seededRandom } from '@tracemark/watermark'
+import { createSyntheticModel } from '../../../lab/src/synthetic.js'
+import { detect, raceZeroBit, testStatistic, uniqueScore } from '../../src/detect.js'
+import { createScorer } from '../../src/scan/document.js'
+
+// A scan tests a race key's documents as detect() does (per-token test and best
+// account, Bonferroni), but decodes the account from quick votes unless asked for
+// the full ones. Both are exact tests; this checks the scan computes exactly them.
+describe('scan of a race-fingerprinted key', () => {
+  const secret = new Uint8Array(32).fill(7)
+  const key = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret })
+  const wm = createWatermarker(key)
+  const model = createSyntheticModel({ seed: 3 })
+  const docs = [40, 90, 160].map((n, d) => {
+    const prompt = [11 + d, 22, 33, 44]
+    const s = wm.session({ prompt, payload: 1000 + d })
+    const ctx = prompt.slice()
+    const logits = new Float32Array(key.spec.vocabSize)
+    const rnd = seededRandom(d + 1)
+    for (let i = 0; i < n; i++) ctx.push(s.sample(model.logits(ctx, logits), { random: rnd, temperature: 0.7 }))
+    return Uint32Array.from(ctx)
+  })
+
+  it('with --full-votes gives detect()\'s p-value; by default the same test on quick votes', () => {
+    const full = createScorer([key], { fullVotes: true })
+    const quick = createScorer([key])
+    const f = key.spec.fingerprint!
+    let differ = 0
+    docs.forEach((ids, i) => {
+      const where = { file: 'x', line: i + 1 }
+      const byMap = new Map([[key.spec.tokenizer, ids]])
+      expect(full.scoreIds(byMap, where, i).log10PValue).toBeCloseTo(detect(ids, key).log10PValue, 9)
+      const u = uniqueScore(scoreTokens(wm, ids))
+      const want = raceZeroBit(f, testStatistic(key.spec, u.n, u.sum), fingerprintVotes(wm, ids, { quick: true })).logP / Math.LN10
+      const q = quick.scoreIds(byMap, where, i).log10PValue
+      expect(q).toBeCloseTo(Math.min(0, want), 9)
+      if (Math.abs(q - detect(ids, key).log10PValue) > 1e-6) differ++
+    })
+    // The two decodings see different evidence, so the option must show in some record.
+    expect(differ).toBeGreaterThan(0)
+  })
+})
