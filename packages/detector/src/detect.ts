@@ -175,7 +175,7 @@ function sumOf(a: Float64Array): number {
 export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof testStatistic>, votes: FingerprintVotes, accounts?: ArrayLike<number>) {
   // The votes rank candidates; the test reads each one's exact score (under the
   // ordered draw the ranking is a proxy, see FingerprintVotes), so the best few are scored.
-  const ranked = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts).slice(0, RESCORED) : decodeCandidates(f, votes, { limit: RESCORED })
+  const ranked = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts, RESCORED) : decodeCandidates(f, votes, { limit: RESCORED })
   let best = -Infinity
   for (const c of ranked) best = Math.max(best, sumOf(codewordScores(votes, accountCodeword(f, c.account))))
   const logN = accounts && accounts.length > 0 ? Math.log(accounts.length) : f.bits * Math.LN2

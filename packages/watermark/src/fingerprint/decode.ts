@@ -191,6 +191,12 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
 
 /** The `limit` best of the found accounts, most matches first (ties: smaller account), without sorting them all. */
 function topCandidates(found: Map<number, number>, limit: number): FingerprintCandidate[] {
+  if (limit > 64) {
+    return [...found]
+      .map(([account, matches]) => ({ account, matches }))
+      .sort((a, b) => b.matches - a.matches || a.account - b.account)
+      .slice(0, limit)
+  }
   const before = (a: FingerprintCandidate, account: number, matches: number) => a.matches > matches || (a.matches === matches && a.account < account)
   const top: FingerprintCandidate[] = []
   for (const [account, matches] of found) {
@@ -220,14 +226,16 @@ function codewordsOf(f: FingerprintSpec, accounts: ArrayLike<number>): Uint8Arra
   return words
 }
 
-/** Scores every account of a registry (exhaustive maximum likelihood when the suspects are known). */
-export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, accounts: ArrayLike<number>): FingerprintCandidate[] {
+/**
+ * Scores every account of a registry (exhaustive maximum likelihood when the suspects
+ * are known) and returns the best `limit` (default all), most votes first. A scan asks
+ * for a few per document: selecting them costs far less than sorting a large registry.
+ */
+export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, accounts: ArrayLike<number>, limit = accounts.length): FingerprintCandidate[] {
   const words = codewordsOf(f, accounts)
-  const out: FingerprintCandidate[] = []
-  for (let i = 0; i < accounts.length; i++) {
-    out.push({ account: accounts[i], matches: codewordMatches(votes.counts, words[i]) })
-  }
-  return out.sort((a, b) => b.matches - a.matches || a.account - b.account)
+  const scores = new Map<number, number>()
+  for (let i = 0; i < accounts.length; i++) scores.set(accounts[i], codewordMatches(votes.counts, words[i]))
+  return topCandidates(scores, Math.min(limit, scores.size))
 }
 
 /** Votes with one account's matching colours removed, to look for a second account. */
