@@ -213,7 +213,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--tokenizer <path>', 'tokenizer.json of a key made from one; repeat for several (each key takes the file whose SHA-256 it records)', collect, [])
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'records per pooling block and worker batch (1 to 100000)', integerOption('--block-size', 1, 100_000), 512)
-    .option('--full-votes', 'race-fingerprinted keys: decode every document from all 256 byte scores per token, as detect does (more power on short low-entropy texts; ~20x slower per document than the default quick votes)')
+    .option('--full-votes', 'race-fingerprinted keys: decode every document from all 256 byte scores per token, as detect does (more power on short low-entropy texts; several times slower than the default, which decodes only documents whose per-token p < 1/2, from quick votes)')
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')

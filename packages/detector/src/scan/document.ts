@@ -1,8 +1,6 @@
 import {
   createWatermarker,
-  fingerprintVotes,
   gumbelNonces,
-  isOrderedRace,
   isRaceFingerprint,
   scoreTokens,
   type FingerprintVotes,
@@ -10,7 +8,7 @@ import {
   type WatermarkKey,
 } from '@tracemark/watermark'
 import { attributeTokens, attributeVotes } from '../attribution.js'
-import { raceZeroBit } from '../detect.js'
+import { scanRaceTest } from './race-test.js'
 import { addTuple, bestStream } from '../nonces.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
@@ -35,9 +33,10 @@ export interface ScorerOptions {
   /** Level for naming an account in a document (default 1e-6). */
   attributionAlpha?: number
   /**
-   * Race keys with the ordered draw: decode each document from all 256 scores per
-   * tuple, as `detect` does, instead of quick votes (more power on short low-entropy
-   * texts, ~20x the cost per document; docs/fingerprint/race.md).
+   * Race keys with the ordered draw: decode every document from all 256 scores per
+   * tuple, as `detect` does, instead of quick votes past the per-token gate
+   * (scan/race-test.ts): more power on short low-entropy texts, several times the
+   * cost per document (docs/fingerprint/race.md, docs/scale.md).
    */
   fullVotes?: boolean
   /** Unique tuples per pooled shard before it is closed (bounds memory). */
@@ -139,7 +138,8 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
     },
     scoreIds(ids, where, index) {
       documents++
-      const raceVotes: Array<FingerprintVotes | undefined> = []
+      // Per key: a race key's votes (null: its account was not decoded), undefined for other keys.
+      const raceVotes: Array<FingerprintVotes | null | undefined> = []
       let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null, streams: 1 }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
@@ -174,8 +174,9 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
         if (f && isRaceFingerprint(f)) {
           // Quick votes under the ordered draw: 1 mixer call per tuple, not 256 (exact p-values, a little less power).
-          raceVotes[k] = fingerprintVotes(wm, toks, { quick: isOrderedRace(f) && options.fullVotes !== true })
-          stat = { ...stat, ...raceZeroBit(f, stat, raceVotes[k]!, options.accounts) }
+          const race = scanRaceTest(wm, f, stat, toks, options)
+          raceVotes[k] = race.votes
+          stat = { ...stat, ...race.stat }
         }
         // The span search runs on the best stream's scores.
         if (stat.nonce !== 0 && s.streamScore) for (let i = 0; i < s.count; i++) if (!Number.isNaN(first[i])) first[i] = s.streamScore(i, stat.nonce)
@@ -206,7 +207,8 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const attributeOptions = { accounts: options.accounts, alpha: options.attributionAlpha ?? 1e-6 }
         // A race key's votes (and their decoding) were made for its zero-bit test already.
         const votes = raceVotes[best.key]
-        const a = votes ? attributeVotes(wm.spec.fingerprint, votes, attributeOptions) : attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, attributeOptions)
+        const a =
+          votes === undefined ? attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, attributeOptions) : votes === null ? null : attributeVotes(wm.spec.fingerprint, votes, attributeOptions)
         if (a) attribution = { account: a.account, votes: a.votes, pValue: a.pValue, log10PValue: a.log10PValue, accounts: a.accounts.map((x) => x.account) }
       }
       return {

@@ -3,10 +3,12 @@ import { createWatermarker, fingerprintVotes, generateKey, scoreTokens, seededRa
 import { createSyntheticModel } from '../../../lab/src/synthetic.js'
 import { detect, raceZeroBit, testStatistic, uniqueScore } from '../../src/detect.js'
 import { createScorer } from '../../src/scan/document.js'
+import { QUICK_DECODE_BELOW } from '../../src/scan/race-test.js'
 
 // A scan tests a race key's documents as detect() does (per-token test and best
-// account, Bonferroni), but decodes the account from quick votes unless asked for
-// the full ones. Both are exact tests; this checks the scan computes exactly them.
+// account, Bonferroni), but decodes the account from quick votes, and only past the
+// per-token gate, unless asked for the full votes. All are exact tests; this checks
+// the scan computes exactly them.
 describe('scan of a race-fingerprinted key', () => {
   const secret = new Uint8Array(32).fill(7)
   const key = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }, { secret })
@@ -21,23 +23,37 @@ describe('scan of a race-fingerprinted key', () => {
     for (let i = 0; i < n; i++) ctx.push(s.sample(model.logits(ctx, logits), { random: rnd, temperature: 0.7 }))
     return Uint32Array.from(ctx)
   })
+  // Text that does not depend on the key: its per-token p is uniform, and these two fall on either side of the gate.
+  const rnd = seededRandom(99)
+  for (let d = 0; d < 12; d++) docs.push(Uint32Array.from({ length: 120 }, () => Math.floor(rnd() * 50_000)))
 
-  it('with --full-votes gives detect()\'s p-value; by default the same test on quick votes', () => {
+  it('with --full-votes gives detect()\'s p-value; by default the same test on quick votes, past the per-token gate', () => {
     const full = createScorer([key], { fullVotes: true })
     const quick = createScorer([key])
     const f = key.spec.fingerprint!
     let differ = 0
+    let gated = 0
     docs.forEach((ids, i) => {
       const where = { file: 'x', line: i + 1 }
       const byMap = new Map([[key.spec.tokenizer, ids]])
       expect(full.scoreIds(byMap, where, i).log10PValue).toBeCloseTo(detect(ids, key).log10PValue, 9)
       const u = uniqueScore(scoreTokens(wm, ids))
-      const want = raceZeroBit(f, testStatistic(key.spec, u.n, u.sum), fingerprintVotes(wm, ids, { quick: true })).logP / Math.LN10
-      const q = quick.scoreIds(byMap, where, i).log10PValue
+      const perToken = testStatistic(key.spec, u.n, u.sum)
+      // Past the gate: both tests on quick votes. Below it: the account test counts as p = 1.
+      const open = perToken.logP < Math.log(QUICK_DECODE_BELOW)
+      const want = (open ? raceZeroBit(f, perToken, fingerprintVotes(wm, ids, { quick: true })).logP : Math.LN2 + perToken.logP) / Math.LN10
+      const r = quick.scoreIds(byMap, where, i)
+      const q = r.log10PValue
       expect(q).toBeCloseTo(Math.min(0, want), 9)
+      if (!open) {
+        gated++
+        expect(r.attribution).toBeNull()
+      }
       if (Math.abs(q - detect(ids, key).log10PValue) > 1e-6) differ++
     })
-    // The two decodings see different evidence, so the option must show in some record.
+    // The two decodings see different evidence, so the option must show in some record;
+    // and unmarked text falls below the gate about half the time (12 documents: P(none) = 2^-12).
     expect(differ).toBeGreaterThan(0)
+    expect(gated).toBeGreaterThan(0)
   })
 })

@@ -5,8 +5,9 @@
  * independent trials and the rates get binomial (Wilson) intervals.
  */
 import { attributeVotes, detect, getTokenizer } from '@tracemark/detector'
-import { createWatermarker, decodeCandidates, fingerprintVotes, generateKey, scoreTokens, type SpecInput, type Watermarker } from '@tracemark/watermark'
-import { raceZeroBit, testStatistic, uniqueScore } from '../../../detector/src/detect.js'
+import { createWatermarker, decodeCandidates, fingerprintVotes, generateKey, scoreTokens, type RaceFingerprintSpec, type SpecInput, type Watermarker } from '@tracemark/watermark'
+import { testStatistic, uniqueScore } from '../../../detector/src/detect.js'
+import { scanRaceTest } from '../../../detector/src/scan/race-test.js'
 import { substituteSynonyms } from '../attacks/index.js'
 import { newStepStats, summarizeSteps, type EntropySummary } from '../entropy.js'
 import { generate } from '../generate.js'
@@ -47,8 +48,9 @@ export interface PowerCell {
   /** The zero-bit test (no account) at p < alpha. */
   readonly detected: RateInterval
   /**
-   * The same two tests as a scan runs them, on quick votes (ordered-draw keys: the
-   * argmin alone ranks candidates, accounts scored exactly): attributed, and detected.
+   * The same two tests as a scan runs them (scanRaceTest): quick votes (ordered-draw
+   * keys: the argmin alone ranks candidates, accounts scored exactly), the account
+   * decoded only when the per-token p < 1/2: attributed, and detected.
    */
   readonly attributedQuick: RateInterval
   readonly detectedQuick: RateInterval
@@ -141,11 +143,11 @@ export function racePower(model: NgramModel, sampling: Sampling, answers: number
         if (named.some((a) => a.account === account)) c.attributed++
         c.wrong += named.filter((a) => a.account !== account).length
         if (r.detected) c.detected++
-        const quick = fingerprintVotes(wm, ids, { quick: true })
+        // The scan's test: quick votes, the account decoded past the per-token gate.
         const u = uniqueScore(scoreTokens(wm, ids))
-        const perToken = testStatistic(wm.spec, u.n, u.sum)
-        if (raceZeroBit(f, perToken, quick).logP < Math.log(ALPHA)) c.detectedQuick++
-        if (attributeVotes(f, quick, { alpha: ALPHA })?.accounts.some((a) => a.account === account)) c.attributedQuick++
+        const scan = scanRaceTest(wm, f as RaceFingerprintSpec, testStatistic(wm.spec, u.n, u.sum), ids, {})
+        if (scan.stat.logP < Math.log(ALPHA)) c.detectedQuick++
+        if (scan.votes && attributeVotes(f, scan.votes, { alpha: ALPHA })?.accounts.some((a) => a.account === account)) c.attributedQuick++
       }
     }
     if ((d + 1) % 20 === 0) log(`  ${label}: ${d + 1}/${answers} answers, ${((performance.now() - t0) / 1000).toFixed(0)} s`)
