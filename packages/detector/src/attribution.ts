@@ -119,15 +119,15 @@ export function attributeVotes(f: FingerprintSpec, votes: FingerprintVotes, opti
   if (registry) {
     // Registry candidates come sorted by raw votes; the trimmed test can reorder
     // them slightly, so test the strongest few rather than stopping at the first miss.
-    let misses = 0
     // The strongest 64 first (selection, not a sort of the registry); the rest only if
     // the loop gets through all of them without 8 misses (dozens of colluders).
-    let tried = 0
-    for (const c of registryCandidates(f, votes, registry, 64)) {
-      tried++
-      if (!pass(c) && ++misses >= 8) break
+    function* strongestFirst(): Generator<FingerprintCandidate> {
+      const top = registryCandidates(f, votes, registry!, 64)
+      yield* top
+      if (top.length === 64) yield* registryCandidates(f, votes, registry!).slice(64)
     }
-    if (misses < 8 && tried < registry.length) for (const c of registryCandidates(f, votes, registry).slice(tried)) if (!pass(c) && ++misses >= 8) break
+    let misses = 0
+    for (const c of strongestFirst()) if (!pass(c) && ++misses >= 8) break
   } else {
     // Peel accounts off one at a time so a weaker colluder's symbols surface.
     let remaining = votes

@@ -61,7 +61,7 @@ export interface TokenScores {
 }
 
 /** Throws on an id outside the vocabulary, naming its position in the scored text. */
-function checkId(x: number, i: number, V: number): void {
+export function checkId(x: number, i: number, V: number): void {
   if (!(x >= 0 && x < V && Number.isInteger(x))) {
     throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
   }

@@ -149,8 +149,7 @@ export function orderedUniform(step: FingerprintStep, symbol: number, x: number,
 
 /** The score -ln t, under byte value `symbol`, of a (window seed, token) whose ordered draw is (M, argmin). */
 export function orderedScoreFrom(s0: number, s1: number, x: number, m: number, argmin: number, symbol: number): number {
-  if (symbol === argmin) return -Math.log(m)
-  return -Math.log(m + (1 - m) * mixUnitOpen(s0 ^ SYMBOL_MASK[2 * symbol], s1 ^ SYMBOL_MASK[2 * symbol + 1], x))
+  return -Math.log(symbol === argmin ? m : m + (1 - m) * maskedUniform(s0, s1, symbol, x))
 }
 
 /**
@@ -167,9 +166,14 @@ const SYMBOL_MASK = (() => {
   return m
 })()
 
-/** t of a byte value that does not hold the minimum: uniform on (M, 1] given M. */
+/** Byte `symbol`'s keyed uniform V of token `x` in the window seeded (s0, s1). */
+function maskedUniform(s0: number, s1: number, symbol: number, x: number): number {
+  return mixUnitOpen(s0 ^ SYMBOL_MASK[2 * symbol], s1 ^ SYMBOL_MASK[2 * symbol + 1], x)
+}
+
+/** t of a byte value that does not hold the minimum: M + (1 - M) V, uniform on (M, 1] given M. */
 function nonMinimum(step: FingerprintStep, symbol: number, x: number, m: number): number {
-  return m + (1 - m) * mixUnitOpen(step.s0 ^ SYMBOL_MASK[2 * symbol], step.s1 ^ SYMBOL_MASK[2 * symbol + 1], x)
+  return m + (1 - m) * maskedUniform(step.s0, step.s1, symbol, x)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { keyringOf, type Watermarker } from '../session.js'
 import { isOrderedRace, isRaceFingerprint } from '../spec.js'
 import { COLOURS } from './code.js'
+import { checkId } from '../score.js'
 import { hashWindows } from '../window-hash.js'
 import { colourOf, fingerprintStepFrom, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
 import { addOrderedSymbolScores, addSymbolScores, newOrderedMin, orderedMin, orderedScoreFrom } from './race.js'
@@ -145,9 +146,7 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
   if (windows > 0) hashWindows(kr.fingerprintKey, from === h ? tokens : Array.prototype.slice.call(tokens, from - h), h, windows, digests)
   for (let i = from; i < tokens.length; i++) {
     const x = tokens[i]
-    if (!(x >= 0 && x < V && Number.isInteger(x))) {
-      throw new RangeError(`token at position ${i} (${x}) is outside the key's vocabulary of ${V}`)
-    }
+    checkId(x, i, V)
     fingerprintStepFrom(f, digests[2 * (i - from)], digests[2 * (i - from) + 1], step)
     const t = fingerprintTuple(step.s0, step.s1, x)
     if (seen.has(t) || exclude?.has(t)) continue
