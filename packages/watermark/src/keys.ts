@@ -82,7 +82,7 @@ const SPEC_FIELDS = new Set([
   'vocabSize',
   'fingerprint',
   ...Object.values(SCHEME_DEFAULTS).flatMap((d) => Object.keys(d)),
-  ...Object.keys(FINGERPRINT_DEFAULTS).map((k) => `fingerprint.${k}`),
+  ...[...Object.keys(FINGERPRINT_DEFAULTS), 'embedding', 'draw'].map((k) => `fingerprint.${k}`),
 ])
 
 function bad(why: string): never {

@@ -277,7 +277,7 @@ function resolveFingerprint(input: unknown, scheme: SchemeName): FingerprintSpec
     if (!(k in FINGERPRINT_DEFAULTS) && k !== 'embedding' && k !== 'draw') fail(`fingerprint.${k}`, 'is not a fingerprint parameter')
   }
   const embedding = given.embedding ?? (scheme === 'gumbel' && given.delta === undefined && given.h === undefined ? 'race' : 'bias')
-  if (embedding !== 'race' && embedding !== 'bias') fail('fingerprint.embedding', `must be "race" or "bias", got ${JSON.stringify(embedding)}`)
+  if (embedding !== 'race' && embedding !== 'bias') fail('fingerprint.embedding', 'must be "race" or "bias"', embedding)
   const f: Record<string, unknown> = { ...FINGERPRINT_DEFAULTS, ...given }
   const bits = num(f.bits, 'fingerprint.bits', 1, 48, true)
   const positions = num(f.positions, 'fingerprint.positions', Math.ceil(bits / 8) + 1, 255, true)
@@ -287,7 +287,7 @@ function resolveFingerprint(input: unknown, scheme: SchemeName): FingerprintSpec
     // A spec that names no embedding is a new key: ordered. One that names "race" without
     // a draw is a key file written before the ordered draw existed: independent.
     const draw = given.draw ?? (given.embedding === undefined ? 'ordered' : 'independent')
-    if (draw !== 'ordered' && draw !== 'independent') fail('fingerprint.draw', `must be "ordered" or "independent", got ${JSON.stringify(draw)}`)
+    if (draw !== 'ordered' && draw !== 'independent') fail('fingerprint.draw', 'must be "ordered" or "independent"', draw)
     return draw === 'ordered' ? { embedding: 'race', bits, positions, draw: 'ordered' } : { embedding: 'race', bits, positions }
   }
   if (given.draw !== undefined) fail('fingerprint.draw', 'is a parameter of the "race" embedding, not of "bias"')

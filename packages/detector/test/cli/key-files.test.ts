@@ -130,6 +130,12 @@ describe('key files when read', () => {
       ['field name', (f) => (f.spec[b64] = 1), /"spec" has a field that is not a parameter of scheme kgw/],
       ['fingerprint field name', (f) => (f.spec.fingerprint = { [b64]: 1 }), /"spec" has a field that is not a fingerprint parameter/],
       ['fingerprint.bits', (f) => (f.spec.fingerprint = { bits: b64 }), /"spec.fingerprint.bits" must be a number/],
+      ['fingerprint.embedding', (f) => (f.spec.fingerprint = { embedding: b64 }), /"spec.fingerprint.embedding" must be "race" or "bias"/],
+      [
+        'fingerprint.draw',
+        (f) => (f.spec = { scheme: 'gumbel', h: 4, tokenizer: f.spec.tokenizer, vocabSize: f.spec.vocabSize, fingerprint: { embedding: 'race', draw: b64 } }),
+        /"spec.fingerprint.draw" must be "ordered" or "independent"/,
+      ],
       ['format', (f) => (f.format = b64), /"format" must be "tracemark-key"/],
       ['not JSON', (f) => (f.broken = true), /not JSON/],
     ]
