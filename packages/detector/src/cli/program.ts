@@ -200,7 +200,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   program
     .command('scan')
     .description('scan a corpus (JSONL, Parquet, text files or directories; .gz/.zst) for watermarked documents')
-    .argument('<inputs...>', 'files or directories (- for standard input)')
+    .argument('<inputs...>', 'files, directories, s3://bucket/key or s3://bucket/prefix/ (- for standard input)')
     .requiredOption('--key <file>', 'key file; repeat for several keys (scored in one pass, corrected for their number)', collect, [])
     .option('--field <path>', 'JSONL field / Parquet column holding the text (dot path, e.g. messages.1.content)', 'text')
     .option('--format <f>', 'jsonl | parquet | text (default: from the file extension)')
@@ -235,7 +235,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // Threads beyond the cores only add memory (a tokenizer each), never speed.
       const workers = Math.min(o.workers, Math.max(1, availableParallelism()))
       if (workers < o.workers) io.err(`tracemark: --workers ${o.workers}: starting ${workers}, the cores available\n`)
-      const progress = createProgress(io, inputBytes(inputs))
+      const progress = createProgress(io, await inputBytes(inputs))
       // SIGINT/SIGTERM: finish the blocks in flight (saved with --resume), stop the workers, exit.
       const stop = new AbortController()
       let signal: NodeJS.Signals | undefined

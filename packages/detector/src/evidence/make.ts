@@ -3,6 +3,8 @@ import { resolve } from 'node:path'
 import type { WatermarkKey } from '@tracemark/watermark'
 import type { DetectionResult } from '../detect.js'
 import type { ProbeAnswer, ProbeResult } from '../probe/probe.js'
+import { cannotRead } from '../scan/sources/errors.js'
+import { isS3, listS3 } from '../scan/sources/s3.js'
 import { listDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
 import { bundleFile, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
@@ -57,7 +59,7 @@ export function writeProbeEvidence(
 /**
  * The files a scan of `inputs` reads, in its order, as the scan names them
  * (directories expanded exactly as the scan expands them), each with its
- * absolute path and SHA-256. A corpus is referenced, not copied: verify re-reads
+ * absolute path (or `s3://` URL) and SHA-256. A corpus is referenced, not copied: verify re-reads
  * it. Standard input and unreadable paths are refused, since no one could
  * re-read them.
  */
@@ -65,6 +67,14 @@ export async function corpusInputs(inputs: string[]): Promise<EvidenceInput[]> {
   const files: string[] = []
   for (const input of inputs) {
     if (input === '-') throw new Error('--evidence: standard input cannot be re-read by a verifier; save it to a file and scan that')
+    if (isS3(input)) {
+      try {
+        for (const o of await listS3(input)) files.push(o.url)
+      } catch (e) {
+        throw new Error(`--evidence: ${input}: ${cannotRead(e)} (evidence can only reference inputs that exist)`)
+      }
+      continue
+    }
     let dir = false
     try {
       dir = statSync(input).isDirectory()
@@ -75,7 +85,8 @@ export async function corpusInputs(inputs: string[]): Promise<EvidenceInput[]> {
     else for (const entry of await listDirectory(input)) if (entry.error === undefined) files.push(entry.file)
   }
   const out: EvidenceInput[] = []
-  for (const f of files) out.push({ role: 'corpus', file: resolve(f), inBundle: false, source: f, ...(await sha256File(f)) })
+  // An object's URL is already absolute; the verifier reads it with its own credentials.
+  for (const f of files) out.push({ role: 'corpus', file: isS3(f) ? f : resolve(f), inBundle: false, source: f, ...(await sha256File(f)) })
   return out
 }
 

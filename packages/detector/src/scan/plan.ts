@@ -15,13 +15,12 @@
  * What cannot be read by range (compressed JSONL, standard input) is read here
  * and travels inline, as records with their text.
  */
-import { open } from 'node:fs/promises'
 import type { SourceRecord } from './types.js'
 import { cannotRead } from './sources/errors.js'
 import { listInputs, readFile, sourceSettings, type ReadSourcesOptions, type Settings } from './sources/index.js'
 import { parquetGroups } from './sources/parquet.js'
 import type { Piece } from './sources/piece.js'
-import { STDIN } from './sources/stream.js'
+import { openBytes, STDIN } from './sources/stream.js'
 
 export type { Piece }
 
@@ -34,7 +33,7 @@ export interface PlannedBlock {
 const LF = 0x0a
 const CR = 0x0d
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === CR || b === 0x0b || b === 0x0c
-/** Planner read size: large reads keep the line search at memory speed. */
+/** Planner read size from files: large reads keep the line search at memory speed. */
 const CHUNK = 1 << 20
 
 /** Where a JSONL record line ends: the byte after its LF (or the end of the file), and its line number. */
@@ -49,50 +48,43 @@ interface RecordLine {
  * (a longer line is one record, reported as too long by the reader).
  */
 async function* recordLines(file: string, maxBytes: number): AsyncGenerator<RecordLine> {
-  const handle = await open(file, 'r')
-  try {
-    const buf = new Uint8Array(CHUNK)
-    let offset = 0 // file offset of buf[0]
-    let lineStart = 0
-    let nonBlank = false
-    let lastByte = -1
-    let line = 1
-    const counts = (end: number) => {
-      // The reader removes one trailing CR before it measures or blank-tests a line.
-      const length = end - lineStart - (lastByte === CR && end > lineStart ? 1 : 0)
-      return nonBlank || length > maxBytes
-    }
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, CHUNK, offset)
-      if (bytesRead === 0) break
-      const view = buf.subarray(0, bytesRead)
-      let pos = 0
-      while (pos < bytesRead) {
-        if (!nonBlank) {
-          // Usually the first byte of a line ('{'): scan only while it is blank.
-          while (pos < bytesRead && view[pos] !== LF && isSpace(view[pos])) pos++
-          if (pos < bytesRead && view[pos] !== LF) nonBlank = true
-        }
-        const nl = view.indexOf(LF, pos)
-        if (nl < 0) {
-          lastByte = view[bytesRead - 1]
-          break
-        }
-        if (nl > 0) lastByte = view[nl - 1]
-        if (counts(offset + nl)) yield { end: offset + nl + 1, line }
-        line++
-        nonBlank = false
-        lastByte = -1
-        lineStart = offset + nl + 1
-        pos = nl + 1
-      }
-      offset += bytesRead
-    }
-    // A last line without a newline.
-    if (offset > lineStart && counts(offset)) yield { end: offset, line }
-  } finally {
-    await handle.close()
+  let offset = 0 // file offset of view[0]
+  let lineStart = 0
+  let nonBlank = false
+  let lastByte = -1
+  let line = 1
+  const counts = (end: number) => {
+    // The reader removes one trailing CR before it measures or blank-tests a line.
+    const length = end - lineStart - (lastByte === CR && end > lineStart ? 1 : 0)
+    return nonBlank || length > maxBytes
   }
+  for await (const view of openBytes(file, undefined, CHUNK)) {
+    const bytesRead = view.length
+    if (bytesRead === 0) continue
+    let pos = 0
+    while (pos < bytesRead) {
+      if (!nonBlank) {
+        // Usually the first byte of a line ('{'): scan only while it is blank.
+        while (pos < bytesRead && view[pos] !== LF && isSpace(view[pos])) pos++
+        if (pos < bytesRead && view[pos] !== LF) nonBlank = true
+      }
+      const nl = view.indexOf(LF, pos)
+      if (nl < 0) {
+        lastByte = view[bytesRead - 1]
+        break
+      }
+      if (nl > 0) lastByte = view[nl - 1]
+      if (counts(offset + nl)) yield { end: offset + nl + 1, line }
+      line++
+      nonBlank = false
+      lastByte = -1
+      lineStart = offset + nl + 1
+      pos = nl + 1
+    }
+    offset += bytesRead
+  }
+  // A last line without a newline.
+  if (offset > lineStart && counts(offset)) yield { end: offset, line }
 }
 
 /**

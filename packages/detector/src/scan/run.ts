@@ -6,7 +6,9 @@ import type { BlockOutput } from './block.js'
 import type { ScorerOptions } from './document.js'
 import { planBlocks } from './plan.js'
 import { createScanPool } from './pool.js'
+import { cannotRead } from './sources/errors.js'
 import { fileIdentity, type SourceFormat } from './sources/index.js'
+import { isS3, listS3 } from './sources/s3.js'
 import { scanCommonTuples } from './common.js'
 import { REPORT_DOCUMENTS, strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
@@ -60,7 +62,7 @@ export interface ScanIo {
 export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number): string {
   const h = createHash('sha256')
   h.update(JSON.stringify({
-    inputs: o.inputs.map((i) => (i === '-' ? '-' : resolve(i))),
+    inputs: o.inputs.map((i) => (i === '-' || isS3(i) ? i : resolve(i))),
     keys: keys.map((k) => k.keyId),
     format: o.format ?? null,
     field: o.field ?? 'text',
@@ -87,7 +89,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const workers = Math.max(1, o.workers ?? 1)
-  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), inputFingerprint(o)) : null
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), await inputFingerprint(o)) : null
   const skip = outputIdentities(o)
 
   const summaryOf = createSummaryBuilder(o)
@@ -178,10 +180,11 @@ export function outputIdentities(o: Pick<ScanOptions, 'resume' | 'report' | 'out
 }
 
 /**
- * Size and modification time of every input file, for the resume state: a
- * resumed scan over changed inputs would replay results that no longer hold.
+ * Size and modification time of every input file (size and ETag of every
+ * object), for the resume state: a resumed scan over changed inputs would
+ * replay results that no longer hold.
  */
-export function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'report' | 'outputs'>): string {
+export async function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'report' | 'outputs'>): Promise<string> {
   const h = createHash('sha256')
   // The scan's own output files change as it runs: never part of the fingerprint.
   const own = new Set([o.resume, o.report].filter((p): p is string => !!p).map((p) => resolve(p)))
@@ -210,16 +213,28 @@ export function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'rep
       for (const n of names) visit(join(path, n))
     } else h.update(`${path}\0${s.size}\0${s.mtimeMs}\n`)
   }
-  for (const i of o.inputs) if (i !== '-') visit(resolve(i))
+  for (const i of o.inputs) {
+    if (i === '-') continue
+    if (!isS3(i)) {
+      visit(resolve(i))
+      continue
+    }
+    try {
+      for (const x of await listS3(i)) h.update(`${x.url}\0${x.size}\0${x.etag}\n`)
+    } catch (e) {
+      h.update(`${i}\0${cannotRead(e)}\n`)
+    }
+  }
   return h.digest('hex').slice(0, 32)
 }
 
 /** Total size of the inputs in bytes (for progress), or 0 when unknown (stdin). */
-export function inputBytes(inputs: string[]): number {
+export async function inputBytes(inputs: string[]): Promise<number> {
   let total = 0
   for (const i of inputs) {
     try {
-      total += i === '-' ? 0 : statSync(i).size
+      if (isS3(i)) for (const x of await listS3(i)) total += x.size
+      else total += i === '-' ? 0 : statSync(i).size
     } catch {
       // reported by the reader
     }

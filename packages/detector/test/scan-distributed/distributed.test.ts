@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createWatermarker, generateKey, seededRandom, serializeKey } from '@tracemark/watermark'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runScan, type ScanOptions } from '../../src/scan/run.js'
-import { getTokenizer } from '../../src/text/tokenizer.js'
+import { markedCorpus } from '../helpers/marked-corpus.js'
+import { startS3, type TestS3 } from '../helpers/s3-server.js'
 
 // Needs a real Redis (Debian `redis-server`) and the `ioredis` client that BullMQ drives.
 const REDIS_SERVER = '/usr/bin/redis-server'
@@ -48,6 +48,7 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
   let keyTexts: string[]
   let corpus: string
   let empty: string
+  let s3: TestS3
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tm-dist-'))
@@ -71,40 +72,16 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     probe.disconnect()
 
     // Corpus: watermarked documents, unrelated text, and bad lines, in a fixed order.
-    // Fixed secrets and a seeded sampler: the corpus, and so every assertion below, is
-    // the same on every run.
-    const secret = (b: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 31 + b) & 0xff)
-    const key = generateKey({ scheme: 'kgw', gamma: 0.25, delta: 4 }, { secret: secret(1) })
-    const other = generateKey({ scheme: 'kgw', gamma: 0.5, delta: 2 }, { secret: secret(2) })
-    keyTexts = [serializeKey(key), serializeKey(other)]
-    const tok = getTokenizer('cl100k_base')
-    const words = ' the a of and to in is it that was for on are with as his they at be this from have or by one had'.split(/(?= )/)
-    const allowed = [...new Set(words.map((w) => tok.encode(w)).filter((ids) => ids.length === 1).map((ids) => ids[0]))]
-    const logits = new Float32Array(tok.vocabSize).fill(-Infinity)
-    for (const id of allowed) logits[id] = 0
-    const wm = createWatermarker(key)
-    let seed = 12345
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-    const lines: string[] = []
-    for (let i = 0; i < 37; i++) {
-      if (i % 5 === 3) lines.push(i % 2 ? '{not json' : JSON.stringify({ other: 'no text field' }))
-      else if (i % 3 === 0) {
-        const s = wm.session()
-        const ids: number[] = []
-        const random = seededRandom(1000 + i)
-        for (let t = 0; t < 120; t++) ids.push(s.sample(logits, { random }))
-        lines.push(JSON.stringify({ text: tok.decode(ids) }))
-      } else {
-        const n = 40 + Math.floor(rand() * 80)
-        lines.push(JSON.stringify({ text: Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join('') }))
-      }
-    }
-    lines.push(JSON.stringify({ text: 'a zebra-quokka sentinel document' }))
+    const marked = markedCorpus()
+    keyTexts = marked.keyTexts
+    const lines = marked.lines
     corpus = join(dir, 'corpus.jsonl')
     writeFileSync(corpus, `${lines.join('\n')}\n`)
     empty = join(dir, 'empty.jsonl')
     writeFileSync(empty, '')
 
+    // Before the workers start: their scan threads take a copy of the environment that points at the store.
+    s3 = await startS3()
     const { runScanWorker } = await import('../../src/scan/distributed/worker.js')
     workers = [0, 1].map(() => runScanWorker(url, { concurrency: 1, signal: stop.signal, log: () => {} }))
   })
@@ -118,6 +95,7 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
       if (redis.exitCode === null) redis.kill('SIGKILL')
     }
+    await s3?.stop()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
@@ -164,6 +142,14 @@ describe.skipIf(skip)(`distributed scan (${skip ? `skipped: ${why}` : 'BullMQ on
     const { localSummary } = await compare([corpus, corpus], { shardSize: 1000, fdrDependence: 'arbitrary', alpha: 1e-3 })
     // kgw keys: the common-tuple filter is on by default, and the same on both paths.
     expect(localSummary.commonTuples).toMatchObject({ fraction: 0.004, minDocuments: 10 })
+  })
+
+  it('reads s3:// objects in the workers (a local S3 server): same records as the local scan of them', async () => {
+    await s3.put('shards/corpus.jsonl', readFileSync(corpus, 'utf8'))
+    await s3.put('shards/more/corpus.jsonl', readFileSync(corpus, 'utf8'))
+    const { localSummary } = await compare([`${s3.root}shards/`, `${s3.root}missing/`], { shardSize: 5, commonTuples: false })
+    expect(localSummary.flagged).toBeGreaterThan(10)
+    expect(localSummary.errors.at(-1)).toMatchObject({ file: `${s3.root}missing/`, reason: 'cannot read: no such object or prefix' })
   })
 
   it('handles an empty corpus and a missing file', async () => {

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { parquetWriteBuffer } from 'hyparquet-writer'
 import { readSources, type ReadSourcesOptions } from '../../src/scan/sources/index.js'
 import { concat } from '../../src/scan/sources/lines.js'
 import type { SourceRecord } from '../../src/scan/types.js'
@@ -79,3 +80,39 @@ export const gz = (data: string | Uint8Array): Uint8Array => u8(gzipSync(data))
 
 /** `n` bytes all equal to the character `c`. */
 export const repeated = (n: number, c: string): Uint8Array => new Uint8Array(n).fill(c.charCodeAt(0))
+
+/**
+ * Every kind of input the readers distinguish, as file name → bytes, for a
+ * document limit of `max` bytes. a.jsonl holds every line kind the JSONL
+ * reader tells apart: CRLF, blank and whitespace-only lines (no record), a
+ * CR-only line, a line over the limit (one record, an error), a whitespace
+ * line over the limit (a record too), invalid UTF-8, bad JSON, and a last line
+ * without a newline (19 records: 14 documents, 5 bad lines).
+ */
+export function mixedCorpusFiles(max: number): Record<string, Uint8Array> {
+  return {
+    'a.jsonl': bytes(
+      jsonl(['one', 'two'], '\r\n'),
+      '\n   \n\t\r\n\r\n',
+      jsonl(['three']),
+      repeated(max + 5, 'x'),
+      '\n',
+      repeated(max + 1, ' '),
+      '\r\n{"text": "bad \xff"}\n',
+      [0x7b, 0xff, 0x7d, 0x0a],
+      '{"text": 1}\n{oops\n',
+      jsonl(Array.from({ length: 9 }, (_, i) => `doc ${i}`)),
+      '{"text": "no newline at the end"}',
+    ),
+    'b.txt': bytes('a whole text file is one document'),
+    'c.jsonl.gz': gz(jsonl(['gz one', 'gz two', 'gz three'])),
+    'd.parquet': new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [{ name: 'text', data: ['p0', null, 'p2', 'p3', '', 'p5', 'p6'], type: 'STRING' }],
+        rowGroupSize: 3,
+      }),
+    ),
+    'e.jsonl': bytes(''),
+    'f.parquet.gz': gz('not read'),
+  }
+}

@@ -1,11 +1,10 @@
 import { writeFile } from 'node:fs/promises'
-import { parquetWriteBuffer } from 'hyparquet-writer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { planBlocks, type PlannedBlock } from '../../src/scan/plan.js'
 import { sourceSettings } from '../../src/scan/sources/index.js'
 import { readPiece } from '../../src/scan/sources/piece.js'
 import type { SourceRecord } from '../../src/scan/types.js'
-import { bytes, collect, gz, jsonl, repeated, tempDir } from './helpers.js'
+import { collect, mixedCorpusFiles, tempDir } from './helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let inputs: string[]
@@ -15,39 +14,7 @@ beforeAll(async () => {
   tmp = await tempDir()
   const dir = tmp.path('corpus')
   await import('node:fs/promises').then((fs) => fs.mkdir(dir))
-  // Every line kind the JSONL reader distinguishes: CRLF, blank and whitespace-only
-  // lines (no record), a CR-only line, a line over the limit (one record, an
-  // error), a whitespace line over the limit (a record too), invalid UTF-8, bad
-  // JSON, and a last line without a newline.
-  await writeFile(
-    `${dir}/a.jsonl`,
-    bytes(
-      jsonl(['one', 'two'], '\r\n'),
-      '\n   \n\t\r\n\r\n',
-      jsonl(['three']),
-      repeated(MAX + 5, 'x'),
-      '\n',
-      repeated(MAX + 1, ' '),
-      '\r\n{"text": "bad \xff"}\n',
-      [0x7b, 0xff, 0x7d, 0x0a],
-      '{"text": 1}\n{oops\n',
-      jsonl(Array.from({ length: 9 }, (_, i) => `doc ${i}`)),
-      '{"text": "no newline at the end"}',
-    ),
-  )
-  await writeFile(`${dir}/b.txt`, 'a whole text file is one document')
-  await writeFile(`${dir}/c.jsonl.gz`, gz(jsonl(['gz one', 'gz two', 'gz three'])))
-  await writeFile(
-    `${dir}/d.parquet`,
-    new Uint8Array(
-      parquetWriteBuffer({
-        columnData: [{ name: 'text', data: ['p0', null, 'p2', 'p3', '', 'p5', 'p6'], type: 'STRING' }],
-        rowGroupSize: 3,
-      }),
-    ),
-  )
-  await writeFile(`${dir}/e.jsonl`, '')
-  await writeFile(`${dir}/f.parquet.gz`, gz('not read'))
+  for (const [name, data] of Object.entries(mixedCorpusFiles(MAX))) await writeFile(`${dir}/${name}`, data)
   inputs = [dir, tmp.path('missing.jsonl'), `${dir}/a.jsonl`]
 })
 afterAll(() => tmp.cleanup())

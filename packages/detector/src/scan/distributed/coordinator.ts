@@ -69,7 +69,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const blocksPerShard = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize))
-  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), inputFingerprint(o)) : null
+  const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), await inputFingerprint(o)) : null
   const skip = outputIdentities(o)
   const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
   const scorer = { ...o.scorer, accounts: o.accounts, exclude: common?.exclude }

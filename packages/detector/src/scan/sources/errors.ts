@@ -7,6 +7,9 @@ export function cannotRead(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown }
   // System errors carry an errno name that says it all; the message repeats the path.
   if (typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) return `cannot read: ${e.code}`
+  // Object-store errors: the code (NoSuchBucket, AccessDenied) and the HTTP status say what happened.
+  const http = (error as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode
+  if (typeof http === 'number') return `cannot read: ${shorten(String((error as Error).name), 60)} (HTTP ${http})`
   return `cannot read: ${shorten(String(e?.message ?? error))}`
 }
 

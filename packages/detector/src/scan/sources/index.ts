@@ -9,6 +9,7 @@ import { cannotRead } from './errors.js'
 import { parseFieldPath } from './field.js'
 import { readJsonl } from './jsonl.js'
 import { readParquet } from './parquet.js'
+import { isS3, listS3 } from './s3.js'
 import { openBytes, STDIN, type Compression } from './stream.js'
 import { readText } from './text.js'
 import { listDirectory } from './walk.js'
@@ -53,12 +54,16 @@ export type InputFile = { file: string; format: SourceFormat; compression: Compr
 export const fileIdentity = (s: { dev: number; ino: number }) => `${s.dev}:${s.ino}`
 
 /**
- * The files of `inputs` in input order (directories expanded recursively in
- * path order, hidden entries skipped), each with its format and compression,
+ * The files of `inputs` in input order (directories and `s3://` prefixes
+ * expanded recursively in path order, hidden entries skipped), each with its format and compression,
  * or an error record for a path that cannot be read. Files whose identity is
  * in `skip` (the scan's own output, as grep skips its output) are left out.
  */
 export async function* listInputs(inputs: string[], format?: SourceFormat, skip?: ReadonlySet<string>): AsyncGenerator<InputFile> {
+  const formatOf = (path: string) => {
+    const detected = detectFormat(path)
+    return { format: format ?? detected.format, compression: detected.compression }
+  }
   const file = async (path: string): Promise<InputFile | null> => {
     if (path === STDIN) return { file: STDIN, format: format ?? 'jsonl', compression: undefined }
     if (skip?.size) {
@@ -68,12 +73,22 @@ export async function* listInputs(inputs: string[], format?: SourceFormat, skip?
         // reported when read
       }
     }
-    const detected = detectFormat(path)
-    return { file: path, format: format ?? detected.format, compression: detected.compression }
+    return { file: path, ...formatOf(path) }
   }
   for (const input of inputs) {
     if (input === STDIN) {
       yield (await file(STDIN))!
+      continue
+    }
+    if (isS3(input)) {
+      let objects
+      try {
+        objects = await listS3(input)
+      } catch (e) {
+        yield { file: input, error: cannotRead(e) }
+        continue
+      }
+      for (const o of objects) yield { file: o.url, ...formatOf(o.url) }
       continue
     }
     let isDirectory: boolean

@@ -7,6 +7,7 @@ import { compressors } from 'hyparquet-compressors'
 import type { SourceRecord } from '../types.js'
 import { cannotRead, shorten } from './errors.js'
 import { checkText, getField } from './field.js'
+import { isS3, s3Buffer, status } from './s3.js'
 
 /**
  * An AsyncBuffer over an open file: hyparquet asks for byte ranges (footer,
@@ -31,36 +32,48 @@ async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
   }
 }
 
-/** An open Parquet file with the column checked, or the one error record's reason. */
-async function openParquet(file: string, column: string): Promise<{ handle: FileHandle; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
-  let handle: FileHandle
+/** Random access to a local file or an `s3://` object, and how to release it. */
+async function openBuffer(file: string): Promise<{ buffer: AsyncBuffer; close: () => Promise<void> }> {
+  if (isS3(file)) return { buffer: await s3Buffer(file), close: async () => {} }
+  const handle = await open(file, 'r')
   try {
-    handle = await open(file, 'r')
+    return { buffer: await fileBuffer(handle), close: () => handle.close() }
+  } catch (e) {
+    await handle.close()
+    throw e
+  }
+}
+
+/** An open Parquet file with the column checked, or the one error record's reason. */
+async function openParquet(file: string, column: string): Promise<{ close: () => Promise<void>; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
+  let opened
+  try {
+    opened = await openBuffer(file)
   } catch (e) {
     return cannotRead(e)
   }
-  let buffer: AsyncBuffer
+  const { buffer, close } = opened
   let metadata: FileMetaData
   try {
-    buffer = await fileBuffer(handle)
     metadata = await parquetMetadataAsync(buffer)
   } catch (e) {
-    await handle.close()
-    return `not a Parquet file: ${shorten((e as Error).message, 80)}`
+    await close()
+    // A store that fails mid-read is a read error, not a verdict on the file.
+    return status(e) !== undefined ? cannotRead(e) : `not a Parquet file: ${shorten((e as Error).message, 80)}`
   }
   const columns = parquetSchema(metadata).children.map((c) => c.element.name)
   if (!columns.includes(column)) {
-    await handle.close()
+    await close()
     return `no column ${column} (columns: ${shorten(columns.join(', '), 80)})`
   }
-  return { handle, buffer, metadata }
+  return { close, buffer, metadata }
 }
 
 /** Rows per row group (from the footer only), or the reason the file gives one error record. */
 export async function parquetGroups(file: string, column: string): Promise<number[] | string> {
   const p = await openParquet(file, column)
   if (typeof p === 'string') return p
-  await p.handle.close()
+  await p.close()
   return p.metadata.row_groups.map((g) => Number(g.num_rows))
 }
 
@@ -85,7 +98,7 @@ export async function* readParquet(
     yield { file, error: p }
     return
   }
-  const { handle, buffer, metadata } = p
+  const { close, buffer, metadata } = p
   try {
     let groupStart = 0
     for (const group of metadata.row_groups) {
@@ -109,6 +122,6 @@ export async function* readParquet(
       }
     }
   } finally {
-    await handle.close()
+    await close()
   }
 }

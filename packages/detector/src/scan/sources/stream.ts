@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { Decompress } from 'fzstd'
+import { isS3, s3Bytes } from './s3.js'
 
 /** Compression recognised from a file name suffix. */
 export type Compression = 'gzip' | 'zstd' | undefined
@@ -13,24 +14,30 @@ export type Compression = 'gzip' | 'zstd' | undefined
 /** The path that means standard input. */
 export const STDIN = '-'
 
-/** The raw bytes of a file, or of standard input for `-`. Errors (ENOENT…) surface on iteration. */
-function rawBytes(path: string): AsyncIterable<Uint8Array> {
-  return path === STDIN ? process.stdin : createReadStream(path, { highWaterMark: 1 << 16 })
+/**
+ * The raw bytes of a file, an `s3://` object, or standard input for `-`, in
+ * chunks of up to `chunk` bytes from files. Errors (ENOENT, NoSuchKey…) surface
+ * on iteration.
+ */
+function rawBytes(path: string, chunk = 1 << 16): AsyncIterable<Uint8Array> {
+  if (path === STDIN) return process.stdin
+  return isS3(path) ? s3Bytes(path) : createReadStream(path, { highWaterMark: chunk })
 }
 
 /**
  * The decompressed bytes of `path`. Breaking out of the iteration closes the
- * file, so a reader that stops early (a size limit) leaks nothing.
+ * file (or aborts the transfer), so a reader that stops early (a size limit)
+ * leaks nothing.
  */
-export function openBytes(path: string, compression: Compression): AsyncIterable<Uint8Array> {
+export function openBytes(path: string, compression: Compression, chunk?: number): AsyncIterable<Uint8Array> {
   if (compression === 'gzip') {
     const gunzip = createGunzip()
     // pipeline, not pipe: a read error on the file must reach the consumer of gunzip.
-    pipeline(rawBytes(path) as NodeJS.ReadableStream, gunzip, () => {})
+    pipeline(rawBytes(path, chunk) as AsyncIterable<Uint8Array>, gunzip, () => {})
     return gunzip
   }
-  if (compression === 'zstd') return zstdBytes(rawBytes(path))
-  return rawBytes(path)
+  if (compression === 'zstd') return zstdBytes(rawBytes(path, chunk))
+  return rawBytes(path, chunk)
 }
 
 /**
@@ -63,11 +70,12 @@ async function* zstdBytes(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
 }
 
 /**
- * Bytes [start, end) of an uncompressed file: what a scan worker reads of its
+ * Bytes [start, end) of an uncompressed file or object: what a scan worker reads of its
  * own share of a JSONL file, so the text never passes through the main thread.
  */
 export function rangeBytes(path: string, start: number, end: number): AsyncIterable<Uint8Array> {
   // createReadStream's `end` is inclusive; an empty range must read nothing.
   if (end <= start) return (async function* () {})()
+  if (isS3(path)) return s3Bytes(path, start, end)
   return createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 16 })
 }

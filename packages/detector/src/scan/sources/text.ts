@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises'
 import type { SourceRecord } from '../types.js'
 import { cannotRead } from './errors.js'
 import { concat } from './lines.js'
+import { isS3 } from './s3.js'
 import { openBytes, STDIN, type Compression } from './stream.js'
 
 /** How far to look for NUL bytes: the same window git and grep use to call a file binary. */
@@ -17,7 +18,8 @@ const SNIFF_BYTES = 8192
  */
 export async function readText(file: string, compression: Compression, maxBytes: number): Promise<SourceRecord> {
   try {
-    if (file !== STDIN && compression === undefined) {
+    // Objects in a store are not asked for their size first: the limit below stops the transfer.
+    if (file !== STDIN && compression === undefined && !isS3(file)) {
       const { size } = await stat(file)
       if (size > maxBytes) return { file, error: `file of ${size} bytes exceeds the limit of ${maxBytes}` }
     }

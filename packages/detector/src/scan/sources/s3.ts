@@ -1,0 +1,161 @@
+/**
+ * Inputs in S3 or S3-compatible object storage (`s3://bucket/key` or
+ * `s3://bucket/prefix/`): listing, whole and ranged reads, and random access
+ * for Parquet. Scan workers read their own byte ranges and row groups from the
+ * store, as they do from a shared file system, so shard jobs carry URLs.
+ *
+ * The client is the AWS SDK's, with its default credential chain (environment,
+ * shared credentials file and profile, SSO, container and instance roles). The
+ * endpoint comes from `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (MinIO, Ceph,
+ * R2, a local test server), addressed path-style; the region from `AWS_REGION`
+ * or `AWS_DEFAULT_REGION` (else us-east-1), with S3's region redirects
+ * followed, so a bucket elsewhere still works.
+ */
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { AsyncBuffer } from 'hyparquet'
+
+/** The URL scheme of object-storage inputs. */
+const SCHEME = 's3://'
+
+/** Whether an input path names object storage. */
+export const isS3 = (path: string): boolean => path.startsWith(SCHEME)
+
+/** Bucket and key of an `s3://` URL. @throws Error naming the URL when it has no bucket. */
+export function parseS3(url: string): { bucket: string; key: string } {
+  const rest = url.slice(SCHEME.length)
+  const slash = rest.indexOf('/')
+  const bucket = slash < 0 ? rest : rest.slice(0, slash)
+  if (bucket === '') throw new Error(`${url}: no bucket (expected s3://bucket/key or s3://bucket/prefix/)`)
+  return { bucket, key: slash < 0 ? '' : rest.slice(slash + 1) }
+}
+
+const clients = new Map<string, Promise<S3Client>>()
+
+/**
+ * One client per thread and endpoint, made on first use: scans without S3
+ * inputs never load the SDK.
+ */
+function s3(): Promise<S3Client> {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || ''
+  let client = clients.get(endpoint)
+  if (!client) {
+    client = (async () => {
+      // The SDK warns once per thread that its releases after January 2027 need Node 22; tracemark pins
+      // a release that runs on Node 20, and the warning would interleave with the scan's own output.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      const { S3Client } = await import('@aws-sdk/client-s3')
+      return new S3Client({
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+        followRegionRedirects: true,
+        // Self-hosted stores rarely have a DNS name per bucket.
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      })
+    })()
+    clients.set(endpoint, client)
+  }
+  return client
+}
+
+/** An object found by {@link listS3}. */
+export interface S3Object {
+  url: string
+  size: number
+  /** The store's version tag of the content (what a resume state compares). */
+  etag: string
+}
+
+const byKey = (a: S3Object, b: S3Object) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0)
+
+/**
+ * The objects an input URL names: the object itself if the key exists, else
+ * every object under it as a prefix (`key/` unless the key already ends in a
+ * slash), recursively, in path order, leaving out hidden entries (a path
+ * segment starting with a dot) and folder markers, as a directory is read.
+ * @throws the store's error (no such bucket, access denied) or an Error when nothing is there.
+ */
+export async function listS3(url: string): Promise<S3Object[]> {
+  const { bucket, key } = parseS3(url)
+  if (key !== '' && !key.endsWith('/')) {
+    try {
+      return [await headS3(url)]
+    } catch (e) {
+      if (status(e) !== 404) throw e
+    }
+  }
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`
+  const c = await s3()
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3')
+  const objects: S3Object[] = []
+  let token: string | undefined
+  do {
+    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+    for (const o of page.Contents ?? []) {
+      const k = o.Key ?? ''
+      const rest = k.slice(prefix.length)
+      if (rest === '' || rest.endsWith('/') || rest.split('/').some((s) => s.startsWith('.'))) continue
+      objects.push({ url: `${SCHEME}${bucket}/${k}`, size: Number(o.Size ?? 0), etag: o.ETag ?? '' })
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined
+  } while (token)
+  if (objects.length === 0) throw new Error(key === '' ? 'empty bucket' : 'no such object or prefix')
+  return objects.sort(byKey)
+}
+
+/** The HTTP status of a store error, if it has one. */
+export const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
+
+/**
+ * The bytes of an object, or of its bytes [start, end): streamed, and
+ * breaking out of the iteration aborts the transfer.
+ */
+export async function* s3Bytes(url: string, start?: number, end?: number): AsyncGenerator<Uint8Array> {
+  if (start !== undefined && end !== undefined && end <= start) return
+  const { bucket, key } = parseS3(url)
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3')
+  const range = start === undefined ? undefined : `bytes=${start}-${end === undefined ? '' : end - 1}`
+  const r = await (await s3()).send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }))
+  // In Node the body is an http.IncomingMessage: async-iterable, destroyed when the loop is left.
+  const body = r.Body as AsyncIterable<Uint8Array>
+  if (start === undefined) {
+    yield* body
+    return
+  }
+  // A store that ignores the range (200 and the whole object) or sends other bytes would
+  // hand this block another block's documents: check what came back.
+  const from = r.ContentRange?.match(/^bytes (\d+)-/)?.[1]
+  if (Number(from) !== start) throw new Error(`asked for bytes from ${start}, the store sent ${r.ContentRange ? `"${r.ContentRange}"` : 'no range'}`)
+  let left = end === undefined ? Infinity : end - start
+  for await (const chunk of body) {
+    if (chunk.length > left) throw new Error(`the store sent more than the ${end! - start} bytes asked from byte ${start}`)
+    left -= chunk.length
+    yield chunk
+  }
+  if (end !== undefined && left > 0) throw new Error(`the object ended ${left} bytes before byte ${end} (did it change during the scan?)`)
+}
+
+/** Random access to an object for hyparquet: one ranged GET per slice it asks for. */
+export async function s3Buffer(url: string): Promise<AsyncBuffer> {
+  const { size } = await headS3(url)
+  return {
+    byteLength: size,
+    async slice(start: number, end = size): Promise<ArrayBuffer> {
+      const length = Math.max(0, Math.min(end, size) - start)
+      const out = new Uint8Array(length)
+      let done = 0
+      // s3Bytes checks the range and its length.
+      for await (const chunk of s3Bytes(url, start, start + length)) {
+        out.set(chunk, done)
+        done += chunk.length
+      }
+      return out.buffer
+    },
+  }
+}
+
+/** The one object a URL names (never a prefix). */
+export async function headS3(url: string): Promise<S3Object> {
+  const { bucket, key } = parseS3(url)
+  const { HeadObjectCommand } = await import('@aws-sdk/client-s3')
+  const h = await (await s3()).send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+  return { url, size: Number(h.ContentLength ?? 0), etag: h.ETag ?? '' }
+}
