@@ -1,12 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { detect } from '../detect.js'
 import { DEFAULT_TOKENIZER_BACKEND, TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend } from '../text/tokenizer.js'
-import { tokenizerForKey, tokenizerForKeyFrom } from '../text/key-tokenizer.js'
+import { checkTokenizerForKey, tokenizerForKey } from '../text/key-tokenizer.js'
 import { resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_SCHEME, parseKey, serializeKey } from '@tracemark/watermark'
-import { runDistributedScan } from '../scan/distributed/coordinator.js'
-import { runScanWorker } from '../scan/distributed/worker.js'
 import { fstatSync } from 'node:fs'
 import { inputBytes, runScan, ScanInterrupted, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { fileIdentity } from '../scan/sources/index.js'
@@ -57,7 +55,7 @@ function commonTuplesOption(v: string | undefined): number | false | undefined {
  */
 function tokenizerFiles(paths: string[], keyTexts: string[]): string[] {
   const files = paths.map((p) => resolve(p))
-  for (const text of keyTexts) tokenizerForKeyFrom(parseKey(text).spec, files)
+  for (const text of keyTexts) checkTokenizerForKey(parseKey(text).spec, files)
   return files
 }
 
@@ -246,7 +244,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
-      const scan = o.redis ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
+      // BullMQ and ioredis are loaded only for --redis: they add ~40 MiB to every process that imports them.
+      const runDistributedScan = o.redis ? (await import('../scan/distributed/coordinator.js')).runDistributedScan : null
+      const scan = runDistributedScan ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
       let summary: Awaited<ReturnType<typeof runScan>>
       try {
         summary = await scan(
@@ -401,6 +401,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const onSignal = () => stop.abort()
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
+      const { runScanWorker } = await import('../scan/distributed/worker.js')
       await runScanWorker(o.redis, { concurrency: o.concurrency, signal: stop.signal, log: (m) => io.err(`${m}\n`) })
       status = 0
     })

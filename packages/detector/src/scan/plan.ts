@@ -15,12 +15,14 @@
  * What cannot be read by range (compressed JSONL, standard input) is read here
  * and travels inline, as records with their text.
  */
+import { open } from 'node:fs/promises'
 import type { SourceRecord } from './types.js'
 import { cannotRead } from './sources/errors.js'
 import { listInputs, readFile, sourceSettings, type ReadSourcesOptions, type Settings } from './sources/index.js'
 import { parquetGroups } from './sources/parquet.js'
 import type { Piece } from './sources/piece.js'
-import { openBytes, STDIN } from './sources/stream.js'
+import { isS3, s3Bytes } from './sources/s3.js'
+import { STDIN } from './sources/stream.js'
 
 export type { Piece }
 
@@ -33,8 +35,32 @@ export interface PlannedBlock {
 const LF = 0x0a
 const CR = 0x0d
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === CR || b === 0x0b || b === 0x0c
-/** Planner read size from files: large reads keep the line search at memory speed. */
+/** Planner read size: large reads keep the line search at memory speed. */
 const CHUNK = 1 << 20
+
+/**
+ * The bytes of an uncompressed file in large reads into one reused buffer (the
+ * planner reads every byte of a JSONL corpus: no garbage per read), or of an
+ * object as the store streams it.
+ */
+async function* planReads(file: string): AsyncGenerator<Uint8Array> {
+  if (isS3(file)) {
+    yield* s3Bytes(file)
+    return
+  }
+  const handle = await open(file, 'r')
+  try {
+    const buf = new Uint8Array(CHUNK)
+    for (let offset = 0; ; ) {
+      const { bytesRead } = await handle.read(buf, 0, CHUNK, offset)
+      if (bytesRead === 0) return
+      yield buf.subarray(0, bytesRead)
+      offset += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+}
 
 /** Where a JSONL record line ends: the byte after its LF (or the end of the file), and its line number. */
 interface RecordLine {
@@ -58,7 +84,7 @@ async function* recordLines(file: string, maxBytes: number): AsyncGenerator<Reco
     const length = end - lineStart - (lastByte === CR && end > lineStart ? 1 : 0)
     return nonBlank || length > maxBytes
   }
-  for await (const view of openBytes(file, undefined, CHUNK)) {
+  for await (const view of planReads(file)) {
     const bytesRead = view.length
     if (bytesRead === 0) continue
     let pos = 0

@@ -1,5 +1,5 @@
 import type { WatermarkSpec } from '@tracemark/watermark'
-import { getTokenizer, TOKENIZER_NAMES, type Tokenizer, type TokenizerBackend, type TokenizerName, type TokenizerSource } from './tokenizer.js'
+import { getTokenizer, TOKENIZER_NAMES, VOCAB_SIZE, type Tokenizer, type TokenizerBackend, type TokenizerName, type TokenizerSource } from './tokenizer.js'
 
 /**
  * What a caller may pass as the tokenizer of a key: a built-in name, a path to a
@@ -44,10 +44,24 @@ export function tokenizerForKey(spec: WatermarkSpec, choice?: TokenizerChoice, b
     const want = spec.tokenizerSha256 ? `sha256 ${spec.tokenizerSha256}` : `the built-in ${spec.tokenizer}`
     throw new Error(`tokenizer mismatch: the key was made for ${want} but the tokenizer given has ${describe(tok)}; refusing to score with another vocabulary`)
   }
+  checkVocabulary(tok, spec)
+  return tok
+}
+
+function checkVocabulary(tok: Pick<Tokenizer, 'name' | 'vocabSize' | 'sha256'>, spec: WatermarkSpec): void {
   if (tok.sha256 ? tok.vocabSize > spec.vocabSize : tok.vocabSize !== spec.vocabSize) {
     throw new Error(`tokenizer ${tok.name} has ${tok.vocabSize} ids but the key's vocabulary has ${spec.vocabSize}`)
   }
-  return tok
+}
+
+/**
+ * The checks of {@link tokenizerForKeyFrom}, without loading a built-in
+ * encoding: a scan's main thread only checks (its workers load the tokenizer),
+ * and a loaded encoding costs it ~20 MiB.
+ */
+export function checkTokenizerForKey(spec: WatermarkSpec, files: readonly string[] = []): void {
+  if (!spec.tokenizerSha256 && isBuiltIn(spec.tokenizer)) checkVocabulary({ name: spec.tokenizer, vocabSize: VOCAB_SIZE[spec.tokenizer] }, spec)
+  else tokenizerForKeyFrom(spec, files)
 }
 
 /**

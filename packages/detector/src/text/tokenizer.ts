@@ -58,7 +58,8 @@ export const DEFAULT_TOKENIZER_BACKEND: TokenizerBackend = 'gpt-tokenizer'
 
 // Highest id + 1, special tokens included (tiktoken's JS binding does not expose n_vocab):
 // cl100k_base ends at <|endofprompt|> = 100276, o200k_base at <|endofprompt|> = 200018.
-const VOCAB_SIZE: Record<TokenizerName, number> = { cl100k_base: 100_277, o200k_base: 200_019 }
+/** Ids of each built-in encoding (known without loading it). */
+export const VOCAB_SIZE: Readonly<Record<TokenizerName, number>> = { cl100k_base: 100_277, o200k_base: 200_019 }
 
 const cache = new Map<string, Tokenizer>()
 const utf8 = new TextDecoder('utf-8')

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { canonicalJson, resolveSpec } from '@tracemark/watermark'
 import { getTokenizer } from '../../src/text/tokenizer.js'
 import { readTokenizerFile, tokenizerSha256 } from '../../src/text/hf-tokenizer-file.js'
-import { tokenizerForKey } from '../../src/text/key-tokenizer.js'
+import { checkTokenizerForKey, tokenizerForKey, tokenizerForKeyFrom } from '../../src/text/key-tokenizer.js'
 
 const require = createRequire(import.meta.url)
 // Llama 2 / Mistral-style SentencePiece BPE with byte fallback, 1.8 MB: the quickest real file to load.
@@ -112,6 +112,31 @@ describe('a key and its tokenizer', () => {
     const builtIn = resolveSpec({ scheme: 'gumbel' })
     expect(() => tokenizerForKey(builtIn, LLAMA2)).toThrow(`the key was made for the built-in cl100k_base but the tokenizer given has sha256 ${tok.sha256}`)
     expect(() => tokenizerForKey({ ...spec, vocabSize: 31_999 }, LLAMA2)).toThrow(/has 32000 ids but the key's vocabulary has 31999/)
+  })
+
+  it('checkTokenizerForKey (a scan\'s main thread) refuses what tokenizerForKey refuses, with the same errors', () => {
+    const builtIn = resolveSpec({ scheme: 'gumbel' })
+    const cases: Array<[typeof spec, string[]]> = [
+      [builtIn, []],
+      [{ ...builtIn, vocabSize: 100_276 }, []],
+      [{ ...builtIn, tokenizer: 'o200k_base' }, []],
+      [spec, [LLAMA2]],
+      [spec, []],
+      [spec, [LLAMA3]],
+      [{ ...spec, vocabSize: 31_999 }, [LLAMA2]],
+    ]
+    for (const [s, files] of cases) {
+      let want: string | null = null
+      try {
+        tokenizerForKeyFrom(s, files)
+      } catch (e) {
+        want = (e as Error).message
+      }
+      if (want === null) expect(() => checkTokenizerForKey(s, files)).not.toThrow()
+      else expect(() => checkTokenizerForKey(s, files)).toThrow(want)
+    }
+    // The vocabulary check of a built-in key holds without loading the encoding.
+    expect(() => checkTokenizerForKey({ ...builtIn, vocabSize: 100_276 })).toThrow("tokenizer cl100k_base has 100277 ids but the key's vocabulary has 100276")
   })
 
   it('built-in keys are unchanged: no tokenizerSha256 in their spec, so their keyIds stay as before', () => {

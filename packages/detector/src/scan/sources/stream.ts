@@ -15,13 +15,12 @@ export type Compression = 'gzip' | 'zstd' | undefined
 export const STDIN = '-'
 
 /**
- * The raw bytes of a file, an `s3://` object, or standard input for `-`, in
- * chunks of up to `chunk` bytes from files. Errors (ENOENT, NoSuchKey…) surface
- * on iteration.
+ * The raw bytes of a file, an `s3://` object, or standard input for `-`.
+ * Errors (ENOENT, NoSuchKey…) surface on iteration.
  */
-function rawBytes(path: string, chunk = 1 << 16): AsyncIterable<Uint8Array> {
+function rawBytes(path: string): AsyncIterable<Uint8Array> {
   if (path === STDIN) return process.stdin
-  return isS3(path) ? s3Bytes(path) : createReadStream(path, { highWaterMark: chunk })
+  return isS3(path) ? s3Bytes(path) : createReadStream(path, { highWaterMark: 1 << 16 })
 }
 
 /**
@@ -29,15 +28,15 @@ function rawBytes(path: string, chunk = 1 << 16): AsyncIterable<Uint8Array> {
  * file (or aborts the transfer), so a reader that stops early (a size limit)
  * leaks nothing.
  */
-export function openBytes(path: string, compression: Compression, chunk?: number): AsyncIterable<Uint8Array> {
+export function openBytes(path: string, compression: Compression): AsyncIterable<Uint8Array> {
   if (compression === 'gzip') {
     const gunzip = createGunzip()
     // pipeline, not pipe: a read error on the file must reach the consumer of gunzip.
-    pipeline(rawBytes(path, chunk) as AsyncIterable<Uint8Array>, gunzip, () => {})
+    pipeline(rawBytes(path) as AsyncIterable<Uint8Array>, gunzip, () => {})
     return gunzip
   }
-  if (compression === 'zstd') return zstdBytes(rawBytes(path, chunk))
-  return rawBytes(path, chunk)
+  if (compression === 'zstd') return zstdBytes(rawBytes(path))
+  return rawBytes(path)
 }
 
 /**
