@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { getTokenizer, TOKENIZER_NAMES } from '@tracemark/detector'
 import { loadCorpus } from '../packages/lab/src/corpus/corpus.js'
@@ -30,4 +32,20 @@ describe('tokenizer backends give identical ids', () => {
       expect(tokens).toBeGreaterThan(500_000)
     })
   }
+
+  // The scan's memory depends on it: gpt-tokenizer's own LRU merge cache churns the old
+  // generation on long scans (see steadyMergeCache). If a library upgrade changes its
+  // internals, the replacement is silently skipped: this says so.
+  it('gpt-tokenizer merges rare pieces through the steady cache, with the same ids from the cache', () => {
+    const b = getTokenizer('cl100k_base', 'gpt-tokenizer')
+    const a = getTokenizer('cl100k_base', 'tiktoken')
+    const load = createRequire(join(__dirname, '../packages/detector/package.json'))
+    const core = load('gpt-tokenizer/encoding/cl100k_base').default.bytePairEncodingCoreProcessor
+    expect(core.mergeCacheSize).toBe(0)
+    expect(Object.hasOwn(core, 'bytePairEncode')).toBe(true)
+    // Pieces that are not vocabulary entries go through the merge; the second pass reads them back.
+    const rare = Array.from({ length: 2000 }, (_, i) => `zq${i.toString(36)}xv${(i * 7919).toString(36)}kj`).join(' ')
+    for (let pass = 0; pass < 2; pass++) expect(Array.from(b.encode(rare))).toEqual(Array.from(a.encode(rare)))
+  })
 })
+

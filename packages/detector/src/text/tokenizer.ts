@@ -81,8 +81,40 @@ function tiktokenBackend(name: TokenizerName): Tokenizer {
 /** Where JavaScript's `\s` and the Rust regex's differ (see TokenizerBackend). */
 const WHITESPACE_MISMATCH = /[\u0085\ufeff]/
 
+/** Entries of {@link steadyMergeCache}: gpt-tokenizer's own default size. */
+const MERGE_CACHE_ENTRIES = 100_000
+
+/**
+ * gpt-tokenizer caches the merges of pieces that are not whole vocabulary
+ * entries in an LRU Map that deletes and re-inserts its key on every hit. Over
+ * a long scan, with the Map full, that churn keeps producing garbage that
+ * survives into the old generation: on 1 GB of JSONL each worker's old space
+ * swung between 37 and 93 MiB, and stayed at 16-18 MiB with no cache (which
+ * costs ~30% of the scan's speed). This replaces it with a plain Map that is
+ * emptied when full: a hit allocates nothing, the same ids come out. Left as it
+ * is if the library's internals ever change shape.
+ */
+function steadyMergeCache(api: GptEncoding): void {
+  type Core = { setMergeCacheSize(n: number): void; bytePairEncode(piece: string): number[] }
+  const core = (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
+  if (typeof core?.bytePairEncode !== 'function' || typeof core.setMergeCacheSize !== 'function') return
+  core.setMergeCacheSize(0)
+  const merge = core.bytePairEncode.bind(core)
+  const cache = new Map<string, number[]>()
+  core.bytePairEncode = (piece) => {
+    let ids = cache.get(piece)
+    if (ids === undefined) {
+      ids = merge(piece)
+      if (cache.size >= MERGE_CACHE_ENTRIES) cache.clear()
+      cache.set(piece, ids)
+    }
+    return ids
+  }
+}
+
 function gptTokenizerBackend(name: TokenizerName): Tokenizer {
   const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
+  steadyMergeCache(enc)
   let reference: Tokenizer | undefined
   return {
     name,
