@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseKey } from '@tracemark/watermark'
 import { run } from '../packages/detector/src/cli/program.js'
@@ -150,4 +150,20 @@ describe('tracemark CLI', () => {
     expect(usage.stderr).toMatch(/--key/)
     for (const r of [yes, no, usage]) expect(r.stdout + r.stderr).not.toContain(secretB64)
   })
+
+  it('the real binary stops quietly with status 141 when its reader closes the pipe (scan --json | head)', async () => {
+    // Enough records that the scan is still writing when the reader goes away.
+    const corpus = join(dir, 'pipe.jsonl')
+    writeFileSync(corpus, Array.from({ length: 3000 }, (_, i) => JSON.stringify({ text: `${HUMAN} ${i}` })).join('\n'))
+    const bin = ['--import', 'tsx', join(__dirname, '../packages/detector/src/cli/main.ts')]
+    const child = spawn(process.execPath, [...bin, 'scan', '--key', keyPath, '--json', '--workers', '1', corpus], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    // The reader takes the first record, then closes its end, as head does.
+    child.stdout.once('data', () => child.stdout.destroy())
+    const code = await new Promise<number | null>((r) => child.on('close', r))
+    expect(code).toBe(141)
+    expect(err).not.toMatch(/EPIPE|at .*\(|internal error/)
+  })
 })
+
