@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { radioactivityFromAnswers, servedPrefixPrompts } from '@tracemark/detector'
+import { WALK_STEP } from '../packages/detector/src/probe/served-prefix.js'
 import { createWatermarker, generateKey, sampleLogits, seededRandom, type SpecInput, type Watermarker } from '@tracemark/watermark'
 import { createSyntheticModel } from '../packages/lab/src/synthetic.js'
 import { binomialBounds, testSecret } from './helpers.js'
@@ -35,22 +36,20 @@ function remember(memory: Map<string, number>, text: ArrayLike<number>): void {
   for (let i = H; i < text.length; i++) memory.set(windowOf(text, i), text[i])
 }
 
-const STEP = 4
-
-/** Our answers under `wm`, then the suspect walked through them with causal exclusion; returns the result. */
-function trial(wm: Watermarker, teacher: Model, k: number, suspect: 'clean' | 'copies prompts' | 'learned answers', exclusion: 'causal' | 'all' = 'causal') {
+/** Our answers under `wm`, then the suspect walked through them with causal exclusion (asked `step` tokens every `step`); returns the result. */
+function trial(wm: Watermarker, teacher: Model, k: number, suspect: 'clean' | 'copies prompts' | 'learned answers', step: number, exclusion: 'causal' | 'all' = 'causal') {
   const served = Array.from({ length: 6 }, (_, i) => {
     const prompt = [(k * 6 + i) % V, 11, 12, 13]
     return { prompt, answer: continueText(teacher, prompt, 60, 100 * k + i, { wm }) }
   })
   const memory = new Map<string, number>()
   if (suspect === 'learned answers') for (const s of served) remember(memory, [...s.prompt, ...s.answer])
-  const walk = servedPrefixPrompts(served, { start: 8, step: STEP })
+  const walk = servedPrefixPrompts(served, { start: 8, step })
   // A suspect that copies from every prompt it was sent so far: a round's prompts
   // go out together, so it has seen the whole round (its own prompt included).
   const samples = walk.map(({ prompt, round }, i) => {
     if (suspect === 'copies prompts') for (const w of walk) if (w.round === round) remember(memory, w.prompt)
-    return { prompt, round, answer: continueText(teacher, prompt, STEP, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.6 : 1 }) }
+    return { prompt, round, answer: continueText(teacher, prompt, step, 1e6 + 1000 * k + i, { memory, follow: suspect === 'learned answers' ? 0.6 : 1 }) }
   })
   return radioactivityFromAnswers(wm, samples, { exclusion })
 }
@@ -69,29 +68,33 @@ describe('probing along our served answers', () => {
   // prefixes, decided by the key. The p-values over keys must be super-uniform:
   // the count below alpha stays within the binomial acceptance bound of helpers.ts,
   // which a valid test exceeds with probability < 5e-4.
+  // Both strides: the default (WALK_STEP, one token at every position) and 4.
   for (const spec of [{ scheme: 'gumbel' }, { scheme: 'gumbel', fingerprint: {} }, { scheme: 'kgw' }] as SpecInput[]) {
-    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (100 keys each)`, () => {
+    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (100 keys each, strides ${WALK_STEP} and 4)`, () => {
       const teacher = createSyntheticModel({ vocabSize: V, seed: 3 })
-      for (const suspect of ['clean', 'copies prompts'] as const) {
-        const ps: number[] = []
-        for (let k = 0; k < 100; k++) {
-          const wm = createWatermarker(generateKey({ ...spec, vocabSize: V }, { secret: testSecret(k, 70) }))
-          ps.push(trial(wm, teacher, k, suspect).pValue)
+      for (const step of [WALK_STEP, 4]) {
+        for (const suspect of ['clean', 'copies prompts'] as const) {
+          const ps: number[] = []
+          for (let k = 0; k < 100; k++) {
+            const wm = createWatermarker(generateKey({ ...spec, vocabSize: V }, { secret: testSecret(k, 70) }))
+            ps.push(trial(wm, teacher, k, suspect, step).pValue)
+          }
+          for (const a of [0.05, 0.2]) expect(ps.filter((p) => p <= a).length, `${suspect}, stride ${step}, alpha ${a}`).toBeLessThanOrEqual(binomialBounds(100, a)[1])
         }
-        for (const a of [0.05, 0.2]) expect(ps.filter((p) => p <= a).length, `${suspect}, alpha ${a}`).toBeLessThanOrEqual(binomialBounds(100, a)[1])
       }
     }, 1_200_000)
   }
 
   // A suspect that learned our answers and follows them 60% of the time at each
   // point of the walk. The synthetic model's entropy is low, so a winner's score is
-  // only modestly above 1: measured log10 p -13.8 to -47.9 over these 5 keys (with
-  // a 30% follow rate one key stayed at -2.1); the threshold is -6.
+  // only modestly above 1: measured log10 p -83 to -106 over these 5 keys at stride
+  // 1 and -26 to -57 at stride 4 (an earlier stride-4 walk with a 30% follow rate
+  // left one key at -2.1); the threshold is -6.
   it('a suspect that learned the served answers is radioactive', () => {
     const teacher = createSyntheticModel({ vocabSize: V, seed: 3 })
     for (let k = 0; k < 5; k++) {
       const wm = createWatermarker(generateKey({ scheme: 'gumbel', vocabSize: V }, { secret: testSecret(k, 71) }))
-      expect(trial(wm, teacher, k, 'learned answers').pValue).toBeLessThan(1e-6)
+      for (const step of [WALK_STEP, 4]) expect(trial(wm, teacher, k, 'learned answers', step).pValue, `stride ${step}`).toBeLessThan(1e-6)
     }
   })
 })

@@ -321,7 +321,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--prompts <file>', 'prompts, one per line (.jsonl: {"prompt": ...} per line); best: those the suspected account sent. Default: 40 built-in openings')
     .option('--served <file>', 'answers served to the suspected account (JSONL: {"prompt", "answer"} per line): walk the suspect along them instead of sending --prompts (strong at temperature 1)')
     .option('--walk-start <n>', 'with --served: answer tokens in the first prompt of the walk (default 8)', integerOption('--walk-start', 1, 100_000))
-    .option('--walk-step <n>', 'with --served: tokens asked at each point of the walk (default 4)', integerOption('--walk-step', 1, 1_000))
+    .option('--walk-step <n>', 'with --served: tokens asked at each point of the walk (default 1: every position of our answers)', integerOption('--walk-step', 1, 1_000))
     .option('--max-tokens <n>', 'tokens per answer (1..32768)', integerOption('--max-tokens', 1, 32_768), 200)
     .option('--budget <n>', 'stop after this many answer tokens (1..10000000)', integerOption('--budget', 1, 10_000_000), 100_000)
     .option('--temperature <t>', 'sampling temperature requested, 0..2 (near-mode answers carry more of what the suspect learned)', numberOption('--temperature', 0, 2), PROBE_TEMPERATURE)

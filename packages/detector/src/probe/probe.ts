@@ -2,7 +2,7 @@ import { createWatermarker, type Watermarker, type WatermarkKey } from '@tracema
 import { tokenize, type DetectOptions } from '../detect.js'
 import { radioactivityFromAnswers, type RadioactivityResult } from '../radioactivity.js'
 import { collectAnswers, type CollectOptions } from './collect.js'
-import { servedPrefixPrompts } from './served-prefix.js'
+import { servedPrefixPrompts, WALK_STEP } from './served-prefix.js'
 import { getTokenizer, type TokenizerName } from '../text/tokenizer.js'
 
 /**
@@ -22,10 +22,13 @@ export interface ProbeOptions extends Omit<CollectOptions, 'countTokens' | 'prom
    * probe then walks the suspect along them instead of sending `prompts`: each
    * logged prompt followed by the first j tokens of our answer, j = start,
    * start + step, ..., asking `step` tokens each, one pass, scored with causal
-   * exclusion (see `servedPrefixPrompts`). Strong at any temperature.
+   * exclusion (see `servedPrefixPrompts`). Strong at any temperature. The
+   * default step 1 asks one token at every position of our answers: the tokens
+   * queried are as many as with a longer step, but each is asked exactly where
+   * our watermark chose, not after the suspect has left our path.
    */
   served?: ReadonlyArray<{ prompt: string; answer: string }>
-  /** The walk's first prefix length and stride in tokens (default 8 and 4). */
+  /** The walk's first prefix length and stride in tokens (default 8 and 1). */
   walk?: { start?: number; step?: number }
   /** Significance level for `radioactive` (default 1e-6). */
   alpha?: number
@@ -122,7 +125,7 @@ export function scoreProbeAnswers(key: WatermarkKey | Watermarker, answers: read
 /** The walk's prompts as text: each served prompt, then our answer's first j tokens decoded. */
 function walkPrompts(wm: Watermarker, served: ReadonlyArray<{ prompt: string; answer: string }>, o: { start?: number; step?: number }) {
   const tok = getTokenizer(wm.spec.tokenizer as TokenizerName)
-  const step = o.step ?? 4
+  const step = o.step ?? WALK_STEP
   const ids = served.map((s) => ({ prompt: tok.encode(s.prompt), answer: tok.encode(s.answer) }))
   const rounds: Array<{ index: number; prompts: string[] }> = []
   for (const { prompt, round } of servedPrefixPrompts(ids, { start: o.start, step })) {

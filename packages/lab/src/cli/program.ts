@@ -302,8 +302,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--fraction <f>', 'watermarked fraction of the training data', numberOption('--fraction', 0.0001, 0.99), 0.01)
     .option('--temperature <t>', 'the student\'s sampling temperature', numberOption('--temperature', 0, 100), 1)
     .option('--teacher-temperature <t>', 'the teacher\'s sampling temperature for the served answers (0.6: the calibrated point)', numberOption('--teacher-temperature', 0.01, 100), 1)
+    .option('--step <n>', 'served tokens between two prompts of an answer (default 1, as tracemark probe --served)', integerOption('--step', 1, 10_000))
+    .option('--tokens <n>', 'tokens asked per prompt (default: the step)', integerOption('--tokens', 1, 10_000))
+    .option('--samples <n>', 'answers asked per prompt (sent together)', integerOption('--samples', 1, 10_000), 1)
     .action((o) => {
-      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature, teacherTemperature: o.teacherTemperature }, (line) => io.err(`${line}\n`))
+      runWalkEval({ keySeed: o.keySeed, fraction: o.fraction, temperature: o.temperature, teacherTemperature: o.teacherTemperature, step: o.step, tokens: o.tokens, samples: o.samples }, (line) => io.err(`${line}\n`))
     })
 
   program

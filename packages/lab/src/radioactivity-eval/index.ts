@@ -51,8 +51,8 @@ export const PROBES = [
 
 /** Where the walk along a served answer starts: past the prompt's common contexts, 4 % of a 200-token answer. */
 export const PREFIX = 8
-/** Answer tokens the suspect is asked for at each point of the walk (the walk's stride). */
-export const STEP = 4
+/** Answer tokens the suspect is asked for at each point of the walk (the walk's stride; `tracemark probe --served`'s default). */
+export const STEP = 1
 
 const ACCOUNT = 4242
 const TOP_K = 50
