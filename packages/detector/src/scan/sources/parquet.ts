@@ -7,29 +7,20 @@ import { compressors } from 'hyparquet-compressors'
 import type { SourceRecord } from '../types.js'
 import { cannotRead, shorten } from './errors.js'
 import { checkText, getField } from './field.js'
+import { rangeBuffer } from './range-buffer.js'
 import { isS3, s3Buffer, status } from './s3.js'
 
-/**
- * An AsyncBuffer over an open file: hyparquet asks for byte ranges (footer,
- * then one row group's column chunk at a time) and only those are read.
- */
+/** Random access to an open file. */
 async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
   const { size } = await handle.stat()
-  return {
-    byteLength: size,
-    async slice(start: number, end = size): Promise<ArrayBuffer> {
-      const length = Math.max(0, Math.min(end, size) - start)
-      const buffer = new ArrayBuffer(length)
-      let done = 0
-      // read() may return fewer bytes than asked: loop until the range is full.
-      while (done < length) {
-        const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done)
-        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`)
-        done += bytesRead
-      }
-      return buffer
-    },
-  }
+  return rangeBuffer(size, async (into, start) => {
+    // read() may return fewer bytes than asked: loop until the range is full.
+    for (let done = 0; done < into.length; ) {
+      const { bytesRead } = await handle.read(into, done, into.length - done, start + done)
+      if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`)
+      done += bytesRead
+    }
+  })
 }
 
 /** Random access to a local file or an `s3://` object, and how to release it. */

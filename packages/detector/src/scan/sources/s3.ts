@@ -13,6 +13,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AsyncBuffer } from 'hyparquet'
+import { rangeBuffer } from './range-buffer.js'
 
 /** The URL scheme of object-storage inputs. */
 const SCHEME = 's3://'
@@ -136,20 +137,14 @@ export async function* s3Bytes(url: string, start?: number, end?: number): Async
 /** Random access to an object for hyparquet: one ranged GET per slice it asks for. */
 export async function s3Buffer(url: string): Promise<AsyncBuffer> {
   const { size } = await headS3(url)
-  return {
-    byteLength: size,
-    async slice(start: number, end = size): Promise<ArrayBuffer> {
-      const length = Math.max(0, Math.min(end, size) - start)
-      const out = new Uint8Array(length)
-      let done = 0
-      // s3Bytes checks the range and its length.
-      for await (const chunk of s3Bytes(url, start, start + length)) {
-        out.set(chunk, done)
-        done += chunk.length
-      }
-      return out.buffer
-    },
-  }
+  return rangeBuffer(size, async (into, start) => {
+    let done = 0
+    // s3Bytes checks the range and its length.
+    for await (const chunk of s3Bytes(url, start, start + into.length)) {
+      into.set(chunk, done)
+      done += chunk.length
+    }
+  })
 }
 
 /** The one object a URL names (never a prefix). */
