@@ -144,3 +144,37 @@ describe('attribution', () => {
     }
   })
 })
+
+describe('list decoding of thin evidence', () => {
+  // Votes in which the account's byte leads at only 4 positions, each of them less
+  // reliable (a smaller lead) than 12 positions where a wrong byte leads: a decoder
+  // restricted to the 12 most reliable positions cannot find the account, one that
+  // searches 20 (what a probe's pooled votes are decoded with) must, since 4 correct
+  // positions determine the 4-byte message. The account's codeword still collects
+  // the most: 4 x 5 + 16 x 1.9 = 50.4, against at most 4 x 8 plus noise (< 1 each)
+  // at the other 28 positions for a codeword through 4 wrong leaders.
+  it('finds an account whose leading positions are outside the 12 most reliable, given 20', () => {
+    const f = generateKey({ scheme: 'gumbel', fingerprint: { bits: 32 } }).spec.fingerprint!
+    const account = 3_141_592_653
+    const cw = accountCodeword(f, account)
+    const counts = new Float64Array(f.positions * 256)
+    const rnd = seededRandom(7)
+    for (let i = 0; i < counts.length; i++) counts[i] = 0.5 * rnd()
+    for (let p = 0; p < f.positions; p++) {
+      const wrong = (cw[p] + 1 + p) % 256
+      if (p < 4) {
+        counts[p * 256 + cw[p]] = 5 // leads by > 4.5: reliability ranks 13-16
+      } else if (p < 16) {
+        counts[p * 256 + wrong] = 8 // a wrong byte leads by > 7.5: the 12 most reliable
+        counts[p * 256 + cw[p]] = 0
+      } else {
+        counts[p * 256 + wrong] = 2 // a wrong byte leads by 0.1: the least reliable
+        counts[p * 256 + cw[p]] = 1.9
+      }
+    }
+    const votes = { counts, positions: f.positions, scored: 1000 }
+    expect(decodeCandidates(f, votes, { reliable: 12 }).map((c) => c.account)).not.toContain(account)
+    expect(decodeCandidates(f, votes, { reliable: 20 }).map((c) => c.account)).toContain(account)
+  })
+})
+

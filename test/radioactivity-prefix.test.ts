@@ -68,11 +68,13 @@ describe('probing along our served answers', () => {
   // prefixes, decided by the key. The p-values over keys must be super-uniform:
   // the count below alpha stays within the binomial acceptance bound of helpers.ts,
   // which a valid test exceeds with probability < 5e-4.
-  // Both strides: the default (WALK_STEP, one token at every position) and 4.
+  // Strides: the default (WALK_STEP, one token at every position) and 4; the fingerprinted
+  // key at the default only (its probe decodes every trial's votes, the costly part).
   for (const spec of [{ scheme: 'gumbel' }, { scheme: 'gumbel', fingerprint: {} }, { scheme: 'kgw' }] as SpecInput[]) {
-    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (100 keys each, strides ${WALK_STEP} and 4)`, () => {
+    const strides = spec.fingerprint ? [WALK_STEP] : [WALK_STEP, 4]
+    it(`${JSON.stringify(spec)}: clean suspects are not accused under causal exclusion (100 keys each, strides ${strides.join(' and ')})`, () => {
       const teacher = createSyntheticModel({ vocabSize: V, seed: 3 })
-      for (const step of [WALK_STEP, 4]) {
+      for (const step of strides) {
         for (const suspect of ['clean', 'copies prompts'] as const) {
           const ps: number[] = []
           for (let k = 0; k < 100; k++) {

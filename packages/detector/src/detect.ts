@@ -172,7 +172,7 @@ function sumOf(a: Float64Array): number {
  * all 2^bits accounts, or over the registry when one is given (strong once a few
  * tokens share each codeword position).
  */
-export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof testStatistic>, votes: FingerprintVotes | null, accounts?: ArrayLike<number>) {
+export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof testStatistic>, votes: FingerprintVotes | null, accounts?: ArrayLike<number>, reliable?: number) {
   const over = accounts && accounts.length > 0 ? `${accounts.length} registered accounts` : `all 2^${f.bits} accounts`
   const perTokenHypothesis = perToken.hypothesis.replace(/: the score is /, ': the per-token best-of-256 score is ')
   // No votes: the account test was not run (a scan's gate), which counts as its p = 1.
@@ -185,7 +185,7 @@ export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof test
   }
   // The votes rank candidates; the test reads each one's exact score (under the
   // ordered draw the ranking is a proxy, see FingerprintVotes), so the best few are scored.
-  const ranked = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts, RESCORED) : decodeCandidates(f, votes, { limit: RESCORED })
+  const ranked = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts, RESCORED) : decodeCandidates(f, votes, { limit: RESCORED, reliable })
   let best = -Infinity
   for (const c of ranked) best = Math.max(best, sumOf(codewordScores(votes, accountCodeword(f, c.account))))
   const logN = accounts && accounts.length > 0 ? Math.log(accounts.length) : f.bits * Math.LN2

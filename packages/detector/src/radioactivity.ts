@@ -118,6 +118,9 @@ function joinedText(prompt: ArrayLike<number>, answer: ArrayLike<number>): Uint3
   return full
 }
 
+/** Codeword positions a probe's list decoder searches (see radioactivityFromAnswers). */
+const PROBE_RELIABLE_POSITIONS = 20
+
 /**
  * Closed-model setting: the suspect's answers to our prompts (token ids; an answer
  * is scored with its prompt as left context, so the first windows are complete).
@@ -170,12 +173,18 @@ export function radioactivityFromAnswers(
     if (excluding && causal) for (; voted <= roundEnd[i]; voted++) fingerprintVotes(wm, samples[voted].prompt, { seen: excludeVotes })
     fingerprintVotes(wm, joined[i], { start: s.prompt.length, exclude: excludeVotes, into: votes, seen: options.dedup === false ? new Set() : seen })
   })
-  const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha })
+  // A probe decodes its pooled votes once: search the 20 most reliable codeword
+  // positions, not only the 12 a scan affords per document (~10x the subsets). A walk's
+  // evidence is spread thin over the positions (a student sampled hotter than its
+  // teacher): measured, the served account's byte led at only 3 of the 12 most reliable
+  // positions, 5 of the 20 (4 are needed), 6 of all 32.
+  const reliable = Math.min(f.positions, PROBE_RELIABLE_POSITIONS)
+  const attribution = attributeVotes(f, votes, { accounts: options.accounts, alpha: options.attributionAlpha, reliable })
   if (!isRaceFingerprint(f)) return { ...result, attribution }
   // A race fingerprint carries the zero-bit watermark too: without the account the
   // per-token test searches 256 byte values; the best decoded (or registered)
   // account adds the pooled evidence (see raceZeroBit).
-  const stat = raceZeroBit(f, testStatistic(wm.spec, result.scored, result.score), votes, options.accounts)
+  const stat = raceZeroBit(f, testStatistic(wm.spec, result.scored, result.score), votes, options.accounts, reliable)
   const p = toPValue(stat.logP)
   return { ...result, pValue: p.pValue, log10PValue: p.log10PValue, nullHypothesis: `the suspect's outputs do not depend on the key (${stat.hypothesis.replace(/^the text does not depend on the key: /, '')})`, attribution }
 }
