@@ -197,7 +197,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
   program
     .command('scan')
-    .description('scan a corpus (JSONL, Parquet, text files or directories; .gz/.zst) for watermarked documents')
+    .description('scan a corpus (JSONL, Parquet, text files or directories, local or s3://; .gz/.zst) for watermarked documents')
     .argument('<inputs...>', 'files, directories, s3://bucket/key or s3://bucket/prefix/ (- for standard input)')
     .requiredOption('--key <file>', 'key file; repeat for several keys (scored in one pass, corrected for their number)', collect, [])
     .option('--field <path>', 'JSONL field / Parquet column holding the text (dot path, e.g. messages.1.content)', 'text')
