@@ -47,18 +47,21 @@ export function runWalkEval(o: { keySeed: number; fraction: number; temperature?
   }
   const mix = mixTrainingData(served.map((s) => promptThenAnswer(s.prompt, s.answer)), human, o.fraction)
   const student = trainModel(mix.docs, { order: 4 })
-  const walk = servedPrefixPrompts(served, { start: o.start ?? PREFIX, step: o.step ?? STEP })
-  const temperature = o.temperature ?? 1
+  const start = o.start ?? PREFIX
+  const step = o.step ?? STEP
+  const tokens = o.tokens ?? step
   const repeats = o.samples ?? 1
+  const walk = servedPrefixPrompts(served, { start, step })
+  const temperature = o.temperature ?? 1
   // In process each answer is back before the next prompt: every prompt is its own round
   // (its repeated samples share it: they are sent together).
   const samples = walk.flatMap((w, i) =>
-    Array.from({ length: repeats }, (_, k) => ({ prompt: w.prompt, round: i, answer: generate(student, { prompt: w.prompt, maxTokens: o.tokens ?? o.step ?? STEP, seed: 5000 + i + 1_000_003 * k, topK: 50, temperature }).ids })),
+    Array.from({ length: repeats }, (_, k) => ({ prompt: w.prompt, round: i, answer: generate(student, { prompt: w.prompt, maxTokens: tokens, seed: 5000 + i + 1_000_003 * k, topK: 50, temperature }).ids })),
   )
   const queried = samples.reduce((n, s) => n + s.answer.length, 0)
   const all = radioactivityFromAnswers(wm, samples, { exclusion: 'causal' })
   const registered = radioactivityFromAnswers(wm, samples, { exclusion: 'causal', accounts: [ACCOUNT] })
   const fmt = (x: typeof all) => `log10 p ${x.log10PValue.toFixed(1)}, attribution ${x.attribution ? `${x.attribution.account} (log10 p ${x.attribution.log10PValue.toFixed(1)})` : 'none'}`
-  log(`walk start ${o.start ?? PREFIX}, step ${o.step ?? STEP}, ${o.tokens ?? o.step ?? STEP} tokens x ${repeats}; key ${o.keySeed}, fraction ${(100 * mix.fraction).toFixed(2)}%, teacher T ${teacherTemperature}, student T ${temperature}, ${queried} queried tokens, ${all.scored} scored: all 2^32 accounts ${fmt(all)}; the served account ${fmt(registered)}`)
+  log(`walk start ${start}, step ${step}, ${tokens} tokens x ${repeats}; key ${o.keySeed}, fraction ${(100 * mix.fraction).toFixed(2)}%, teacher T ${teacherTemperature}, student T ${temperature}, ${queried} queried tokens, ${all.scored} scored: all 2^32 accounts ${fmt(all)}; the served account ${fmt(registered)}`)
   return { keySeed: o.keySeed, fraction: mix.fraction, temperature, teacherTemperature, queried, all, registered }
 }

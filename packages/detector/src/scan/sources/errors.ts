@@ -1,6 +1,7 @@
 /**
  * Turning thrown errors into the short reasons that error records carry.
  */
+import { status } from './s3.js'
 
 /** A one-line reason for an I/O or decompression failure: `cannot read: ENOENT`. */
 export function cannotRead(error: unknown): string {
@@ -8,8 +9,8 @@ export function cannotRead(error: unknown): string {
   // System errors carry an errno name that says it all; the message repeats the path.
   if (typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) return `cannot read: ${e.code}`
   // Object-store errors: the code (NoSuchBucket, AccessDenied) and the HTTP status say what happened.
-  const http = (error as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode
-  if (typeof http === 'number') return `cannot read: ${shorten(String((error as Error).name), 60)} (HTTP ${http})`
+  const http = status(error)
+  if (http !== undefined) return `cannot read: ${shorten(String((error as Error).name), 60)} (HTTP ${http})`
   return `cannot read: ${shorten(String(e?.message ?? error))}`
 }
 

@@ -30,31 +30,34 @@ export function parseS3(url: string): { bucket: string; key: string } {
   return { bucket, key: slash < 0 ? '' : rest.slice(slash + 1) }
 }
 
-const clients = new Map<string, Promise<S3Client>>()
+type Sdk = typeof import('@aws-sdk/client-s3')
+
+const stores = new Map<string, Promise<{ sdk: Sdk; client: S3Client }>>()
 
 /**
- * One client per thread and endpoint, made on first use: scans without S3
- * inputs never load the SDK.
+ * The SDK and one client per thread and endpoint, made on first use: scans
+ * without S3 inputs never load the SDK.
  */
-function s3(): Promise<S3Client> {
+function store(): Promise<{ sdk: Sdk; client: S3Client }> {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || ''
-  let client = clients.get(endpoint)
-  if (!client) {
-    client = (async () => {
+  let made = stores.get(endpoint)
+  if (!made) {
+    made = (async () => {
       // The SDK warns once per thread that its releases after January 2027 need Node 22; tracemark pins
       // a release that runs on Node 20, and the warning would interleave with the scan's own output.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-      const { S3Client } = await import('@aws-sdk/client-s3')
-      return new S3Client({
+      const sdk = await import('@aws-sdk/client-s3')
+      const client = new sdk.S3Client({
         region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
         followRegionRedirects: true,
         // Self-hosted stores rarely have a DNS name per bucket.
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       })
+      return { sdk, client }
     })()
-    clients.set(endpoint, client)
+    stores.set(endpoint, made)
   }
-  return client
+  return made
 }
 
 /** An object found by {@link listS3}. */
@@ -84,12 +87,11 @@ export async function listS3(url: string): Promise<S3Object[]> {
     }
   }
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`
-  const c = await s3()
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3')
+  const { sdk, client } = await store()
   const objects: S3Object[] = []
   let token: string | undefined
   do {
-    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+    const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
     for (const o of page.Contents ?? []) {
       const k = o.Key ?? ''
       const rest = k.slice(prefix.length)
@@ -112,9 +114,9 @@ export const status = (e: unknown): number | undefined => (e as { $metadata?: { 
 export async function* s3Bytes(url: string, start?: number, end?: number): AsyncGenerator<Uint8Array> {
   if (start !== undefined && end !== undefined && end <= start) return
   const { bucket, key } = parseS3(url)
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3')
+  const { sdk, client } = await store()
   const range = start === undefined ? undefined : `bytes=${start}-${end === undefined ? '' : end - 1}`
-  const r = await (await s3()).send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }))
+  const r = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: range }))
   // In Node the body is an http.IncomingMessage: async-iterable, destroyed when the loop is left.
   const body = r.Body as AsyncIterable<Uint8Array>
   if (start === undefined) {
@@ -150,7 +152,7 @@ export async function s3Buffer(url: string): Promise<AsyncBuffer> {
 /** The one object a URL names (never a prefix). */
 export async function headS3(url: string): Promise<S3Object> {
   const { bucket, key } = parseS3(url)
-  const { HeadObjectCommand } = await import('@aws-sdk/client-s3')
-  const h = await (await s3()).send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+  const { sdk, client } = await store()
+  const h = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }))
   return { url, size: Number(h.ContentLength ?? 0), etag: h.ETag ?? '' }
 }
