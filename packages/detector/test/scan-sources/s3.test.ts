@@ -156,5 +156,32 @@ describe('s3:// inputs (a local S3-compatible server)', () => {
       server.close()
     }
   })
+
+  it('gives up on a store that stalls mid-body (an idle timeout, not a hung scan)', async () => {
+    // HEAD answers; a GET sends its headers and 3 bytes, then nothing, forever.
+    const server = createServer((req, res) => {
+      if (req.method === 'HEAD') {
+        res.writeHead(200, { 'Content-Length': 100, ETag: '"e"' })
+        return res.end()
+      }
+      res.writeHead(206, { 'Content-Range': 'bytes 10-99/100', 'Content-Length': 90, ETag: '"e"' })
+      res.write('{"t')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const saved = { endpoint: process.env.AWS_ENDPOINT_URL_S3, idle: process.env.TRACEMARK_S3_IDLE_TIMEOUT_MS }
+    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    process.env.TRACEMARK_S3_IDLE_TIMEOUT_MS = '500'
+    try {
+      const out: SourceRecord[] = []
+      for await (const r of readPiece({ kind: 'lines', file: 's3://stalling/x.jsonl', start: 10, end: 100, firstLine: 2 }, sourceSettings({}))) out.push(r)
+      expect(out).toEqual([{ file: 's3://stalling/x.jsonl', line: 2, error: expect.stringMatching(/^cannot read: .*timed out/) }])
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = saved.endpoint
+      if (saved.idle === undefined) delete process.env.TRACEMARK_S3_IDLE_TIMEOUT_MS
+      else process.env.TRACEMARK_S3_IDLE_TIMEOUT_MS = saved.idle
+      server.closeAllConnections()
+      server.close()
+    }
+  }, 60_000)
 })
 

@@ -32,6 +32,14 @@ export function parseS3(url: string): { bucket: string; key: string } {
 
 type Sdk = typeof import('@aws-sdk/client-s3')
 
+/**
+ * How long a connection to the store may sit idle (connecting, waiting for a
+ * response, or mid-body) before the read fails, in ms: the SDK waits forever by
+ * default, so a store that stalls would hang the scan. `TRACEMARK_S3_IDLE_TIMEOUT_MS`
+ * overrides it.
+ */
+const IDLE_TIMEOUT_MS = 60_000
+
 const stores = new Map<string, Promise<{ sdk: Sdk; client: S3Client }>>()
 
 /**
@@ -47,9 +55,12 @@ function store(): Promise<{ sdk: Sdk; client: S3Client }> {
       // a release that runs on Node 20, and the warning would interleave with the scan's own output.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
       const sdk = await import('@aws-sdk/client-s3')
+      const asked = Number(process.env.TRACEMARK_S3_IDLE_TIMEOUT_MS)
+      const idle = asked > 0 ? asked : IDLE_TIMEOUT_MS
       const client = new sdk.S3Client({
         region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
         followRegionRedirects: true,
+        requestHandler: { connectionTimeout: idle, socketTimeout: idle },
         // Self-hosted stores rarely have a DNS name per bucket.
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       })
