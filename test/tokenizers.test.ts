@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { getTokenizer, TOKENIZER_NAMES } from '@tracemark/detector'
 import { loadCorpus } from '../packages/lab/src/corpus/corpus.js'
+import { decodedLength } from '../packages/detector/src/text/decoded-length.js'
 
 // gpt-tokenizer is offered as a faster backend only because it yields the same ids
 // as tiktoken. This checks it on real text (every 4th Brown + SOTU document) and on
@@ -49,3 +50,44 @@ describe('tokenizer backends give identical ids', () => {
   })
 })
 
+
+// Decoding must not depend on earlier calls: gpt-tokenizer's own decode holds the
+// bytes of a character cut by the last id and puts them in front of the next call's
+// text (one streaming TextDecoder for the module), which moved span offsets.
+describe('decoding a token prefix', () => {
+  // é, 漢, 字, 🙂: in cl100k_base 漢 and 🙂 are each split over two ids.
+  const text = 'é漢字🙂 and \ufeffmore'
+  for (const name of TOKENIZER_NAMES) {
+    it(`${name}: each call on its own, a cut character as U+FFFD, both backends alike`, () => {
+      const a = getTokenizer(name, 'tiktoken')
+      const b = getTokenizer(name, 'gpt-tokenizer')
+      const ids = a.encode(text)
+      expect(b.decode(ids)).toBe(text)
+      expect(a.decode(ids)).toBe(text)
+      let cut = 0
+      for (let i = 0; i <= ids.length; i++) {
+        const head = b.decode(ids.subarray(0, i))
+        expect(head).toBe(a.decode(ids.subarray(0, i)))
+        expect(b.decode(ids.subarray(i))).toBe(a.decode(ids.subarray(i)))
+        // The call after a cut prefix gives its own text, nothing carried over.
+        expect(b.decode(a.encode('abc'))).toBe('abc')
+        if (head.endsWith('\ufffd')) cut++
+      }
+      if (name === 'cl100k_base') expect(cut).toBeGreaterThan(0)
+    })
+  }
+
+  it('decodedLength is the decoded text length, with or without characters cut between ids', () => {
+    for (const name of TOKENIZER_NAMES) {
+      for (const backend of ['tiktoken', 'gpt-tokenizer'] as const) {
+        const tok = getTokenizer(name, backend)
+        for (const t of [text, ...loadCorpus().slice(0, 5).map((d) => d.text.slice(0, 3000))]) {
+          const ids = tok.encode(t)
+          for (let i = 0; i <= ids.length; i += Math.max(1, ids.length >> 6)) {
+            for (const part of [ids.subarray(0, i), ids.subarray(i)]) expect(decodedLength(tok, part)).toBe(tok.decode(part).length)
+          }
+        }
+      }
+    }
+  })
+})

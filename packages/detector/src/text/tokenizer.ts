@@ -62,7 +62,8 @@ export const DEFAULT_TOKENIZER_BACKEND: TokenizerBackend = 'gpt-tokenizer'
 export const VOCAB_SIZE: Readonly<Record<TokenizerName, number>> = { cl100k_base: 100_277, o200k_base: 200_019 }
 
 const cache = new Map<string, Tokenizer>()
-const utf8 = new TextDecoder('utf-8')
+// ignoreBOM keeps a leading U+FEFF: it is text, and decoding must not depend on where a call starts.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 // Special-token strings in suspect text are ordinary text, never control tokens.
 const NO_SPECIALS = { disallowedSpecial: new Set<string>() }
 
@@ -112,17 +113,56 @@ function steadyMergeCache(api: GptEncoding): void {
   }
 }
 
+/**
+ * gpt-tokenizer's own `decode` runs one module-wide TextDecoder in streaming
+ * mode: ids that end inside a character decode to nothing, and their bytes are
+ * prepended to the next call's text, whatever it decodes. This decodes each call
+ * on its own, as tiktoken does: the UTF-8 decoding of the ids' bytes, an
+ * incomplete character as U+FFFD. Null if the library's internals change shape.
+ */
+function isolatedDecode(api: GptEncoding, name: string): ((ids: ArrayLike<number>) => string) | null {
+  type Core = { tryDecodeToken(id: number): string | Uint8Array | undefined }
+  const core = (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
+  if (typeof core?.tryDecodeToken !== 'function') return null
+  let bytes = new Uint8Array(256)
+  return (ids) => {
+    let out = ''
+    let n = 0
+    for (let i = 0; i < ids.length; i++) {
+      const piece = core.tryDecodeToken(ids[i])
+      if (piece === undefined) throw new Error(`token ${ids[i]} is not in ${name}`)
+      if (typeof piece === 'string') {
+        // A whole-text piece starts a character, so the held bytes end where they would
+        // in the decoding of all the bytes at once.
+        if (n > 0) out += utf8.decode(bytes.subarray(0, n))
+        n = 0
+        out += piece
+        continue
+      }
+      if (n + piece.length > bytes.length) {
+        const grown = new Uint8Array(2 * (n + piece.length))
+        grown.set(bytes.subarray(0, n))
+        bytes = grown
+      }
+      bytes.set(piece, n)
+      n += piece.length
+    }
+    return n > 0 ? out + utf8.decode(bytes.subarray(0, n)) : out
+  }
+}
+
 function gptTokenizerBackend(name: TokenizerName): Tokenizer {
   const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
   steadyMergeCache(enc)
   let reference: Tokenizer | undefined
+  const decode = isolatedDecode(enc, name) ?? ((ids: ArrayLike<number>) => (reference ??= getTokenizer(name, 'tiktoken')).decode(ids))
   return {
     name,
     backend: 'gpt-tokenizer',
     vocabSize: VOCAB_SIZE[name],
     encode: (text) =>
       WHITESPACE_MISMATCH.test(text) ? (reference ??= getTokenizer(name, 'tiktoken')).encode(text) : Uint32Array.from(enc.encode(text, NO_SPECIALS)),
-    decode: (ids) => enc.decode(Array.from(ids)),
+    decode,
   }
 }
 
