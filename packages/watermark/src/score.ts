@@ -47,6 +47,7 @@ export interface TokenScores {
    */
   tuple: Float64Array
   score: Float64Array
+  /** Scored positions: the arrays' length, or less when a `reuse`d result's arrays were longer. */
   count: number
   /** Streams scored: N of a gumbel key with nonces, else 1. */
   nonces: number
@@ -73,23 +74,27 @@ export function checkId(x: number, i: number, V: number): void {
  * values' race scores mapped to Exp(1) by its exact null law (see `raceMaxScore`;
  * one mixer call under the ordered draw, 256 under the independent one). Throws on an id
  * outside the key's vocabulary, naming its position.
+ *
+ * @param reuse a result of an earlier call to overwrite, for a scanner that scores
+ *   millions of documents: its arrays are kept when they are long enough (then they
+ *   may be longer than `count`), so no memory is allocated per document. The
+ *   earlier result is lost.
  */
-export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>): TokenScores {
+export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: TokenScores): TokenScores {
   const kr = keyringOf(wm)
   const spec = kr.spec
   const h = contextWidth(spec)
   const V = spec.vocabSize
   const n = Math.max(0, tokens.length - h)
   const N = gumbelNonces(spec)
-  const out: TokenScores = {
-    position: new Int32Array(n),
-    tuple: new Float64Array(n),
-    score: new Float64Array(n),
-    count: n,
-    nonces: N,
-    addStreams: null,
-    streamScore: null,
-  }
+  // Fresh typed arrays per document cost more than scoring a short one (each has
+  // its own backing store, freed late by the GC).
+  const fits = reuse !== undefined && reuse.score.length >= n
+  const out: TokenScores = fits ? reuse : { position: new Int32Array(n), tuple: new Float64Array(n), score: new Float64Array(n), count: n, nonces: N, addStreams: null, streamScore: null }
+  out.count = n
+  out.nonces = N
+  out.addStreams = null
+  out.streamScore = null
   // Gumbel nonces: keep each tuple's seed and token; stream ν's uniform is the mixer's
   // output for (seed ⊕ mask ν, token), as the session draws it.
   const seeds = N > 1 ? new Int32Array(2 * n) : null

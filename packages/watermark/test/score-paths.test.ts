@@ -40,6 +40,27 @@ describe('scoreTokens fast paths', () => {
     }
   })
 
+  it('a reused result is overwritten with exactly a fresh call\'s scores, and grown when too short', () => {
+    for (const spec of [{ scheme: 'kgw' }, { scheme: 'gumbel' }, { scheme: 'gumbel', nonces: 8 }, { scheme: 'synthid' }] as SpecInput[]) {
+      const wm = createWatermarker(generateKey(spec))
+      const V = keyringOf(wm).spec.vocabSize
+      let reused = scoreTokens(wm, ids(1, 900, V))
+      const buffer = reused.score
+      for (const n of [300, 900, 40, 2000]) {
+        const toks = ids(n, n, V)
+        const fresh = scoreTokens(wm, toks)
+        reused = scoreTokens(wm, toks, reused)
+        if (n <= 900) expect(reused.score, `${JSON.stringify(spec)} ${n}`).toBe(buffer)
+        expect(reused.count).toBe(fresh.count)
+        expect(Array.from(reused.tuple.subarray(0, reused.count))).toEqual(Array.from(fresh.tuple))
+        expect(Array.from(reused.score.subarray(0, reused.count))).toEqual(Array.from(fresh.score))
+        expect(Array.from(reused.position.subarray(0, reused.count))).toEqual(Array.from(fresh.position))
+        expect(reused.nonces).toBe(fresh.nonces)
+        if (fresh.streamScore) for (let j = 0; j < fresh.count; j += 7) expect(reused.streamScore!(j, 5)).toBe(fresh.streamScore(j, 5))
+      }
+    }
+  })
+
   it('SelfHash scores the same before and after its per-token tables exist', () => {
     for (const h of [1, 3, 4]) {
       const wm = createWatermarker(generateKey({ scheme: 'kgw', h }))

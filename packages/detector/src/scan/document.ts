@@ -4,6 +4,7 @@ import {
   isRaceFingerprint,
   scoreTokens,
   type FingerprintVotes,
+  type TokenScores,
   type Watermarker,
   type WatermarkKey,
 } from '@tracemark/watermark'
@@ -14,6 +15,7 @@ import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
 import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
 import type { Tokenizer, TokenizerBackend } from '../text/tokenizer.js'
+import { decodedLength } from '../text/decoded-length.js'
 import { bestSpan } from './span.js'
 import { createPendingPool, poolPending, type PendingPool } from './pending-pool.js'
 import { createTupleSet } from './tuple-set.js'
@@ -131,6 +133,12 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   }
   // One per-document set for every document and key.
   const seen = createTupleSet()
+  // Per-document buffers, reused (allocating them per document cost more than
+  // scoring a short one): each key's scores, and two score arrays for the span
+  // search, one holding the best key's so far while the next key fills the other.
+  const scratch: Array<TokenScores | undefined> = keys.map(() => undefined)
+  const counted = [new Float64Array(1024), new Float64Array(1024)]
+  const docSums = streams.map((N) => new Float64Array(N))
 
   return {
     score(text, where, index) {
@@ -140,17 +148,20 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       documents++
       // Per key: a race key's votes (null: its account was not decoded), undefined for other keys.
       const raceVotes: Array<FingerprintVotes | null | undefined> = []
-      let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, positions: null as Int32Array | null, streams: 1 }
+      let best = { logP: 0, key: 0, n: 0, tokens: 0, first: null as Float64Array | null, count: 0, positions: null as Int32Array | null, streams: 1 }
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
         const toks = ids.get(tokenizerId(wm.spec))!
-        const s = scoreTokens(wm, toks)
+        const s = (scratch[k] = scoreTokens(wm, toks, scratch[k]))
         // Per-document dedup (first occurrence counts) and the corpus pool, one sum
         // per nonce stream (gumbel keys with nonces; one otherwise).
         const N = streams[k]
         seen.clear()
-        const first = new Float64Array(s.count)
-        const sums = new Float64Array(N)
+        // The buffer not holding the best key's scores so far.
+        const slot = best.first === counted[0] ? 1 : 0
+        if (counted[slot].length < s.count) counted[slot] = new Float64Array(Math.max(s.count, 2 * counted[slot].length))
+        const first = counted[slot]
+        const sums = docSums[k].fill(0)
         const pool = open[k]
         const skip = exclude[k]
         const later = pending[k]
@@ -181,12 +192,12 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // The span search runs on the best stream's scores.
         if (stat.nonce !== 0 && s.streamScore) for (let i = 0; i < s.count; i++) if (!Number.isNaN(first[i])) first[i] = s.streamScore(i, stat.nonce)
         if (k === 0 || stat.logP < best.logP) {
-          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, positions: s.position, streams: N }
+          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, count: s.count, positions: s.position, streams: N }
         }
       }
       // The span of the best key only: the one the record reports.
       // Choosing the best of N nonce streams costs ln N more (Bonferroni).
-      const found = best.first ? bestSpan(wms[best.key].spec, best.first) : null
+      const found = best.first ? bestSpan(wms[best.key].spec, best.first, best.count) : null
       const bestSpanFound = found && best.streams > 1 ? { ...found, logP: found.logP + Math.log(best.streams) } : found
       const p = toPValue(Math.min(0, best.logP + logK))
       const wm = wms[best.key]
@@ -197,9 +208,9 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const toks = ids.get(tokenizerId(wm.spec))!
         const startTok = best.positions[bestSpanFound.start]
         const endTok = best.positions[bestSpanFound.end - 1] + 1
-        // Character offsets into the normalized text, by decoding the token prefix.
-        const charStart = tok.decode(toks.subarray(0, startTok)).length
-        const charEnd = charStart + tok.decode(toks.subarray(startTok, endTok)).length
+        // Character offsets into the normalized text: the decoded token prefix's length.
+        const charStart = decodedLength(tok, toks.subarray(0, startTok))
+        const charEnd = charStart + decodedLength(tok, toks.subarray(startTok, endTok))
         span = { start: startTok, end: endTok, charStart, charEnd, pValue: sp.pValue, log10PValue: sp.log10PValue }
       }
       let attribution: DocumentResult['attribution'] = null

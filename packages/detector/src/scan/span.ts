@@ -25,28 +25,22 @@ export interface BestSpan {
  * this one can, at the price of a log(windows) penalty.
  *
  * @param score per scored position; NaN marks a repeated tuple (not counted)
+ * @param n positions to read (`score` may be a longer, reused buffer)
  */
-export function bestSpan(spec: WatermarkSpec, score: Float64Array): BestSpan | null {
-  const n = score.length
+export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.length): BestSpan | null {
   if (n < MIN_WINDOW) return null
   const law = nullModel(spec)
-  // Prefix sums of counted tuples and of their scores.
-  const cnt = new Float64Array(n + 1)
-  const sum = new Float64Array(n + 1)
+  // Prefix sums of counted tuples and of their scores (buffers reused: a scan calls
+  // this for every document).
+  if (cnt.length < n + 1) {
+    cnt = new Float64Array(2 * (n + 1))
+    sum = new Float64Array(2 * (n + 1))
+  }
   for (let i = 0; i < n; i++) {
     const s = score[i]
     const counted = s === s
     cnt[i + 1] = cnt[i] + (counted ? 1 : 0)
     sum[i + 1] = sum[i] + (counted ? s : 0)
-  }
-  const windows: Array<[number, number]> = []
-  for (let w = MIN_WINDOW; ; w *= 2) {
-    const size = Math.min(w, n)
-    const stride = Math.max(1, size >> 2)
-    for (let a = 0; a + size <= n; a += stride) windows.push([a, a + size])
-    if (size === n) break
-    // Make sure the last stretch of the document is covered at this size.
-    if ((n - size) % stride !== 0) windows.push([n - size, n])
   }
   const exact = (k: number, s: number) =>
     law.kind === 'gamma' ? gammaUpperTailLog(k, s) : binomialUpperTailLog(Math.round(s), k * law.trials, law.p)
@@ -54,33 +48,59 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array): BestSpan | n
   // T is the exact log p of the window with the largest z; a window whose lower
   // bound is above T cannot be the minimum (nor tie with it), so the result is
   // exactly the exhaustive search's, first window on ties included.
-  let top = -1
+  let topA = -1
+  let topB = -1
   let topZ = -Infinity
-  for (let w = 0; w < windows.length; w++) {
-    const [a, b] = windows[w]
+  const windows = forEachWindow(n, (a, b) => {
     const k = cnt[b] - cnt[a]
-    if (k === 0) continue
+    if (k === 0) return
     const z = zOf(law, k, sum[b] - sum[a])
     if (z > topZ) {
       topZ = z
-      top = w
+      topA = a
+      topB = b
     }
-  }
-  if (top < 0) return null
-  const T = exact(cnt[windows[top][1]] - cnt[windows[top][0]], sum[windows[top][1]] - sum[windows[top][0]])
+  })
+  if (topA < 0) return null
+  const T = exact(cnt[topB] - cnt[topA], sum[topB] - sum[topA])
   let best: BestSpan | null = null
-  for (const [a, b] of windows) {
+  forEachWindow(n, (a, b) => {
     const k = cnt[b] - cnt[a]
-    if (k === 0) continue
+    if (k === 0) return
     const s = sum[b] - sum[a]
-    if (lowerBoundLogP(law, k, s) > T) continue
+    if (lowerBoundLogP(law, k, s) > T) return
     const logP = exact(k, s)
     if (!best || logP < best.logP) best = { start: a, end: b, logP, windows: 0 }
-  }
+  })
   if (!best) return null
-  best.windows = windows.length
-  best.logP = Math.min(0, best.logP + Math.log(windows.length))
-  return best
+  const found: BestSpan = best
+  found.windows = windows
+  found.logP = Math.min(0, found.logP + Math.log(windows))
+  return found
+}
+
+let cnt = new Float64Array(1024)
+let sum = new Float64Array(1024)
+
+/**
+ * Calls `visit(a, b)` for each window [a, b) in the search's order: sizes 32, 64,
+ * ... up to n, each sliding by a quarter of its size, plus the window that ends the
+ * document when the stride skips it. Returns the number of windows.
+ */
+function forEachWindow(n: number, visit: (a: number, b: number) => void): number {
+  let count = 0
+  for (let w = MIN_WINDOW; ; w *= 2) {
+    const size = Math.min(w, n)
+    const stride = Math.max(1, size >> 2)
+    for (let a = 0; a + size <= n; a += stride, count++) visit(a, a + size)
+    if (size === n) break
+    // Make sure the last stretch of the document is covered at this size.
+    if ((n - size) % stride !== 0) {
+      visit(n - size, n)
+      count++
+    }
+  }
+  return count
 }
 
 type Law = ReturnType<typeof nullModel>
@@ -97,21 +117,31 @@ function zOf(law: Law, k: number, s: number): number {
  * margin for rounding so that it never exceeds the computed exact value:
  * - below the median the tail is at least 1/2 (Gamma(k, 1) has its median above
  *   k − 1; Binomial(n, p) at or above floor(np));
- * - above it, one term of the tail: e^−s s^(k−1)/(k−1)! for the gamma tail (the
- *   Poisson sum of the upper incomplete gamma at integer k), the point mass
- *   P(X = m) for the binomial.
+ * - above it, terms of the tail: of the Poisson sum that the upper incomplete gamma
+ *   is at integer k, and of the binomial's mass function (see below).
  */
 function lowerBoundLogP(law: Law, k: number, s: number): number {
   let lb: number
   if (law.kind === 'gamma') {
     if (s <= k - 1) return Math.log(0.5) - 1e-9
-    lb = -s + (k - 1) * Math.log(s) - logGamma(k)
+    // Poisson(s) terms e^−s s^j / j! grow with j below s, so the last L terms of the
+    // sum up to k − 1 are each at least the term at k − L.
+    const term = (j: number) => -s + j * Math.log(s) - logGamma(j + 1)
+    const L = Math.min(k, Math.max(1, Math.floor(Math.sqrt(k))))
+    lb = Math.max(term(k - 1), Math.log(L) + term(k - L))
   } else {
     const n = k * law.trials
     const m = Math.round(s)
-    if (m <= Math.floor(n * law.p)) return Math.log(0.5) - 1e-9
+    const p = law.p
+    if (m <= Math.floor(n * p)) return Math.log(0.5) - 1e-9
     if (m > n) return -Infinity
-    lb = logGamma(n + 1) - logGamma(m + 1) - logGamma(n - m + 1) + m * Math.log(law.p) + (n - m) * Math.log1p(-law.p)
+    // Past the mode (at most ⌊np⌋ + 1 ≤ m) the mass function does not grow, so the L
+    // terms from m on are each at least the one at m + L − 1. With L about one standard
+    // deviation this stays within a few nats of the tail; one term alone is ~½ ln n
+    // below it, too loose to skip a window when n runs to thousands (SynthID's depth).
+    const pmf = (j: number) => logGamma(n + 1) - logGamma(j + 1) - logGamma(n - j + 1) + j * Math.log(p) + (n - j) * Math.log1p(-p)
+    const L = Math.min(n - m + 1, Math.max(1, Math.floor(Math.sqrt(n * p * (1 - p)))))
+    lb = L > 1 ? Math.max(pmf(m), Math.log(L) + pmf(m + L - 1)) : pmf(m)
   }
   return lb - 1e-9 * Math.abs(lb) - 1e-9
 }

@@ -62,6 +62,10 @@ describe('bestSpan', () => {
         const got = bestSpan(spec, score)
         const want = exhaustive(spec, score)
         expect(got && { start: got.start, end: got.end, logP: got.logP }).toEqual(want)
+        // A scan passes a reused buffer longer than the document: what lies past n is ignored.
+        const longer = new Float64Array(n + 500).fill(50)
+        longer.set(score)
+        expect(bestSpan(spec, longer, n)).toEqual(got)
         checked++
         if (want && want.logP < Math.log(1e-6)) planted++
       }
