@@ -8,6 +8,7 @@ import { DEFAULT_SCHEME, parseKey, serializeKey } from '@tracemark/watermark'
 import { fstatSync } from 'node:fs'
 import { inputBytes, runScan, ScanInterrupted, type ScanIo, type ScanOptions } from '../scan/run.js'
 import { fileIdentity } from '../scan/sources/index.js'
+import { listOnce } from '../scan/sources/s3.js'
 import { formatAttribution, formatDocumentLine, formatProbe, formatSummary, formatVerdict } from './format.js'
 import { createProgress, createTaskProgress } from './progress.js'
 import { integerOption, numberOption } from './options.js'
@@ -228,12 +229,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const keys = (o.key as string[]).map((path) => readKeyFile(path, keyWarnings))
       const keyTexts = keys.map((k) => serializeKey(k))
       // Hashed before the scan reads them: the bundle vouches for what was scanned.
-      const evidenceInputs = o.evidence ? await corpusInputs(inputs) : null
+      // One listing of each s3:// input for the evidence, the progress total and the scan.
+      const list = listOnce()
+      const evidenceInputs = o.evidence ? await corpusInputs(inputs, list) : null
       const lines: string[] = []
       // Threads beyond the cores only add memory (a tokenizer each), never speed.
       const workers = Math.min(o.workers, Math.max(1, availableParallelism()))
       if (workers < o.workers) io.err(`tracemark: --workers ${o.workers}: starting ${workers}, the cores available\n`)
-      const progress = createProgress(io, await inputBytes(inputs))
+      const progress = createProgress(io, await inputBytes(inputs, list))
       // SIGINT/SIGTERM: finish the blocks in flight (saved with --resume), stop the workers, exit.
       const stop = new AbortController()
       let signal: NodeJS.Signals | undefined
@@ -252,6 +255,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         summary = await scan(
           {
             inputs,
+            list,
             keyTexts,
             format: o.format,
             field: o.field,

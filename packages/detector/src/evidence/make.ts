@@ -4,7 +4,7 @@ import type { WatermarkKey } from '@tracemark/watermark'
 import type { DetectionResult } from '../detect.js'
 import type { ProbeAnswer, ProbeResult } from '../probe/probe.js'
 import { cannotRead } from '../scan/sources/errors.js'
-import { isS3, listS3 } from '../scan/sources/s3.js'
+import { isS3, listS3, type S3Lister } from '../scan/sources/s3.js'
 import { listDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
 import { bundleFile, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
@@ -63,13 +63,13 @@ export function writeProbeEvidence(
  * it. Standard input and unreadable paths are refused, since no one could
  * re-read them.
  */
-export async function corpusInputs(inputs: string[]): Promise<EvidenceInput[]> {
+export async function corpusInputs(inputs: string[], list: S3Lister = listS3): Promise<EvidenceInput[]> {
   const files: string[] = []
   for (const input of inputs) {
     if (input === '-') throw new Error('--evidence: standard input cannot be re-read by a verifier; save it to a file and scan that')
     if (isS3(input)) {
       try {
-        for (const o of await listS3(input)) files.push(o.url)
+        for (const o of await list(input)) files.push(o.url)
       } catch (e) {
         throw new Error(`--evidence: ${input}: ${cannotRead(e)} (evidence can only reference inputs that exist)`)
       }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createWatermarker, scoreTokens, type WatermarkKey } from '@tracemark/watermark'
 import { keyTokenizers, tokenizerId, type ScorerOptions } from './document.js'
 import { readSources, type SourceFormat } from './sources/index.js'
+import type { S3Lister } from './sources/s3.js'
 
 /**
  * Common tuples: the (context, token) tuples that recur across a corpus.
@@ -60,7 +61,7 @@ export async function findCommonTuples(
   inputs: string[],
   keys: WatermarkKey[],
   o: CommonTupleOptions,
-  source: { format?: SourceFormat; field?: string; skip?: ReadonlySet<string> },
+  source: { format?: SourceFormat; field?: string; skip?: ReadonlySet<string>; list?: S3Lister },
   scorer: ScorerOptions = {},
 ): Promise<CommonTuples> {
   if (!(o.fraction > 0 && o.fraction < 1)) throw new RangeError(`the common-tuple fraction must be in (0, 1), got ${o.fraction}`)
@@ -110,7 +111,7 @@ export async function findCommonTuples(
  * a warning, an explicit one is an error.
  */
 export async function scanCommonTuples(
-  o: { inputs: string[]; format?: SourceFormat; field?: string; skip?: ReadonlySet<string>; scorer?: ScorerOptions; commonTuples?: number | false },
+  o: { inputs: string[]; format?: SourceFormat; field?: string; skip?: ReadonlySet<string>; list?: S3Lister; scorer?: ScorerOptions; commonTuples?: number | false },
   keys: WatermarkKey[],
   warn: (message: string) => void,
 ): Promise<{ exclude: number[][]; summary: { fraction: number; sampledDocuments: number; minDocuments: number; excluded: number[] } } | null> {
@@ -124,6 +125,6 @@ export async function scanCommonTuples(
     warn('common-tuple filter off: standard input cannot be sampled before the scan (green-list keys are then exposed to corpus-wide tuples)')
     return null
   }
-  const c = await findCommonTuples(o.inputs, keys, { fraction }, { format: o.format, field: o.field, skip: o.skip }, o.scorer)
+  const c = await findCommonTuples(o.inputs, keys, { fraction }, { format: o.format, field: o.field, skip: o.skip, list: o.list }, o.scorer)
   return { exclude: c.exclude, summary: { fraction, sampledDocuments: c.sampledDocuments, minDocuments: c.minDocuments, excluded: c.exclude.map((e) => e.length) } }
 }

@@ -149,7 +149,7 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
     }
   }
 
-  for await (const f of listInputs(inputs, source.format, source.skip)) {
+  for await (const f of listInputs(inputs, source.format, source.skip, source.list)) {
     if (f.error !== undefined) {
       yield* record(f)
       continue

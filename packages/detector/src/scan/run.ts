@@ -8,7 +8,7 @@ import { planBlocks } from './plan.js'
 import { createScanPool } from './pool.js'
 import { cannotRead } from './sources/errors.js'
 import { fileIdentity, type SourceFormat } from './sources/index.js'
-import { isS3, listS3 } from './sources/s3.js'
+import { isS3, listOnce, listS3, type S3Lister } from './sources/s3.js'
 import { scanCommonTuples } from './common.js'
 import { REPORT_DOCUMENTS, strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
@@ -43,6 +43,12 @@ export interface ScanOptions {
   outputs?: string[]
   /** Stops the scan after the blocks in flight (their records are emitted and saved); it then throws {@link ScanInterrupted}. */
   signal?: AbortSignal
+  /**
+   * How `s3://` inputs are listed. The CLI passes one `listOnce()` to its progress
+   * total, the scan and the evidence bundle; by default the scan makes its own, so
+   * each input is listed once per scan.
+   */
+  list?: S3Lister
 }
 
 export interface ScanIo {
@@ -89,6 +95,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const workers = Math.max(1, o.workers ?? 1)
+  o = { ...o, list: o.list ?? listOnce() }
   const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), await inputFingerprint(o)) : null
   const skip = outputIdentities(o)
 
@@ -135,7 +142,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   }
 
   try {
-    for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip }, blockSize, state?.consumed ?? 0)) {
+    for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip, list: o.list }, blockSize, state?.consumed ?? 0)) {
       if (o.signal?.aborted) break
       inFlight.push({ done: pool.score(block.pieces, keepTexts), consumed: block.consumed })
       // Keep every worker busy, but emit in order and bound the memory in flight.
@@ -184,7 +191,7 @@ export function outputIdentities(o: Pick<ScanOptions, 'resume' | 'report' | 'out
  * object), for the resume state: a resumed scan over changed inputs would
  * replay results that no longer hold.
  */
-export async function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'report' | 'outputs'>): Promise<string> {
+export async function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' | 'report' | 'outputs' | 'list'>): Promise<string> {
   const h = createHash('sha256')
   // The scan's own output files change as it runs: never part of the fingerprint.
   const own = new Set([o.resume, o.report].filter((p): p is string => !!p).map((p) => resolve(p)))
@@ -220,7 +227,7 @@ export async function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' 
       continue
     }
     try {
-      for (const x of await listS3(i)) h.update(`${x.url}\0${x.size}\0${x.etag}\n`)
+      for (const x of await (o.list ?? listS3)(i)) h.update(`${x.url}\0${x.size}\0${x.etag}\n`)
     } catch (e) {
       h.update(`${i}\0${cannotRead(e)}\n`)
     }
@@ -229,11 +236,11 @@ export async function inputFingerprint(o: Pick<ScanOptions, 'inputs' | 'resume' 
 }
 
 /** Total size of the inputs in bytes (for progress), or 0 when unknown (stdin). */
-export async function inputBytes(inputs: string[]): Promise<number> {
+export async function inputBytes(inputs: string[], list: S3Lister = listS3): Promise<number> {
   let total = 0
   for (const i of inputs) {
     try {
-      if (isS3(i)) for (const x of await listS3(i)) total += x.size
+      if (isS3(i)) for (const x of await list(i)) total += x.size
       else total += i === '-' ? 0 : statSync(i).size
     } catch {
       // reported by the reader

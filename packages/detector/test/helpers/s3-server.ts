@@ -15,6 +15,8 @@ export interface TestS3 {
   root: string
   put(key: string, body: string | Uint8Array): Promise<void>
   remove(key: string): Promise<void>
+  /** Every request the server received, as `METHOD /path?query`, in order. */
+  requests: string[]
   stop(): Promise<void>
 }
 
@@ -29,6 +31,8 @@ export async function startS3(bucket = 'corpus-bucket'): Promise<TestS3> {
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir })
   const { port } = (await server.run()) as { port: number }
   const endpoint = `http://127.0.0.1:${port}`
+  const requests: string[] = []
+  ;(server as { httpServer: import('node:http').Server }).httpServer.on('request', (req) => requests.push(`${req.method} ${req.url}`))
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: endpoint,
     AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -40,6 +44,7 @@ export async function startS3(bucket = 'corpus-bucket'): Promise<TestS3> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
   return {
     root: `s3://${bucket}/`,
+    requests,
     put: async (key, body) => {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: typeof body === "string" ? body : Buffer.from(body), ContentLength: typeof body === "string" ? Buffer.byteLength(body) : body.length }))
     },

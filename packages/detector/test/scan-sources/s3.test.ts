@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -6,6 +7,7 @@ import { corpusInputs } from '../../src/evidence/make.js'
 import { sha256File } from '../../src/evidence/hash.js'
 import { planBlocks } from '../../src/scan/plan.js'
 import { inputFingerprint, runScan, type ScanOptions } from '../../src/scan/run.js'
+import { run } from '../../src/cli/program.js'
 import { sourceSettings } from '../../src/scan/sources/index.js'
 import { readPiece } from '../../src/scan/sources/piece.js'
 import type { SourceRecord } from '../../src/scan/types.js'
@@ -117,6 +119,24 @@ describe('s3:// inputs (a local S3-compatible server)', () => {
       expect(await sha256File(i.file)).toEqual({ sha256: i.sha256, bytes: i.bytes })
     }
     await expect(corpusInputs(['s3://no-such-bucket/'])).rejects.toThrow(/--evidence: s3:\/\/no-such-bucket\/: cannot read: NoSuchBucket/)
+  })
+
+  it('lists each input once per CLI scan: progress total, resume, common tuples, plan and evidence share the listing', async () => {
+    await writeFile(tmp.path('key.json'), marked.keyTexts[0], { mode: 0o600 })
+    const lists = () => s3.requests.filter((r) => r.startsWith('GET /corpus-bucket/?') && r.includes('list-type=2') && r.includes('prefix=corpus%2F')).length
+    const before = lists()
+    let err = ''
+    const code = await run(
+      ['scan', `${remote}/`, '--key', tmp.path('key.json'), '--json', '--resume', tmp.path('list-once.state'), '--evidence', tmp.path('list-once.bundle'), '--common-tuples', '0.5'],
+      { out: () => {}, err: (x) => (err += x) },
+    )
+    // The corpus holds bad lines on purpose (reported), nothing marked under this key (exit 1); every object is read.
+    expect(err).not.toMatch(/cannot read/)
+    expect(code).toBe(1)
+    expect(existsSync(tmp.path('list-once.bundle/evidence.json'))).toBe(true)
+    // Before: one listing each for evidence, the progress total, the resume fingerprint, the
+    // common-tuple sample and the plan (five).
+    expect(lists() - before).toBe(1)
   })
 
   it('refuses what a lying store sends: a range ignored, bytes missing or extra', async () => {

@@ -31,6 +31,7 @@ import { openState, type ResumeState } from '../state.js'
 import { scanCommonTuples } from '../common.js'
 import { blockLines, indexedRecords } from '../records.js'
 import { planBlocks } from '../plan.js'
+import { listOnce } from '../sources/s3.js'
 import type { Piece } from '../sources/piece.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from '../types.js'
 import { strongestDocuments } from '../report/strongest.js'
@@ -69,6 +70,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const blockSize = o.blockSize ?? 512
   const alpha = o.alpha ?? 1e-6
   const blocksPerShard = Math.max(1, Math.ceil((o.shardSize ?? blockSize * 8) / blockSize))
+  o = { ...o, list: o.list ?? listOnce() }
   const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), await inputFingerprint(o)) : null
   const skip = outputIdentities(o)
   const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
@@ -191,7 +193,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       await shards.add('shard', data, { ...childOpts, jobId: shardId(count++), parent: parentRef })
     }
     try {
-      for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip }, blockSize, state?.consumed ?? 0)) {
+      for await (const block of planBlocks(o.inputs, { format: o.format, field: o.field, skip, list: o.list }, blockSize, state?.consumed ?? 0)) {
         if (o.signal?.aborted) break
         current.push(block.pieces)
         currentEnd = block.consumed
@@ -232,7 +234,7 @@ async function withTexts(o: ScanOptions & { skip: ReadonlySet<string> }, docs: A
   const wanted = new Map(docs.map((d) => [d.r.index, d.r]))
   const found = new Map<number, string>()
   const utf8 = new TextEncoder()
-  for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field, skip: o.skip })) {
+  for await (const rec of indexedRecords(o.inputs, { format: o.format, field: o.field, skip: o.skip, list: o.list })) {
     if (rec.error !== undefined) continue
     const r = wanted.get(rec.index!)
     if (!r) continue

@@ -9,7 +9,7 @@ import { cannotRead } from './errors.js'
 import { parseFieldPath } from './field.js'
 import { readJsonl } from './jsonl.js'
 import { readParquet } from './parquet.js'
-import { isS3, listS3 } from './s3.js'
+import { isS3, listS3, type S3Lister } from './s3.js'
 import { openBytes, STDIN, type Compression } from './stream.js'
 import { readText } from './text.js'
 import { listDirectory } from './walk.js'
@@ -27,6 +27,8 @@ export interface ReadSourcesOptions {
   maxDocumentBytes?: number
   /** Files to leave out, by {@link fileIdentity} (the scan's own output files). */
   skip?: ReadonlySet<string>
+  /** How `s3://` inputs are listed; default: a fresh listing (see `listOnce`). */
+  list?: S3Lister
 }
 
 /** Default {@link ReadSourcesOptions.maxDocumentBytes}: 16 MiB. */
@@ -59,7 +61,7 @@ export const fileIdentity = (s: { dev: number; ino: number }) => `${s.dev}:${s.i
  * or an error record for a path that cannot be read. Files whose identity is
  * in `skip` (the scan's own output, as grep skips its output) are left out.
  */
-export async function* listInputs(inputs: string[], format?: SourceFormat, skip?: ReadonlySet<string>): AsyncGenerator<InputFile> {
+export async function* listInputs(inputs: string[], format?: SourceFormat, skip?: ReadonlySet<string>, list: S3Lister = listS3): AsyncGenerator<InputFile> {
   const formatOf = (path: string) => {
     const detected = detectFormat(path)
     return { format: format ?? detected.format, compression: detected.compression }
@@ -83,7 +85,7 @@ export async function* listInputs(inputs: string[], format?: SourceFormat, skip?
     if (isS3(input)) {
       let objects
       try {
-        objects = await listS3(input)
+        objects = await list(input)
       } catch (e) {
         yield { file: input, error: cannotRead(e) }
         continue
@@ -147,7 +149,7 @@ export function sourceSettings(options: ReadSourcesOptions): Settings {
  */
 export async function* readSources(inputs: string[], options: ReadSourcesOptions = {}): AsyncGenerator<SourceRecord> {
   const settings = sourceSettings(options)
-  for await (const f of listInputs(inputs, options.format, options.skip)) {
+  for await (const f of listInputs(inputs, options.format, options.skip, options.list)) {
     if (f.error !== undefined) yield f
     else yield* readFile(f, settings)
   }

@@ -115,6 +115,25 @@ export async function listS3(url: string): Promise<S3Object[]> {
   return objects.sort(byKey)
 }
 
+/** How a scan lists an `s3://` input (see {@link listS3}). */
+export type S3Lister = (url: string) => Promise<S3Object[]>
+
+/**
+ * A lister that asks the store once per URL, failures included: one scan's
+ * progress total, resume fingerprint, common-tuple sample, plan and evidence
+ * then see the same objects, and a prefix of a million objects costs its
+ * thousand list requests once, not at each step. Made per scan, never shared
+ * process-wide, so a later scan sees the bucket as it is then.
+ */
+export function listOnce(list: S3Lister = listS3): S3Lister {
+  const seen = new Map<string, Promise<S3Object[]>>()
+  return (url) => {
+    let p = seen.get(url)
+    if (!p) seen.set(url, (p = list(url)))
+    return p
+  }
+}
+
 /** The HTTP status of a store error, if it has one. */
 export const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
 
