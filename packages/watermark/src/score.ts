@@ -12,6 +12,10 @@ import { hashWindows } from './window-hash.js'
 // Window digests of the document being scored, reused across calls (grown as needed).
 let windowDigests = new Uint32Array(0)
 let raceDigests = new Uint32Array(0)
+// Per-call state, reused: nothing in a call can call back into scoreTokens.
+const scratchContext = newContext()
+const scratchSeed = new Int32Array(2)
+const scratchStep = newFingerprintStep()
 
 /**
  * The law of one scored tuple's score when the text does not depend on the key:
@@ -112,12 +116,12 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
       for (let v = 0; v < N; v++) sums[v] += streamScore(j, v)
     }
   }
-  const ctx = newContext()
-  const seed = new Int32Array(2)
+  const ctx = scratchContext
+  const seed = scratchSeed
   const thr = spec.scheme === 'kgw' || spec.scheme === 'unigram' ? greenThreshold(spec.gamma) : 0
   const depth = spec.scheme === 'synthid' ? spec.depth : 0
   const race = spec.fingerprint !== undefined && isRaceFingerprint(spec.fingerprint) ? spec.fingerprint : null
-  const step = newFingerprintStep()
+  const step = scratchStep
   // Every window's seed in one batched pass (WebAssembly SipHash when available):
   // the same digests contextAt computes one at a time. SelfHash seeds from the
   // per-token tables instead, and h = 0 from the fixed seed.

@@ -165,16 +165,41 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const pool = open[k]
         const skip = exclude[k]
         const later = pending[k]
-        for (let i = 0; i < s.count; i++) {
-          const t = s.tuple[i]
-          if ((skip.size > 0 && skip.has(t)) || !seen.add(t)) {
-            first[i] = NaN
-            continue
+        const { tuple, score, count } = s
+        const skipping = skip.size > 0
+        if (later) {
+          // One stream, pool deferred (every key but one with nonces): the same sums in
+          // the same order as the general loop below, written straight to the pool's arrays.
+          later.reserve(count)
+          const lt = later.tuples
+          const ls = later.scores
+          let at = later.length
+          let sum = 0
+          for (let i = 0; i < count; i++) {
+            const t = tuple[i]
+            if ((skipping && skip.has(t)) || !seen.add(t)) {
+              first[i] = NaN
+              continue
+            }
+            const v = score[i]
+            first[i] = v
+            sum += v
+            lt[at] = t
+            ls[at++] = v
           }
-          first[i] = s.score[i]
-          addTuple(s, i, sums)
-          if (later) later.push(t, s.score[i])
-          else if (pool.seen.add(t)) addTuple(s, i, pool.sums)
+          later.length = at
+          sums[0] += sum
+        } else {
+          for (let i = 0; i < count; i++) {
+            const t = tuple[i]
+            if ((skipping && skip.has(t)) || !seen.add(t)) {
+              first[i] = NaN
+              continue
+            }
+            first[i] = score[i]
+            addTuple(s, i, sums)
+            if (pool.seen.add(t)) addTuple(s, i, pool.sums)
+          }
         }
         if (later) {
           later.endDocument(documents)

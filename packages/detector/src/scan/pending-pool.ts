@@ -21,6 +21,8 @@ export interface PendingPool {
   ends: number[]
   docs: number[]
   push(t: number, score: number): void
+  /** Makes room for `n` more pushes, so a caller may write them to the arrays directly. */
+  reserve(n: number): void
   endDocument(doc: number): void
 }
 
@@ -32,16 +34,19 @@ export function createPendingPool(): PendingPool {
     ends: [],
     docs: [],
     push(t, score) {
-      if (b.length === b.tuples.length) {
-        const tuples = new Float64Array(2 * b.length)
-        const scores = new Float64Array(2 * b.length)
-        tuples.set(b.tuples)
-        scores.set(b.scores)
-        b.tuples = tuples
-        b.scores = scores
-      }
+      if (b.length === b.tuples.length) b.reserve(1)
       b.tuples[b.length] = t
       b.scores[b.length++] = score
+    },
+    reserve(n) {
+      if (b.length + n <= b.tuples.length) return
+      const size = Math.max(b.length + n, 2 * b.tuples.length)
+      const tuples = new Float64Array(size)
+      const scores = new Float64Array(size)
+      tuples.set(b.tuples.subarray(0, b.length))
+      scores.set(b.scores.subarray(0, b.length))
+      b.tuples = tuples
+      b.scores = scores
     },
     endDocument(doc) {
       b.ends.push(b.length)

@@ -126,7 +126,7 @@ function lowerBoundLogP(law: Law, k: number, s: number): number {
     if (s <= k - 1) return Math.log(0.5) - 1e-9
     // Poisson(s) terms e^−s s^j / j! grow with j below s, so the last L terms of the
     // sum up to k − 1 are each at least the term at k − L.
-    const term = (j: number) => -s + j * Math.log(s) - logGamma(j + 1)
+    const term = (j: number) => -s + j * Math.log(s) - logFactorial(j)
     const L = Math.min(k, Math.max(1, Math.floor(Math.sqrt(k))))
     lb = Math.max(term(k - 1), Math.log(L) + term(k - L))
   } else {
@@ -139,9 +139,29 @@ function lowerBoundLogP(law: Law, k: number, s: number): number {
     // terms from m on are each at least the one at m + L − 1. With L about one standard
     // deviation this stays within a few nats of the tail; one term alone is ~½ ln n
     // below it, too loose to skip a window when n runs to thousands (SynthID's depth).
-    const pmf = (j: number) => logGamma(n + 1) - logGamma(j + 1) - logGamma(n - j + 1) + j * Math.log(p) + (n - j) * Math.log1p(-p)
+    const pmf = (j: number) => logFactorial(n) - logFactorial(j) - logFactorial(n - j) + j * Math.log(p) + (n - j) * Math.log1p(-p)
     const L = Math.min(n - m + 1, Math.max(1, Math.floor(Math.sqrt(n * p * (1 - p)))))
     lb = L > 1 ? Math.max(pmf(m), Math.log(L) + pmf(m + L - 1)) : pmf(m)
   }
   return lb - 1e-9 * Math.abs(lb) - 1e-9
+}
+
+/** Largest argument kept in {@link logFactorial}'s table (8 MiB). */
+const FACTORIALS = 1 << 20
+let factorials = new Float64Array(0)
+
+/**
+ * ln j! for a nonnegative integer j: logGamma(j + 1), from a table filled on first
+ * use up to the largest j asked (the lower bounds ask three per window; the
+ * same values, so the same decisions).
+ */
+function logFactorial(j: number): number {
+  if (j >= FACTORIALS) return logGamma(j + 1)
+  if (j >= factorials.length) {
+    const next = new Float64Array(Math.min(FACTORIALS, Math.max(1024, 2 * factorials.length, j + 1)))
+    next.set(factorials)
+    for (let i = factorials.length; i < next.length; i++) next[i] = logGamma(i + 1)
+    factorials = next
+  }
+  return factorials[j]
 }
