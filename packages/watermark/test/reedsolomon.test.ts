@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { gfDiv, gfInv, gfMul, interpolate, polyEval } from '../src/fingerprint/gf256.js'
 import { rsCode, rsDecode, rsEncode, rsFromPositions } from '../src/fingerprint/reedsolomon.js'
 import { seededRandom } from '../src/random.js'
+import { accountCodeword } from '../src/fingerprint/code.js'
+import { codewordMatches, decodeCandidates } from '../src/fingerprint/decode.js'
 
 const rnd = seededRandom(42)
 const byte = () => Math.floor(rnd() * 256)
@@ -85,6 +87,40 @@ describe('Reed–Solomon RS(32, 4) over GF(256)', () => {
       expect(ca.reduce((s, c, i) => s + (c === cb[i] ? 1 : 0), 0)).toBeLessThanOrEqual(3)
       const pos = [t % 32, (t + 5) % 32, (t + 11) % 32, (t + 23) % 32]
       expect(Array.from(rsFromPositions(code, pos, pos.map((p) => ca[p])))).toEqual(Array.from(a))
+    }
+  })
+})
+
+describe('list decoding of fingerprint votes', () => {
+  // The decoder interpolates every k-subset of the reliable positions through a
+  // cache of Lagrange bases and keeps its candidates in a reused table that grows
+  // (20 reliable positions give ~24k candidates). Whatever the order subsets are met
+  // in, each candidate's matches must be its codeword's, and a second decode of the
+  // same votes (warm cache) the first's.
+  const f = { embedding: 'race', bits: 32, positions: 32, draw: 'ordered' } as const
+  it('candidates carry their own codeword\'s matches, sorted, the same from a cold or warm cache', () => {
+    const rnd = seededRandom(5)
+    for (let t = 0; t < 6; t++) {
+      const counts = new Float64Array(32 * 256)
+      const account = Math.floor(rnd() * 2 ** 32)
+      const cw = accountCodeword(f, account)
+      for (let p = 0; p < 32; p++) {
+        for (let c = 0; c < 256; c++) counts[p * 256 + c] = rnd() < 0.3 ? -Math.log(1 - rnd()) : 0
+        if (p % 3 !== 0) counts[p * 256 + cw[p]] += 8 // the account leads at two thirds of the positions
+      }
+      for (const reliable of [12, 20]) {
+        const votes = { counts, positions: 32, scored: 500 }
+        const list = decodeCandidates(f, votes, { reliable, limit: 16 })
+        expect(list.length).toBe(16)
+        expect(list[0].account).toBe(account)
+        expect(new Set(list.map((c) => c.account)).size).toBe(16)
+        for (let i = 0; i < list.length; i++) {
+          expect(list[i].matches).toBe(codewordMatches(counts, accountCodeword(f, list[i].account)))
+          if (i > 0) expect(list[i - 1].matches >= list[i].matches).toBe(true)
+        }
+        // A fresh votes object (no memo): the same list from the filled cache.
+        expect(decodeCandidates(f, { counts: counts.slice(), positions: 32, scored: 500 }, { reliable, limit: 16 })).toEqual(list)
+      }
     }
   })
 })

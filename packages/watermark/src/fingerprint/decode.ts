@@ -42,6 +42,9 @@ function ranked(counts: ArrayLike<number>, positions: number) {
   return { best, second, bestN, secondN }
 }
 
+/** EXP over exponents 0, 1, 2, ... without reducing them mod 255 first (grown as needed). */
+let expWide = new Uint8Array(0)
+
 /**
  * Lagrange basis of a k-subset of positions: row i is the codeword of the message
  * that is 1 at positions[i] and 0 at the other chosen positions, and `coef` row i
@@ -54,6 +57,11 @@ function ranked(counts: ArrayLike<number>, positions: number) {
 function basisInto(code: RsCode, positions: Int32Array, rows: Uint8Array, coef: Uint8Array, xs: Uint8Array): void {
   const k = positions.length
   const n = code.n
+  // Exponents below reach k * 254 + 254: a table that wide needs no reduction mod 255.
+  if (expWide.length < (k + 1) * 255) {
+    expWide = new Uint8Array((k + 1) * 255)
+    for (let e = 0; e < expWide.length; e++) expWide[e] = EXP[e % 255]
+  }
   for (let i = 0; i < k; i++) xs[i] = code.points[positions[i]]
   for (let i = 0; i < k; i++) {
     // prod_{j != i} (x - x_j), expanded (subtraction is xor in GF(2^8)).
@@ -90,8 +98,77 @@ function basisInto(code: RsCode, positions: Int32Array, rows: Uint8Array, coef: 
     }
     for (let i = 0; i < k; i++) {
       if (zero >= 0) rows[i * n + p] = zero === i ? 1 : 0
-      else rows[i * n + p] = EXP[(logP - LOG[x ^ xs[i]] + xs[k + i]) % 255]
+      else rows[i * n + p] = expWide[logP - LOG[x ^ xs[i]] + xs[k + i]]
     }
+  }
+}
+
+/**
+ * The Lagrange bases of k-subsets of a code's positions, filled as subsets are
+ * met. A scan decodes thousands of documents, each over C(12, k) subsets of its
+ * most reliable positions; the subsets come from only C(n, k) possible ones
+ * (35,960 for the 32-position code), and computing a basis was a fifth of a
+ * race key's scoring time. A subset's entry holds its rows and message
+ * coefficients in increasing order of position.
+ */
+interface BasisCache {
+  rows: Uint8Array
+  coef: Uint8Array
+  done: Uint8Array
+  /** choose[a * (k + 1) + b] = C(a, b). */
+  choose: Float64Array
+  sorted: Int32Array
+}
+
+/** Largest table kept per code (bytes): the 32-position, 4-byte code needs 5.3 MB. */
+const BASIS_CACHE_BYTES = 8 << 20
+// By shape: a code's points depend on n alone (see rsCode), and each call of
+// fingerprintCode makes a new code object.
+const basisCaches = new Map<string, BasisCache | null>()
+
+function basisCache(code: RsCode): BasisCache | null {
+  const { n, k } = code
+  const id = `${n}/${k}`
+  let c = basisCaches.get(id)
+  if (c !== undefined) return c
+  const choose = new Float64Array((n + 1) * (k + 1))
+  for (let a = 0; a <= n; a++) {
+    choose[a * (k + 1)] = 1
+    for (let b = 1; b <= k; b++) choose[a * (k + 1) + b] = a === 0 ? 0 : choose[(a - 1) * (k + 1) + b - 1] + choose[(a - 1) * (k + 1) + b]
+  }
+  const subsets = choose[n * (k + 1) + k]
+  c = subsets * (k * n + k * (k + 1)) > BASIS_CACHE_BYTES ? null : { rows: new Uint8Array(subsets * k * n), coef: new Uint8Array(subsets * k * (k + 1)), done: new Uint8Array(subsets), choose, sorted: new Int32Array(k) }
+  basisCaches.set(id, c)
+  return c
+}
+
+/** {@link basisInto} through the cache: the same rows and coefficients, computed once per subset. */
+function basisFromCache(c: BasisCache, code: RsCode, positions: Int32Array, rows: Uint8Array, coef: Uint8Array, xs: Uint8Array): void {
+  const { n } = code
+  const k = positions.length
+  const { sorted, choose } = c
+  sorted.set(positions)
+  sorted.sort()
+  // Rank of the subset in the combinatorial number system.
+  let r = 0
+  for (let i = 0; i < k; i++) r += choose[sorted[i] * (k + 1) + i + 1]
+  const rb = r * k * n
+  const cb = r * k * (k + 1)
+  if (!c.done[r]) {
+    basisInto(code, sorted, rows, coef, xs)
+    c.rows.set(rows.subarray(0, k * n), rb)
+    c.coef.set(coef.subarray(0, k * (k + 1)), cb)
+    c.done[r] = 1
+  }
+  // Row i belongs to positions[i]: copy each from its place in increasing order.
+  // (Plain loops: a subarray view per row would allocate.)
+  const cr = c.rows
+  const cc = c.coef
+  for (let i = 0; i < k; i++) {
+    let s = 0
+    while (sorted[s] !== positions[i]) s++
+    for (let q = 0, from = rb + s * n, to = i * n; q < n; q++) rows[to + q] = cr[from + q]
+    for (let j = 0, from = cb + s * (k + 1), to = i * (k + 1); j <= k; j++) coef[to + j] = cc[from + j]
   }
 }
 
@@ -121,12 +198,15 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const code = fingerprintCode(f)
   const counts = votes.counts
   const { best, second, bestN, secondN } = ranked(counts, code.n)
-  const found = new Map<number, number>()
+  const found = foundAccounts
+  found.clear()
+  const accounts = 2 ** f.bits
   const consider = (message: Uint8Array | null, codeword?: Uint8Array) => {
     if (!message) return
     const account = bytesAccount(f, message)
-    if (account < 0 || found.has(account)) return
-    found.set(account, codewordMatches(counts, codeword ?? rsEncode(code, message)))
+    if (account < 0) return
+    const slot = found.claim(account)
+    if (slot >= 0) found.matches[slot] = codewordMatches(counts, codeword ?? rsEncode(code, message))
   }
   const hard = Array.from(best, (c, p) => (bestN[p] > secondN[p] ? c : -1))
   consider(rsDecode(code, hard))
@@ -135,7 +215,6 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
     .sort((a, b) => bestN[b] - secondN[b] - (bestN[a] - secondN[a]) || bestN[b] - bestN[a] || a - b)
     .slice(0, reliable)
   const k = code.k
-  const cw = new Uint8Array(code.n)
   const msg = new Uint8Array(k)
   const n = code.n
   const m = order.length
@@ -143,13 +222,15 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const coef = new Uint8Array(k * (k + 1))
   const xs = new Uint8Array(2 * k) // the chosen points, then the logs of 1 / denom_i
   const positions = new Int32Array(k)
+  const bases = basisCache(code)
   const cw0 = new Uint8Array(n)
   const msg0 = new Uint8Array(k)
   // Every k-subset of the m reliable positions, in lexicographic order of indices.
   const idx = Int32Array.from({ length: k }, (_, i) => i)
   for (let more = m >= k; more; ) {
     for (let i = 0; i < k; i++) positions[i] = order[idx[i]]
-    basisInto(code, positions, rows, coef, xs)
+    if (bases) basisFromCache(bases, code, positions, rows, coef, xs)
+    else basisInto(code, positions, rows, coef, xs)
     // The best colour at every chosen position, then the runner-up at one position
     // at a time (a second account in a mixed text surfaces once the first is peeled).
     // The code is linear: swapping position i's byte adds (best ^ second) * row i.
@@ -163,20 +244,29 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       for (let q = 0; q < n; q++) cw0[q] ^= MUL[base | rows[r0 + q]]
       for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | coef[c0 + j]]
     }
+    // The account comes from the k message bytes alone: the n-byte codeword is only
+    // read, position by position, for an account not seen yet (most repeat).
     for (let alt = -1; alt < k; alt++) {
       if (alt >= 0 && secondN[positions[alt]] === 0) continue
-      cw.set(cw0)
       msg.set(msg0)
+      const base = alt >= 0 ? (best[positions[alt]] ^ second[positions[alt]]) << 8 : 0
       if (alt >= 0) {
-        const p = positions[alt]
-        const base = (best[p] ^ second[p]) << 8
-        const r0 = alt * n, c0 = alt * (k + 1)
-        for (let q = 0; q < n; q++) cw[q] ^= MUL[base | rows[r0 + q]]
+        const c0 = alt * (k + 1)
         for (let j = 0; j < k; j++) msg[j] ^= MUL[base | coef[c0 + j]]
       }
-      const account = bytesAccount(f, msg)
-      if (account < 0 || found.has(account)) continue
-      found.set(account, codewordMatches(counts, cw))
+      // bytesAccount, inlined: this runs for every candidate.
+      let account = 0
+      for (let j = k - 1; j >= 0; j--) account = account * 256 + msg[j]
+      if (account >= accounts) continue
+      const slot = found.claim(account)
+      if (slot < 0) continue
+      let matches = 0
+      if (alt < 0) for (let q = 0; q < n; q++) matches += counts[q * COLOURS + cw0[q]]
+      else {
+        const r0 = alt * n
+        for (let q = 0; q < n; q++) matches += counts[q * COLOURS + (cw0[q] ^ MUL[base | rows[r0 + q]])]
+      }
+      found.matches[slot] = matches
     }
     let i = k - 1
     while (i >= 0 && idx[i] === m - k + i) i--
@@ -189,18 +279,79 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   return topCandidates(found, limit)
 }
 
+/**
+ * The accounts one decode has found and their matches: open addressing over typed
+ * arrays, reused by every decode. A Map allocated per entry, and accounts of 2^31
+ * and above are boxed numbers: a third of the decoder's time went to it.
+ */
+interface FoundAccounts {
+  /** Matches of the account in each slot that {@link claim} gave. */
+  matches: Float64Array
+  /** The slot for a new account (store its matches there), or -1 if it was found before. */
+  claim(account: number): number
+  clear(): void
+  forEach(visit: (account: number, matches: number) => void): void
+}
+
+function createFoundAccounts(): FoundAccounts {
+  let keys = new Float64Array(1 << 12).fill(-1)
+  let used = new Int32Array(keys.length)
+  let size = 0
+  const t: FoundAccounts = {
+    matches: new Float64Array(keys.length),
+    claim(account) {
+      const mask = keys.length - 1
+      // Accounts are message bytes: mix them so nearby ones spread.
+      let j = Math.imul(account | 0, 0x9e3779b1) >>> 0 & mask
+      for (let v = keys[j]; v !== -1; v = keys[j]) {
+        if (v === account) return -1
+        j = (j + 1) & mask
+      }
+      keys[j] = account
+      used[size++] = j
+      if (2 * size > keys.length) {
+        // Grow, then hand back the account's new slot.
+        const old = { keys, matches: t.matches, used, size }
+        keys = new Float64Array(2 * old.keys.length).fill(-1)
+        used = new Int32Array(keys.length)
+        t.matches = new Float64Array(keys.length)
+        size = 0
+        let mine = -1
+        for (let i = 0; i < old.size; i++) {
+          const a = old.keys[old.used[i]]
+          const s = t.claim(a)
+          t.matches[s] = old.matches[old.used[i]]
+          if (a === account) mine = s
+        }
+        return mine
+      }
+      return j
+    },
+    clear() {
+      for (let i = 0; i < size; i++) keys[used[i]] = -1
+      size = 0
+    },
+    forEach(visit) {
+      for (let i = 0; i < size; i++) visit(keys[used[i]], t.matches[used[i]])
+    },
+  }
+  return t
+}
+
+// decodeList is not re-entrant: one table serves every decode.
+const foundAccounts = createFoundAccounts()
+
 /** The `limit` best of the found accounts, most matches first (ties: smaller account), without sorting them all. */
-function topCandidates(found: Map<number, number>, limit: number): FingerprintCandidate[] {
+function topCandidates(found: Pick<FoundAccounts, 'forEach'>, limit: number): FingerprintCandidate[] {
   if (limit > 64) {
-    return [...found]
-      .map(([account, matches]) => ({ account, matches }))
-      .sort((a, b) => b.matches - a.matches || a.account - b.account)
-      .slice(0, limit)
+    const all: FingerprintCandidate[] = []
+    found.forEach((account, matches) => all.push({ account, matches }))
+    return all.sort((a, b) => b.matches - a.matches || a.account - b.account).slice(0, limit)
   }
   const before = (a: FingerprintCandidate, account: number, matches: number) => a.matches > matches || (a.matches === matches && a.account < account)
   const top: FingerprintCandidate[] = []
-  for (const [account, matches] of found) {
-    if (top.length === limit && before(top[limit - 1], account, matches)) continue
+  found.forEach((account, matches) => {
+    if (top.length === limit && before(top[limit - 1], account, matches)) return
     let i = Math.min(top.length, limit - 1)
     if (top.length < limit) top.push({ account, matches })
     // Insertion from the end: the list is short (16).
@@ -209,7 +360,7 @@ function topCandidates(found: Map<number, number>, limit: number): FingerprintCa
       i--
     }
     top[i] = { account, matches }
-  }
+  })
   return top
 }
 
@@ -235,7 +386,7 @@ export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, 
   const words = codewordsOf(f, accounts)
   const scores = new Map<number, number>()
   for (let i = 0; i < accounts.length; i++) scores.set(accounts[i], codewordMatches(votes.counts, words[i]))
-  return topCandidates(scores, Math.min(limit, scores.size))
+  return topCandidates({ forEach: (visit) => scores.forEach((matches, account) => visit(account, matches)) }, Math.min(limit, scores.size))
 }
 
 /** Votes with one account's matching colours removed, to look for a second account. */
