@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process'
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -68,12 +69,76 @@ interface Measured {
   peakRss: number
 }
 
-/** One scan (or the floor) in a fresh process; see scan-child.ts. */
-function measure(job: { mode: 'floor' | 'scan'; inputs: string[]; keyTexts?: string[]; workers?: number; backend?: string }): Measured {
+/** The floor in a fresh process; see scan-child.ts. */
+async function measureFloor(job: { inputs: string[]; backend?: string }): Promise<Measured> {
   const child = join(repoRoot(), 'packages', 'lab', 'bench', 'scan-child.ts')
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child, JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 20 })
-  if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Measured
+  const p = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify({ mode: 'floor', ...job })], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  p.stdout!.on('data', (d) => (out += d))
+  p.stderr!.on('data', (d) => (err += d))
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
+  if (code !== 0) throw new Error(`bench child failed: ${err}`)
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Measured
+}
+
+/**
+ * Two floors at once, in two processes that share nothing: how much two busy
+ * cores of this machine give over one, whatever the scan does (seconds: the
+ * slower of the two; tokens: both).
+ */
+async function measureFloorPair(job: { inputs: string[]; backend?: string }): Promise<Measured> {
+  const [a, b] = await Promise.all([measureFloor(job), measureFloor(job)])
+  return { seconds: Math.max(a.seconds, b.seconds), tokens: a.tokens + b.tokens, peakRss: Math.max(a.peakRss, b.peakRss) }
+}
+
+const detectorDir = () => join(repoRoot(), 'packages', 'detector')
+const builtCli = () => join(detectorDir(), 'dist', 'cli.js')
+
+/** Newest modification time of the files under `dir`, in ms. */
+function newest(dir: string): number {
+  let t = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
+  }
+  return t
+}
+
+/** Builds the CLI when its dist/ is missing or older than the sources it is built from. */
+function ensureBuilt(): void {
+  const cli = builtCli()
+  const src = Math.max(newest(join(detectorDir(), 'src')), newest(join(repoRoot(), 'packages', 'watermark', 'src')))
+  if (existsSync(cli) && statSync(cli).mtimeMs >= src && newest(join(repoRoot(), 'packages', 'watermark', 'dist')) >= src) return
+  console.log('  (building the CLI first: pnpm build)')
+  const r = spawnSync('pnpm', ['build'], { cwd: repoRoot(), encoding: 'utf8', shell: process.platform === 'win32' })
+  if (r.status !== 0) throw new Error(`pnpm build failed: ${r.stderr || r.stdout}`)
+}
+
+/**
+ * One `tracemark scan --json` of the built CLI in a fresh process (cli-child.mjs):
+ * what a user runs, worker threads and all. Seconds are wall time, start-up
+ * included (the caller subtracts a one-document scan's); tokens come from the
+ * summary record.
+ */
+async function measureCli(job: { inputs: string[]; keyFile: string; workers: number; backend?: string }): Promise<Measured> {
+  const args = [join(repoRoot(), 'packages', 'lab', 'bench', 'cli-child.mjs'), builtCli(), 'scan', ...job.inputs, '--key', job.keyFile, '--workers', String(job.workers), '--json']
+  if (job.backend) args.push('--tokenizer-backend', job.backend)
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let last = ''
+  let err = ''
+  // Records stream past; only the last line (the summary) is kept.
+  createInterface({ input: child.stdout! }).on('line', (l) => (last = l))
+  child.stderr!.on('data', (d) => (err += d))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const seconds = (performance.now() - t0) / 1000
+  // Exit 0 or 1 (flagged or not); 2 is an error.
+  if (code !== 0 && code !== 1) throw new Error(`tracemark scan failed (${code}): ${err}`)
+  const summary = JSON.parse(last) as { type: string; tokens: number }
+  if (summary.type !== 'summary') throw new Error(`no summary record from tracemark scan: ${last.slice(0, 200)}`)
+  const peakRss = (JSON.parse(err.trim().split('\n').at(-1)!) as { peakRss: number }).peakRss
+  return { seconds, tokens: summary.tokens, peakRss }
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
@@ -90,27 +155,44 @@ export async function benchScan(mb = 20): Promise<void> {
   const path = await benchCorpus(mb)
   const parquet = await benchParquet(path)
   const bytes = statSync(path).size
-  const keyText = serializeKey(generateKey({ scheme: DEFAULT_SCHEME }))
   const backend = process.env.TRACEMARK_BENCH_BACKEND
+  ensureBuilt()
+  const dir = mkdtempSync(join(tmpdir(), 'tm-bench-'))
+  const keyFile = join(dir, 'key.json')
+  writeFileSync(keyFile, serializeKey(generateKey({ scheme: DEFAULT_SCHEME })), { mode: 0o600 })
+  const tiny = join(dir, 'one.jsonl')
+  writeFileSync(tiny, `${JSON.stringify({ text: 'one short document' })}\n`)
   // Rounds alternate the runs, so a noisy neighbour slows all of them alike; medians.
   const rounds = Math.max(1, Number(process.env.TRACEMARK_BENCH_ROUNDS ?? 3))
   console.log(`\nscan throughput on ${(bytes / 1e6).toFixed(0)} MB of JSONL (default scheme key${backend ? `, ${backend}` : ''}; each run a fresh process; median of ${rounds} alternating rounds)`)
+  console.log('  the scans are the built CLI (`tracemark scan --json`), less the time of a one-document scan (start-up); peak RSS is the whole process')
   const jobs = {
-    floor: { mode: 'floor' as const, inputs: [path], backend },
-    one: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 1, backend },
-    two: { mode: 'scan' as const, inputs: [path], keyTexts: [keyText], workers: 2, backend },
-    parquet: { mode: 'scan' as const, inputs: [parquet], keyTexts: [keyText], workers: 2, backend },
+    floor: () => measureFloor({ inputs: [path], backend }),
+    pair: () => measureFloorPair({ inputs: [path], backend }),
+    startup: () => measureCli({ inputs: [tiny], keyFile, workers: 2, backend }),
+    one: () => measureCli({ inputs: [path], keyFile, workers: 1, backend }),
+    two: () => measureCli({ inputs: [path], keyFile, workers: 2, backend }),
+    parquet: () => measureCli({ inputs: [parquet], keyFile, workers: 2, backend }),
   }
-  const runs: Record<keyof typeof jobs, Measured[]> = { floor: [], one: [], two: [], parquet: [] }
-  for (let r = 0; r < rounds; r++) for (const k of Object.keys(jobs) as Array<keyof typeof jobs>) runs[k].push(measure(jobs[k]))
+  const runs: Record<keyof typeof jobs, Measured[]> = { floor: [], pair: [], startup: [], one: [], two: [], parquet: [] }
+  for (let r = 0; r < rounds; r++) for (const k of Object.keys(jobs) as Array<keyof typeof jobs>) runs[k].push(await jobs[k]())
+  rmSync(dir, { recursive: true, force: true })
   const med = (ms: Measured[]): Measured => {
     const s = [...ms].sort((x, y) => x.seconds - y.seconds)[ms.length >> 1]
     return { ...s, peakRss: Math.max(...ms.map((m) => m.peakRss)) }
   }
-  const [floor, one, two, pq] = [med(runs.floor), med(runs.one), med(runs.two), med(runs.parquet)]
+  const startup = med(runs.startup).seconds
+  const scan = (ms: Measured[]): Measured => {
+    const m = med(ms)
+    return { ...m, seconds: Math.max(1e-3, m.seconds - startup) }
+  }
+  const [floor, one, two, pq] = [med(runs.floor), scan(runs.one), scan(runs.two), scan(runs.parquet)]
   const line = (name: string, m: Measured, ratio: string) =>
     console.log(`  ${name.padEnd(26)} ${(bytes / 1e6 / m.seconds).toFixed(2).padStart(6)} MB/s  ${(m.tokens / 1e6 / m.seconds).toFixed(2).padStart(5)} M tokens/s  ${ratio.padEnd(22)} peak RSS ${mib(m.peakRss)}`)
+  console.log(`  start-up (a one-document scan, 2 workers) ${startup.toFixed(2)} s, peak RSS ${mib(med(runs.startup).peakRss)}`)
   line('read + parse + tokenize', floor, 'floor')
+  const pair = med(runs.pair)
+  console.log(`  ${'the same, twice at once'.padEnd(26)} ${((2 * bytes) / 1e6 / pair.seconds).toFixed(2).padStart(6)} MB/s  ${(pair.tokens / 1e6 / pair.seconds).toFixed(2).padStart(5)} M tokens/s  x${(floor.seconds / pair.seconds * 2).toFixed(2)} of the floor (what 2 cores give here)`)
   line('scan, 1 worker', one, `x${(floor.seconds / one.seconds).toFixed(2)} of the floor`)
   line('scan, 2 workers', two, `x${(one.seconds / two.seconds).toFixed(2)} of 1 worker`)
   line('scan, 2 workers, Parquet', pq, `x${(one.seconds / pq.seconds).toFixed(2)} of 1 worker`)
