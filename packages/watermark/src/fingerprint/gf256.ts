@@ -94,18 +94,28 @@ export function polyDivMod(a: Uint8Array, b: Uint8Array): { q: Uint8Array; r: Ui
 export function interpolate(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint8Array {
   const n = xs.length
   const out = new Uint8Array(n)
+  // P(x) = prod_j (x - x_j), once; basis i's numerator is P(x) / (x - x_i), by
+  // synthetic division: O(n^2) in all, where a product per basis was O(n^3) and
+  // allocated a polynomial per factor (the hard-decision decode of every scanned
+  // document interpolates 32 points). Subtraction is xor.
+  const p = new Uint8Array(n + 1)
+  p[0] = 1
+  for (let j = 0; j < n; j++) {
+    const a = xs[j]
+    for (let d = j + 1; d >= 1; d--) p[d] = p[d - 1] ^ MUL[(p[d] << 8) | a]
+    p[0] = MUL[(p[0] << 8) | a]
+  }
+  const q = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     if (ys[i] === 0) continue
-    // basis_i = prod_{j != i} (x - x_j) / (x_i - x_j); subtraction is xor.
-    let basis: Uint8Array = Uint8Array.of(1)
+    const a = xs[i]
+    // P(x) = (x + a) Q(x): q_{k-1} = p_k + a q_k, from the top.
+    q[n - 1] = p[n]
+    for (let k = n - 1; k >= 1; k--) q[k - 1] = p[k] ^ MUL[(a << 8) | q[k]]
     let denom = 1
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue
-      basis = polyMul(basis, Uint8Array.of(xs[j], 1))
-      denom = gfMul(denom, xs[i] ^ xs[j])
-    }
+    for (let j = 0; j < n; j++) if (j !== i) denom = MUL[(denom << 8) | (a ^ xs[j])]
     const scale = gfDiv(ys[i], denom)
-    for (let k = 0; k < basis.length && k < n; k++) out[k] ^= gfMul(basis[k], scale)
+    for (let k = 0; k < n; k++) out[k] ^= MUL[(q[k] << 8) | scale]
   }
   return out
 }
