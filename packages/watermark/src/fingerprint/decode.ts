@@ -142,8 +142,13 @@ function basisCache(code: RsCode): BasisCache | null {
   return c
 }
 
-/** {@link basisInto} through the cache: the same rows and coefficients, computed once per subset. */
-function basisFromCache(c: BasisCache, code: RsCode, positions: Int32Array, rows: Uint8Array, coef: Uint8Array, xs: Uint8Array): void {
+/**
+ * {@link basisInto} through the cache: the same rows and coefficients, computed once
+ * per subset; row i (of positions[i]) is left at `c.rows[rowAt[i]...]`, its message
+ * coefficients at `c.coef[coefAt[i]...]` (read in place: copying them out cost more
+ * than the rest of a cached lookup).
+ */
+function locateBasis(c: BasisCache, code: RsCode, positions: Int32Array, rows: Uint8Array, coef: Uint8Array, xs: Uint8Array, rowAt: Int32Array, coefAt: Int32Array): void {
   const { n } = code
   const k = positions.length
   const { sorted, choose } = c
@@ -160,15 +165,11 @@ function basisFromCache(c: BasisCache, code: RsCode, positions: Int32Array, rows
     c.coef.set(coef.subarray(0, k * (k + 1)), cb)
     c.done[r] = 1
   }
-  // Row i belongs to positions[i]: copy each from its place in increasing order.
-  // (Plain loops: a subarray view per row would allocate.)
-  const cr = c.rows
-  const cc = c.coef
   for (let i = 0; i < k; i++) {
     let s = 0
     while (sorted[s] !== positions[i]) s++
-    for (let q = 0, from = rb + s * n, to = i * n; q < n; q++) rows[to + q] = cr[from + q]
-    for (let j = 0, from = cb + s * (k + 1), to = i * (k + 1); j <= k; j++) coef[to + j] = cc[from + j]
+    rowAt[i] = rb + s * n
+    coefAt[i] = cb + s * (k + 1)
   }
 }
 
@@ -223,14 +224,28 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const xs = new Uint8Array(2 * k) // the chosen points, then the logs of 1 / denom_i
   const positions = new Int32Array(k)
   const bases = basisCache(code)
+  const rowAt = new Int32Array(k)
+  const coefAt = new Int32Array(k)
   const cw0 = new Uint8Array(n)
   const msg0 = new Uint8Array(k)
   // Every k-subset of the m reliable positions, in lexicographic order of indices.
   const idx = Int32Array.from({ length: k }, (_, i) => i)
   for (let more = m >= k; more; ) {
     for (let i = 0; i < k; i++) positions[i] = order[idx[i]]
-    if (bases) basisFromCache(bases, code, positions, rows, coef, xs)
-    else basisInto(code, positions, rows, coef, xs)
+    // Row i of the basis at R[rowAt[i]...], its message coefficients at C[coefAt[i]...].
+    let R: Uint8Array = rows
+    let C: Uint8Array = coef
+    if (bases) {
+      locateBasis(bases, code, positions, rows, coef, xs, rowAt, coefAt)
+      R = bases.rows
+      C = bases.coef
+    } else {
+      basisInto(code, positions, rows, coef, xs)
+      for (let i = 0; i < k; i++) {
+        rowAt[i] = i * n
+        coefAt[i] = i * (k + 1)
+      }
+    }
     // The best colour at every chosen position, then the runner-up at one position
     // at a time (a second account in a mixed text surfaces once the first is peeled).
     // The code is linear: swapping position i's byte adds (best ^ second) * row i.
@@ -240,9 +255,9 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       const v = best[positions[i]]
       if (v === 0) continue
       const base = v << 8
-      const r0 = i * n, c0 = i * (k + 1)
-      for (let q = 0; q < n; q++) cw0[q] ^= MUL[base | rows[r0 + q]]
-      for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | coef[c0 + j]]
+      const r0 = rowAt[i], c0 = coefAt[i]
+      for (let q = 0; q < n; q++) cw0[q] ^= MUL[base | R[r0 + q]]
+      for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | C[c0 + j]]
     }
     // The account comes from the k message bytes alone: the n-byte codeword is only
     // read, position by position, for an account not seen yet (most repeat).
@@ -251,8 +266,8 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       msg.set(msg0)
       const base = alt >= 0 ? (best[positions[alt]] ^ second[positions[alt]]) << 8 : 0
       if (alt >= 0) {
-        const c0 = alt * (k + 1)
-        for (let j = 0; j < k; j++) msg[j] ^= MUL[base | coef[c0 + j]]
+        const c0 = coefAt[alt]
+        for (let j = 0; j < k; j++) msg[j] ^= MUL[base | C[c0 + j]]
       }
       // bytesAccount, inlined: this runs for every candidate.
       let account = 0
@@ -263,8 +278,8 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       let matches = 0
       if (alt < 0) for (let q = 0; q < n; q++) matches += counts[q * COLOURS + cw0[q]]
       else {
-        const r0 = alt * n
-        for (let q = 0; q < n; q++) matches += counts[q * COLOURS + (cw0[q] ^ MUL[base | rows[r0 + q]])]
+        const r0 = rowAt[alt]
+        for (let q = 0; q < n; q++) matches += counts[q * COLOURS + (cw0[q] ^ MUL[base | R[r0 + q]])]
       }
       found.matches[slot] = matches
     }
