@@ -97,6 +97,7 @@ const builtCli = () => join(detectorDir(), 'dist', 'cli.js')
 
 /** Newest modification time of the files under `dir`, in ms. */
 function newest(dir: string): number {
+  if (!existsSync(dir)) return 0
   let t = 0
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
