@@ -6,8 +6,15 @@ export const COLOURS = 256
 
 /** The Reed–Solomon code of a fingerprint spec: ceil(bits / 8) message bytes, `positions` symbols. */
 export function fingerprintCode(f: FingerprintSpec): RsCode {
-  return rsCode(f.positions, Math.ceil(f.bits / 8))
+  const k = Math.ceil(f.bits / 8)
+  const id = `${f.positions}/${k}`
+  let code = codes.get(id)
+  // One per shape: a scan asks for it for every candidate account of every document.
+  if (!code) codes.set(id, (code = rsCode(f.positions, k)))
+  return code
 }
+
+const codes = new Map<string, RsCode>()
 
 /** Checks that `account` fits the payload width. */
 export function checkAccount(f: FingerprintSpec, account: number): void {
