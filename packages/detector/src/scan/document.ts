@@ -1,5 +1,6 @@
 import {
   createWatermarker,
+  contextWidth,
   gumbelNonces,
   isRaceFingerprint,
   scoreTokens,
@@ -17,7 +18,7 @@ import { tokenizerForKeyFrom } from '../text/key-tokenizer.js'
 import type { Tokenizer, TokenizerBackend } from '../text/tokenizer.js'
 import { decodedLength } from '../text/decoded-length.js'
 import { bestSpan } from './span.js'
-import { createPendingPool, poolPending, type PendingPool } from './pending-pool.js'
+import { createPendingPool, poolPending, poolPendingGroup, type PendingPool } from './pending-pool.js'
 import { createTupleSet } from './tuple-set.js'
 import type { DocumentResult, Location } from './types.js'
 
@@ -133,6 +134,24 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   }
   // One per-document set for every document and key.
   const seen = createTupleSet()
+  // Keys seeded by their whole context window (h > 0, not SelfHash) with one stream and
+  // no excluded tuples, sharing a tokenizer and a width: each one's tuple is a keyed
+  // function of the (window, token) pair, so a repeated pair repeats under all of them.
+  // The group's first key deduplicates for the rest, in each document and in the
+  // block's pool: with a dozen keys that was ~40 % of the scoring. Counting the
+  // positions another key's tuples mark as first is exact for this key's null too (the
+  // choice does not depend on this key); the counts can differ from this key's own
+  // only where two pairs collide in a 52-bit tuple (~1e-11 per document).
+  const groupOf = keys.map((k, i) => {
+    const sp = k.spec
+    const whole = contextWidth(sp) > 0 && !(sp.scheme === 'kgw' && sp.seeding === 'self')
+    return whole && streams[i] === 1 && exclude[i].size === 0 ? `${tokenizerId(sp)}/${contextWidth(sp)}` : null
+  })
+  const leaderOf = groupOf.map((g, i) => (g === null ? i : groupOf.indexOf(g)))
+  const leads = leaderOf.map((l, i) => l === i && leaderOf.some((m, j) => j !== i && m === i))
+  // A leading key's first-occurrence marks in the current document, and their number.
+  const marks: Array<Uint8Array | null> = leads.map((lead) => (lead ? new Uint8Array(1024) : null))
+  const marked = new Int32Array(keys.length)
   // Per-document buffers, reused (allocating them per document cost more than
   // scoring a short one): each key's scores, and two score arrays for the span
   // search, one holding the best key's so far while the next key fills the other.
@@ -167,7 +186,31 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const later = pending[k]
         const { tuple, score, count } = s
         const skipping = skip.size > 0
-        if (later) {
+        const leader = leaderOf[k]
+        let unique: number
+        if (leader !== k && later) {
+          // A follower: the leader's marks (same tokenizer and width, so the same positions).
+          const m = marks[leader]!
+          later.reserve(count)
+          const lt = later.tuples
+          const ls = later.scores
+          let at = later.length
+          let sum = 0
+          for (let i = 0; i < count; i++) {
+            if (m[i] === 0) {
+              first[i] = NaN
+              continue
+            }
+            const v = score[i]
+            first[i] = v
+            sum += v
+            lt[at] = tuple[i]
+            ls[at++] = v
+          }
+          later.length = at
+          sums[0] += sum
+          unique = marked[leader]
+        } else if (later) {
           // One stream, pool deferred (every key but one with nonces): the same sums in
           // the same order as the general loop below, written straight to the pool's arrays.
           later.reserve(count)
@@ -175,20 +218,25 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
           const ls = later.scores
           let at = later.length
           let sum = 0
+          let m = marks[k]
+          if (m && m.length < count) m = marks[k] = new Uint8Array(Math.max(count, 2 * m.length))
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
             if ((skipping && skip.has(t)) || !seen.add(t)) {
               first[i] = NaN
+              if (m) m[i] = 0
               continue
             }
             const v = score[i]
             first[i] = v
+            if (m) m[i] = 1
             sum += v
             lt[at] = t
             ls[at++] = v
           }
           later.length = at
           sums[0] += sum
+          unique = marked[k] = seen.size
         } else {
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
@@ -200,12 +248,13 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
             addTuple(s, i, sums)
             if (pool.seen.add(t)) addTuple(s, i, pool.sums)
           }
+          unique = seen.size
         }
         if (later) {
           later.endDocument(documents)
           if (later.length >= pendingLimit) flush(k, false)
         } else if (pool.seen.size >= cap) closeShard(k, documents)
-        let stat = bestStream(wm.spec, seen.size, sums)
+        let stat = bestStream(wm.spec, unique, sums)
         const f = wm.spec.fingerprint
         // A race key's zero-bit test also asks the best (decoded or registered) account (race keys have one stream).
         if (f && isRaceFingerprint(f)) {
@@ -217,7 +266,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // The span search runs on the best stream's scores.
         if (stat.nonce !== 0 && s.streamScore) for (let i = 0; i < s.count; i++) if (!Number.isNaN(first[i])) first[i] = s.streamScore(i, stat.nonce)
         if (k === 0 || stat.logP < best.logP) {
-          best = { logP: stat.logP, key: k, n: seen.size, tokens: toks.length, first, count: s.count, positions: s.position, streams: N }
+          best = { logP: stat.logP, key: k, n: unique, tokens: toks.length, first, count: s.count, positions: s.position, streams: N }
         }
       }
       // The span of the best key only: the one the record reports.
@@ -263,8 +312,15 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
     },
     pooled() {
       for (let k = 0; k < keys.length; k++) {
-        flush(k, true)
-        closeShard(k)
+        if (leaderOf[k] !== k) continue
+        const group = leaderOf.flatMap((l, i) => (l === k ? [i] : []))
+        if (group.length > 1) {
+          poolPendingGroup(
+            group.map((i) => ({ b: pending[i]!, open: open[i], closeShard: (after: number) => closeShard(i, after), emit: (n: number, sum: number) => closed.push({ after: Infinity, part: { keyIndex: i, n, sum } }) })),
+            cap,
+          )
+        } else flush(k, true)
+        for (const i of group) closeShard(i)
       }
       // Stable: by document, then key (the per-token pool's order).
       return closed

@@ -102,3 +102,33 @@ export function poolPending(
   b.ends.length = 0
   b.docs.length = 0
 }
+
+/**
+ * Pools at the block's end a group of keys whose held-back lists are aligned entry
+ * by entry (each entry the same position of the same document: see the key groups
+ * in document.ts). When every member takes the one-pass path of {@link poolPending},
+ * one deduplication of the first member's tuples marks the first occurrences for
+ * all of them, and each member's scores are summed over those marks in scan order.
+ * Otherwise each member is pooled on its own.
+ */
+export function poolPendingGroup(
+  members: Array<{ b: PendingPool; open: { seen: TupleSet; sums: Float64Array }; closeShard: (afterDocument: number) => void; emit: (n: number, sum: number) => void }>,
+  cap: number,
+): void {
+  const n = members[0].b.length
+  if (!(n > 0 && n < cap && members.every((m) => m.b.length === n && m.open.seen.size === 0))) {
+    for (const m of members) poolPending(m.b, m.open, cap, m.closeShard, m.emit, true)
+    return
+  }
+  if (firstFlags.length < n) firstFlags = new Uint8Array(Math.max(n, 2 * firstFlags.length))
+  const distinct = markFirstOccurrences(members[0].b.tuples, n, firstFlags)
+  for (const m of members) {
+    const scores = m.b.scores
+    let sum = 0
+    for (let i = 0; i < n; i++) if (firstFlags[i]) sum += scores[i]
+    m.emit(distinct, sum)
+    m.b.length = 0
+    m.b.ends.length = 0
+    m.b.docs.length = 0
+  }
+}
