@@ -128,9 +128,18 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
   // A block that holds `cap` tuples closes shards inside anyway: pool it as it comes.
   const pendingLimit = Math.min(PENDING_LIMIT, cap)
   const pending: Array<PendingPool | null> = streams.map((N) => (N === 1 ? createPendingPool() : null))
+  // Key i's pool, as pending-pool.ts asks for it: the open shard, how to close it, and
+  // where a part pooled at once goes.
+  const poolOf = (i: number) => ({
+    b: pending[i]!,
+    open: open[i],
+    closeShard: (after: number) => closeShard(i, after),
+    emit: (n: number, sum: number) => closed.push({ after: Infinity, part: { keyIndex: i, n, sum } }),
+  })
   const flush = (i: number, atBlockEnd: boolean) => {
-    const b = pending[i]
-    if (b) poolPending(b, open[i], cap, (after) => closeShard(i, after), (n, sum) => closed.push({ after: Infinity, part: { keyIndex: i, n, sum } }), atBlockEnd)
+    if (!pending[i]) return
+    const p = poolOf(i)
+    poolPending(p.b, p.open, cap, p.closeShard, p.emit, atBlockEnd)
   }
   // One per-document set for every document and key.
   const seen = createTupleSet()
@@ -148,9 +157,10 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
     return whole && streams[i] === 1 && exclude[i].size === 0 ? `${tokenizerId(sp)}/${contextWidth(sp)}` : null
   })
   const leaderOf = groupOf.map((g, i) => (g === null ? i : groupOf.indexOf(g)))
-  const leads = leaderOf.map((l, i) => l === i && leaderOf.some((m, j) => j !== i && m === i))
+  // Each group in key order (a key alone is a group of one), led by its first key.
+  const groups = leaderOf.flatMap((l, k) => (l === k ? [leaderOf.flatMap((m, i) => (m === k ? [i] : []))] : []))
   // A leading key's first-occurrence marks in the current document, and their number.
-  const marks: Array<Uint8Array | null> = leads.map((lead) => (lead ? new Uint8Array(1024) : null))
+  const marks: Array<Uint8Array | null> = keys.map((_, k) => (groups.some((g) => g[0] === k && g.length > 1) ? new Uint8Array(1024) : null))
   const marked = new Int32Array(keys.length)
   // Per-document buffers, reused (allocating them per document cost more than
   // scoring a short one): each key's scores, and two score arrays for the span
@@ -188,55 +198,36 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         const skipping = skip.size > 0
         const leader = leaderOf[k]
         let unique: number
-        if (leader !== k && later) {
-          // A follower: the leader's marks (same tokenizer and width, so the same positions).
-          const m = marks[leader]!
-          later.reserve(count)
-          const lt = later.tuples
-          const ls = later.scores
-          let at = later.length
-          let sum = 0
-          for (let i = 0; i < count; i++) {
-            if (m[i] === 0) {
-              first[i] = NaN
-              continue
-            }
-            const v = score[i]
-            first[i] = v
-            sum += v
-            lt[at] = tuple[i]
-            ls[at++] = v
-          }
-          later.length = at
-          sums[0] += sum
-          unique = marked[leader]
-        } else if (later) {
+        if (later) {
           // One stream, pool deferred (every key but one with nonces): the same sums in
-          // the same order as the general loop below, written straight to the pool's arrays.
-          later.reserve(count)
-          const lt = later.tuples
-          const ls = later.scores
-          let at = later.length
-          let sum = 0
+          // the same order as the general loop below, written straight to the pool's
+          // arrays. A follower reads its leader's marks (same tokenizer and width, so the
+          // same positions); a leader with followers leaves its own.
+          const follow = leader !== k ? marks[leader]! : null
           let m = marks[k]
           if (m && m.length < count) m = marks[k] = new Uint8Array(Math.max(count, 2 * m.length))
+          later.reserve(count)
+          const lt = later.tuples
+          const ls = later.scores
+          let at = later.length
+          let sum = 0
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
-            if ((skipping && skip.has(t)) || !seen.add(t)) {
+            const isFirst = follow ? follow[i] === 1 : !(skipping && skip.has(t)) && seen.add(t)
+            if (m) m[i] = isFirst ? 1 : 0
+            if (!isFirst) {
               first[i] = NaN
-              if (m) m[i] = 0
               continue
             }
             const v = score[i]
             first[i] = v
-            if (m) m[i] = 1
             sum += v
             lt[at] = t
             ls[at++] = v
           }
           later.length = at
           sums[0] += sum
-          unique = marked[k] = seen.size
+          unique = follow ? marked[leader] : (marked[k] = seen.size)
         } else {
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
@@ -311,15 +302,9 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       }
     },
     pooled() {
-      for (let k = 0; k < keys.length; k++) {
-        if (leaderOf[k] !== k) continue
-        const group = leaderOf.flatMap((l, i) => (l === k ? [i] : []))
-        if (group.length > 1) {
-          poolPendingGroup(
-            group.map((i) => ({ b: pending[i]!, open: open[i], closeShard: (after: number) => closeShard(i, after), emit: (n: number, sum: number) => closed.push({ after: Infinity, part: { keyIndex: i, n, sum } }) })),
-            cap,
-          )
-        } else flush(k, true)
+      for (const group of groups) {
+        if (group.length > 1) poolPendingGroup(group.map(poolOf), cap)
+        else flush(group[0], true)
         for (const i of group) closeShard(i)
       }
       // Stable: by document, then key (the per-token pool's order).

@@ -76,19 +76,8 @@ export function poolPending(
   atBlockEnd: boolean,
 ): void {
   const n = b.length
-  if (n === 0) {
-    b.ends.length = 0
-    b.docs.length = 0
-    return
-  }
-  if (atBlockEnd && open.seen.size === 0 && n < cap) {
-    if (firstFlags.length < n) firstFlags = new Uint8Array(Math.max(n, 2 * firstFlags.length))
-    const distinct = markFirstOccurrences(b.tuples, n, firstFlags)
-    // Summed in scan order: the per-token pool's floating-point sum, bit for bit.
-    let sum = 0
-    for (let i = 0; i < n; i++) if (firstFlags[i]) sum += b.scores[i]
-    emit(distinct, sum)
-  } else {
+  if (n > 0 && atBlockEnd && open.seen.size === 0 && n < cap) poolAtOnce([{ b, emit }])
+  else if (n > 0) {
     let d = 0
     for (let i = 0; i < n; i++) {
       if (open.seen.add(b.tuples[i])) open.sums[0] += b.scores[i]
@@ -98,18 +87,15 @@ export function poolPending(
       }
     }
   }
-  b.length = 0
-  b.ends.length = 0
-  b.docs.length = 0
+  empty(b)
 }
 
 /**
  * Pools at the block's end a group of keys whose held-back lists are aligned entry
  * by entry (each entry the same position of the same document: see the key groups
- * in document.ts). When every member takes the one-pass path of {@link poolPending},
- * one deduplication of the first member's tuples marks the first occurrences for
- * all of them, and each member's scores are summed over those marks in scan order.
- * Otherwise each member is pooled on its own.
+ * in document.ts). When every member can be pooled at once (as {@link poolPending}
+ * pools one list), one deduplication of the first member's tuples marks the first
+ * occurrences for all of them. Otherwise each member is pooled on its own.
  */
 export function poolPendingGroup(
   members: Array<{ b: PendingPool; open: { seen: TupleSet; sums: Float64Array }; closeShard: (afterDocument: number) => void; emit: (n: number, sum: number) => void }>,
@@ -120,15 +106,28 @@ export function poolPendingGroup(
     for (const m of members) poolPending(m.b, m.open, cap, m.closeShard, m.emit, true)
     return
   }
+  poolAtOnce(members)
+  for (const m of members) empty(m.b)
+}
+
+/**
+ * Deduplicates the first list's tuples at once and hands each list's part to its
+ * `emit`: the distinct count, and the list's scores at the first occurrences.
+ */
+function poolAtOnce(lists: Array<{ b: PendingPool; emit: (n: number, sum: number) => void }>): void {
+  const n = lists[0].b.length
   if (firstFlags.length < n) firstFlags = new Uint8Array(Math.max(n, 2 * firstFlags.length))
-  const distinct = markFirstOccurrences(members[0].b.tuples, n, firstFlags)
-  for (const m of members) {
-    const scores = m.b.scores
+  const distinct = markFirstOccurrences(lists[0].b.tuples, n, firstFlags)
+  for (const { b, emit } of lists) {
+    // Summed in scan order: the per-token pool's floating-point sum, bit for bit.
     let sum = 0
-    for (let i = 0; i < n; i++) if (firstFlags[i]) sum += scores[i]
-    m.emit(distinct, sum)
-    m.b.length = 0
-    m.b.ends.length = 0
-    m.b.docs.length = 0
+    for (let i = 0; i < n; i++) if (firstFlags[i]) sum += b.scores[i]
+    emit(distinct, sum)
   }
+}
+
+function empty(b: PendingPool): void {
+  b.length = 0
+  b.ends.length = 0
+  b.docs.length = 0
 }
