@@ -122,8 +122,8 @@ interface BasisCache {
 
 /** Largest table kept per code (bytes): the 32-position, 4-byte code needs 5.3 MB. */
 const BASIS_CACHE_BYTES = 8 << 20
-// By shape: a code's points depend on n alone (see rsCode), and each call of
-// fingerprintCode makes a new code object.
+// By shape, not by code object: a code's points depend on n alone (see rsCode), and
+// rsCode makes a new object per call.
 const basisCaches = new Map<string, BasisCache | null>()
 
 function basisCache(code: RsCode): BasisCache | null {
@@ -201,7 +201,6 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const { best, second, bestN, secondN } = ranked(counts, code.n)
   const found = foundAccounts
   found.clear()
-  const accounts = 2 ** f.bits
   const consider = (message: Uint8Array | null, codeword?: Uint8Array) => {
     if (!message) return
     const account = bytesAccount(f, message)
@@ -269,10 +268,8 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
         const c0 = coefAt[alt]
         for (let j = 0; j < k; j++) msg[j] ^= MUL[base | C[c0 + j]]
       }
-      // bytesAccount, inlined: this runs for every candidate.
-      let account = 0
-      for (let j = k - 1; j >= 0; j--) account = account * 256 + msg[j]
-      if (account >= accounts) continue
+      const account = bytesAccount(f, msg)
+      if (account < 0) continue
       const slot = found.claim(account)
       if (slot < 0) continue
       let matches = 0

@@ -90,14 +90,9 @@ export function polyDivMod(a: Uint8Array, b: Uint8Array): { q: Uint8Array; r: Ui
   return { q, r }
 }
 
-/** The polynomial of degree < xs.length through the points (xs[i], ys[i]) (Lagrange). */
-export function interpolate(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint8Array {
+/** P(x) = prod_j (x - x_j), coefficients from degree 0 (n + 1 of them), without a polynomial per factor. */
+export function nodePolynomial(xs: ArrayLike<number>): Uint8Array {
   const n = xs.length
-  const out = new Uint8Array(n)
-  // P(x) = prod_j (x - x_j), once; basis i's numerator is P(x) / (x - x_i), by
-  // synthetic division: O(n^2) in all, where a product per basis was O(n^3) and
-  // allocated a polynomial per factor (the hard-decision decode of every scanned
-  // document interpolates 32 points). Subtraction is xor.
   const p = new Uint8Array(n + 1)
   p[0] = 1
   for (let j = 0; j < n; j++) {
@@ -105,6 +100,18 @@ export function interpolate(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint8
     for (let d = j + 1; d >= 1; d--) p[d] = p[d - 1] ^ MUL[(p[d] << 8) | a]
     p[0] = MUL[(p[0] << 8) | a]
   }
+  return p
+}
+
+/** The polynomial of degree < xs.length through the points (xs[i], ys[i]) (Lagrange). */
+export function interpolate(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint8Array {
+  const n = xs.length
+  const out = new Uint8Array(n)
+  // P(x) once; basis i's numerator is P(x) / (x - x_i), by synthetic division:
+  // O(n^2) in all, where a product per basis was O(n^3) and allocated a polynomial
+  // per factor (the hard-decision decode of every scanned document interpolates 32
+  // points). Subtraction is xor.
+  const p = nodePolynomial(xs)
   const q = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     if (ys[i] === 0) continue

@@ -1,4 +1,4 @@
-import { gfPow2, interpolate, polyAdd, polyDeg, polyDivMod, polyEval, polyMul } from './gf256.js'
+import { gfPow2, interpolate, nodePolynomial, polyAdd, polyDeg, polyDivMod, polyEval, polyMul } from './gf256.js'
 
 /**
  * Reed–Solomon codes in evaluation form over GF(256): the k message bytes are the
@@ -53,8 +53,7 @@ export function rsDecode(code: RsCode, received: ArrayLike<number>): Uint8Array 
   const k = code.k
   if (m < k) return null
   // g0 = prod (x - x_i); g1 interpolates the received values.
-  let g0: Uint8Array = Uint8Array.of(1)
-  for (const x of xs) g0 = polyMul(g0, Uint8Array.of(x, 1))
+  const g0 = nodePolynomial(xs)
   const g1 = interpolate(xs, ys)
   // Partial extended Euclid: stop when deg(remainder) < (m + k) / 2.
   let r0: Uint8Array = g0, r1: Uint8Array = g1
