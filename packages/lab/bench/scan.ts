@@ -69,17 +69,26 @@ interface Measured {
   peakRss: number
 }
 
+/**
+ * Runs `node args` and waits for it: its exit code, the last line it printed (output
+ * streams past; a scan's records are not kept), its standard error, and the wall time.
+ */
+async function runNode(args: string[]): Promise<{ code: number | null; last: string; err: string; seconds: number }> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let last = ''
+  let err = ''
+  createInterface({ input: child.stdout! }).on('line', (l) => (last = l))
+  child.stderr!.on('data', (d) => (err += d))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, last, err, seconds: (performance.now() - t0) / 1000 }
+}
+
 /** The floor in a fresh process; see scan-child.ts. */
 async function measureFloor(job: { inputs: string[]; backend?: string }): Promise<Measured> {
-  const child = join(repoRoot(), 'packages', 'lab', 'bench', 'scan-child.ts')
-  const p = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify({ mode: 'floor', ...job })], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  p.stdout!.on('data', (d) => (out += d))
-  p.stderr!.on('data', (d) => (err += d))
-  const code = await new Promise<number | null>((resolve) => p.on('close', resolve))
-  if (code !== 0) throw new Error(`bench child failed: ${err}`)
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Measured
+  const r = await runNode(['--import', 'tsx', join(repoRoot(), 'packages', 'lab', 'bench', 'scan-child.ts'), JSON.stringify({ mode: 'floor', ...job })])
+  if (r.code !== 0) throw new Error(`bench child failed: ${r.err}`)
+  return JSON.parse(r.last) as Measured
 }
 
 /**
@@ -125,15 +134,7 @@ function ensureBuilt(): void {
 async function measureCli(job: { inputs: string[]; keyFile: string; workers: number; backend?: string }): Promise<Measured> {
   const args = [join(repoRoot(), 'packages', 'lab', 'bench', 'cli-child.mjs'), builtCli(), 'scan', ...job.inputs, '--key', job.keyFile, '--workers', String(job.workers), '--json']
   if (job.backend) args.push('--tokenizer-backend', job.backend)
-  const t0 = performance.now()
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let last = ''
-  let err = ''
-  // Records stream past; only the last line (the summary) is kept.
-  createInterface({ input: child.stdout! }).on('line', (l) => (last = l))
-  child.stderr!.on('data', (d) => (err += d))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  const seconds = (performance.now() - t0) / 1000
+  const { code, last, err, seconds } = await runNode(args)
   // Exit 0 or 1 (flagged or not); 2 is an error.
   if (code !== 0 && code !== 1) throw new Error(`tracemark scan failed (${code}): ${err}`)
   const summary = JSON.parse(last) as { type: string; tokens: number }
@@ -147,9 +148,10 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
 /**
  * `pnpm bench scan [MB]`: the scan against its floor, in one run (ratios are
  * what counts on a shared machine):
- * - throughput of read + parse + tokenize alone (the floor), of the scan with
- *   1 and 2 workers, and of the scan over the same data as Parquet, with each
- *   process's peak RSS;
+ * - throughput of read + parse + tokenize alone (the floor), and of two floors at
+ *   once (what two busy cores give);
+ * - the built CLI's scan with 1 and 2 workers, over the same data as Parquet, and
+ *   with a race-fingerprinted key (keygen's default), with each process's peak RSS;
  * - then {@link benchKeys}: 1, 4 and 16 keys, and id scoring per scheme.
  */
 export async function benchScan(mb = 20): Promise<void> {

@@ -82,6 +82,14 @@ function tiktokenBackend(name: TokenizerName): Tokenizer {
 /** Where JavaScript's `\s` and the Rust regex's differ (see TokenizerBackend). */
 const WHITESPACE_MISMATCH = /[\u0085\ufeff]/
 
+/**
+ * gpt-tokenizer's internal BPE processor, for the two repairs below; its members are
+ * checked by each caller, which leaves the library alone if they change shape.
+ */
+function coreOf<Core>(api: GptEncoding): Core | undefined {
+  return (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
+}
+
 /** Entries of {@link steadyMergeCache}: gpt-tokenizer's own default size. */
 const MERGE_CACHE_ENTRIES = 100_000
 
@@ -96,8 +104,7 @@ const MERGE_CACHE_ENTRIES = 100_000
  * is if the library's internals ever change shape.
  */
 function steadyMergeCache(api: GptEncoding): void {
-  type Core = { setMergeCacheSize(n: number): void; bytePairEncode(piece: string): number[] }
-  const core = (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
+  const core = coreOf<{ setMergeCacheSize(n: number): void; bytePairEncode(piece: string): number[] }>(api)
   if (typeof core?.bytePairEncode !== 'function' || typeof core.setMergeCacheSize !== 'function') return
   core.setMergeCacheSize(0)
   const merge = core.bytePairEncode.bind(core)
@@ -121,8 +128,7 @@ function steadyMergeCache(api: GptEncoding): void {
  * incomplete character as U+FFFD. Null if the library's internals change shape.
  */
 function isolatedDecode(api: GptEncoding, name: string): ((ids: ArrayLike<number>) => string) | null {
-  type Core = { tryDecodeToken(id: number): string | Uint8Array | undefined }
-  const core = (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
+  const core = coreOf<{ tryDecodeToken(id: number): string | Uint8Array | undefined }>(api)
   if (typeof core?.tryDecodeToken !== 'function') return null
   let bytes = new Uint8Array(256)
   return (ids) => {
