@@ -86,8 +86,8 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
  * Scans a corpus: plans blocks of references to the inputs (see plan.ts), has
  * the worker pool read, parse and score each block, emits records in input
  * order, and ends with the corpus summary. Memory holds a few blocks' small
- * records in flight plus 8 bytes per document for the FDR step; the documents'
- * text stays in the workers.
+ * records in flight plus ~16 bytes per document whose p-value is at or below the
+ * FDR level (only those can be flagged); the documents' text stays in the workers.
  */
 export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> {
   const t0 = performance.now()

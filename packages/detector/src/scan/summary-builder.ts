@@ -2,7 +2,7 @@ import type { WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart } from './document.js'
 import type { ScanOptions } from './run.js'
 import { toPValue } from '../stats/tails.js'
-import { flagged, pooledLogP } from './summary.js'
+import { flagged, mayBeFlagged, pooledLogP } from './summary.js'
 import { describeLocation, type DocumentResult, type ScanError, type ScanSummary } from './types.js'
 
 const HIST_BINS = 20
@@ -34,8 +34,13 @@ export interface SummaryBuilder {
  * produce identical summaries (same fields, same order) from the same records.
  */
 export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence'>): SummaryBuilder {
-  const log10P: number[] = []
-  const attributed = new Map<number, number[]>() // document index -> accounts
+  // Only documents that could be flagged (p <= q): a scan of billions of documents
+  // cannot hold every p-value, and the others cannot change which are flagged.
+  const q = o.fdr ?? 0.01
+  if (!(q > 0 && q <= 1)) throw new RangeError(`fdr must be in (0, 1], got ${q}`)
+  const candidateLog10P: number[] = []
+  const candidateDocument: number[] = []
+  const attributed = new Map<number, number[]>() // candidate's position -> accounts
   const errors: ScanError[] = []
   const perInput = new Map<string, number>()
   let errorCount = 0
@@ -65,38 +70,37 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
         if (n === ERRORS_PER_INPUT + 1) return `${r.file}: more input errors; the summary counts them (errorCount) but lists only the first ${ERRORS_PER_INPUT} per input`
         return undefined
       }
+      if (mayBeFlagged(r.log10PValue, q)) {
+        candidateLog10P.push(r.log10PValue)
+        candidateDocument.push(documents)
+        if (r.attribution) attributed.set(documents, r.attribution.accounts)
+      }
       documents++
-      log10P.push(r.log10PValue)
       tokens += r.tokens
       bytes += r.bytes ?? 0
       hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
-      if (r.attribution) attributed.set(r.index, r.attribution.accounts)
       return undefined
     },
     addParts(p) {
       parts.push(...p)
     },
     finish(keys, seconds, common = null) {
-      const flags = flagged(Float64Array.from(log10P), o.fdr ?? 0.01, o.fdrDependence === 'arbitrary')
+      const flags = flagged(Float64Array.from(candidateLog10P), q, o.fdrDependence === 'arbitrary', documents)
+      const flaggedDocuments = candidateDocument.filter((_, i) => flags[i] === 1)
       const perAccount = new Map<number, number>()
-      let nFlagged = 0
-      for (let i = 0; i < flags.length; i++) {
-        if (!flags[i]) continue
-        nFlagged++
-        for (const a of attributed.get(i) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
-      }
+      for (const d of flaggedDocuments) for (const a of attributed.get(d) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
       const pooled = toPValue(pooledLogP(keys, parts))
       return {
         type: 'summary',
         documents,
-        flagged: nFlagged,
-        flaggedDocuments: Array.from(flags.keys()).filter((i) => flags[i]),
+        flagged: flaggedDocuments.length,
+        flaggedDocuments,
         errors,
         errorCount,
         errorsListedPerInput: ERRORS_PER_INPUT,
         pooledPValue: pooled.pValue,
         pooledLog10PValue: pooled.log10PValue,
-        fdr: o.fdr ?? 0.01,
+        fdr: q,
         fdrProcedure: o.fdrDependence === 'arbitrary' ? 'Benjamini-Yekutieli' : 'Benjamini-Hochberg',
         keys: keys.map((k) => ({ keyId: k.keyId, spec: { ...k.spec } })),
         accounts: [...perAccount].map(([a, n]) => ({ account: a, documents: n })).sort((x, y) => y.documents - x.documents),

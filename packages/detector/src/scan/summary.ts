@@ -22,9 +22,23 @@ export function pooledLogP(keys: WatermarkKey[], parts: PooledPart[]): number {
   return Math.min(0, best + Math.log(parts.length))
 }
 
-/** Documents flagged at false-discovery rate q (Benjamini–Hochberg, or –Yekutieli under arbitrary dependence). */
-export function flagged(log10P: Float64Array, q: number, arbitrary: boolean): Uint8Array {
+/**
+ * Documents flagged at false-discovery rate q (Benjamini–Hochberg, or –Yekutieli
+ * under arbitrary dependence) among `tested` documents, given the log10 p-values
+ * of every document whose p-value could be at or below q (the others, above q,
+ * can never be flagged and leave these ranks unchanged). One flag per value given.
+ */
+export function flagged(log10P: Float64Array, q: number, arbitrary: boolean, tested = log10P.length): Uint8Array {
   if (log10P.length === 0) return new Uint8Array(0)
   const ln = Float64Array.from(log10P, (x) => x * Math.LN10)
-  return benjaminiHochbergLog(ln, q, { dependence: arbitrary ? 'arbitrary' : 'positive' }).rejected
+  return benjaminiHochbergLog(ln, q, { dependence: arbitrary ? 'arbitrary' : 'positive', tested }).rejected
+}
+
+/**
+ * Whether a document's log10 p-value can be flagged at FDR q, and must be kept for
+ * {@link flagged}: p ≤ q, with a margin far above rounding (keeping a few more
+ * than needed changes nothing).
+ */
+export function mayBeFlagged(log10P: number, q: number): boolean {
+  return log10P <= Math.log10(q) + 1e-9
 }

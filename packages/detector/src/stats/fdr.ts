@@ -12,6 +12,14 @@ export interface FdrOptions {
    * q is divided by the harmonic number H_m (Benjamini & Yekutieli 2001).
    */
   dependence?: 'positive' | 'arbitrary'
+  /**
+   * How many hypotheses were tested in all (m), when the p-values given are only
+   * some of them; default: as many as given. Every one left out must have p > q:
+   * none of those could be rejected (the cut-off r·q′/m is at most q), and the ranks
+   * of those given are then their ranks among all m, so the result is the one the
+   * whole list gives. A scan of billions of documents keeps only its p ≤ q.
+   */
+  tested?: number
 }
 
 /** Result of a Benjamini–Hochberg procedure. */
@@ -50,6 +58,13 @@ export function harmonicNumber(m: number): number {
   return Math.log(m) + EULER_GAMMA + 1 / (2 * m) - 1 / (12 * m2) + 1 / (120 * m2 * m2)
 }
 
+/** m: the `tested` option, or the number of p-values given. */
+function testedCount(fn: string, given: number, options: FdrOptions): number {
+  const m = options.tested ?? given
+  if (!Number.isSafeInteger(m) || m < given) throw new RangeError(`${fn}: tested must be an integer >= the ${given} p-values given, got ${m}`)
+  return m
+}
+
 function effectiveQ(fn: string, q: number, m: number, options: FdrOptions): number {
   if (!(q > 0 && q <= 1)) throw new RangeError(`${fn}: q must be in (0, 1], got ${q}`)
   const dependence = options.dependence ?? 'positive'
@@ -78,17 +93,18 @@ function stepUp(sorted: Float64Array, critical: (rank: number) => number): numbe
  */
 export function benjaminiHochberg(pValues: ArrayLike<number>, q: number, options: FdrOptions = {}): FdrResult {
   const fn = 'benjaminiHochberg'
-  const m = pValues.length
-  for (let i = 0; i < m; i++) requireProbability(pValues[i], fn, `pValues[${i}]`)
+  const given = pValues.length
+  for (let i = 0; i < given; i++) requireProbability(pValues[i], fn, `pValues[${i}]`)
+  const m = testedCount(fn, given, options)
   const qq = effectiveQ(fn, q, m, options)
   const sorted = Float64Array.from(pValues).sort()
   const r = stepUp(sorted, (rank) => (rank * qq) / m)
-  const rejected = new Uint8Array(m)
+  const rejected = new Uint8Array(given)
   if (r === 0) return { rejected, threshold: 0, count: 0 }
   // Rejecting p ≤ p_(r) (rather than ≤ r·q/m) makes the result follow the ranks
   // exactly, whatever the rounding of r·q/m.
   const cut = sorted[r - 1]
-  for (let i = 0; i < m; i++) rejected[i] = pValues[i] <= cut ? 1 : 0
+  for (let i = 0; i < given; i++) rejected[i] = pValues[i] <= cut ? 1 : 0
   return { rejected, threshold: (r * qq) / m, count: r }
 }
 
@@ -106,18 +122,19 @@ export function benjaminiHochbergLog(
   options: FdrOptions = {},
 ): FdrLogResult {
   const fn = 'benjaminiHochbergLog'
-  const m = logPValues.length
-  for (let i = 0; i < m; i++) {
+  const given = logPValues.length
+  for (let i = 0; i < given; i++) {
     if (!(logPValues[i] <= 0)) throw new RangeError(`${fn}: logPValues[${i}] must be <= 0, got ${logPValues[i]}`)
   }
+  const m = testedCount(fn, given, options)
   const logQ = Math.log(effectiveQ(fn, q, m, options))
   const logM = Math.log(m)
   const sorted = Float64Array.from(logPValues).sort()
   const r = stepUp(sorted, (rank) => Math.log(rank) + logQ - logM)
-  const rejected = new Uint8Array(m)
+  const rejected = new Uint8Array(given)
   if (r === 0) return { rejected, threshold: 0, logThreshold: -Infinity, count: 0 }
   const cut = sorted[r - 1]
-  for (let i = 0; i < m; i++) rejected[i] = logPValues[i] <= cut ? 1 : 0
+  for (let i = 0; i < given; i++) rejected[i] = logPValues[i] <= cut ? 1 : 0
   const logThreshold = Math.log(r) + logQ - logM
   return { rejected, threshold: Math.exp(logThreshold), logThreshold, count: r }
 }

@@ -83,3 +83,40 @@ describe('harmonicNumber', () => {
     expect(harmonicNumber(1e9)).toBeCloseTo(Math.log(1e9) + 0.5772156649015329 + 5e-10, 13)
   })
 })
+
+describe('the tested option (only the p-values at or below q given)', () => {
+  // A seeded mixture: most p-values uniform, some tiny (the "marked" documents), so
+  // each run rejects some and keeps others near the cut.
+  const mixture = (seed: number, m: number) => {
+    let s = seed
+    const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32)
+    return Array.from({ length: m }, () => (next() < 0.1 ? next() ** 6 : next()))
+  }
+
+  it('rejects what the whole list rejects, with the same count and threshold', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const p = mixture(seed, 300)
+      for (const dependence of ['positive', 'arbitrary'] as const) {
+        for (const q of [0.01, 0.05, 0.2]) {
+          const whole = benjaminiHochbergLog(p.map(Math.log), q, { dependence })
+          const kept = p.flatMap((x, i) => (x <= q ? [i] : []))
+          const part = benjaminiHochbergLog(kept.map((i) => Math.log(p[i])), q, { dependence, tested: p.length })
+          expect(kept.map((i, j) => part.rejected[j] === whole.rejected[i]).every(Boolean)).toBe(true)
+          // Nothing left out was rejected by the whole list.
+          expect(p.every((x, i) => x <= q || whole.rejected[i] === 0)).toBe(true)
+          expect(part.count).toBe(whole.count)
+          expect(part.logThreshold).toBe(whole.logThreshold)
+          const plain = benjaminiHochberg(kept.map((i) => p[i]), q, { dependence, tested: p.length })
+          expect(plain.count).toBe(whole.count)
+        }
+      }
+    }
+  })
+
+  it('rejects a count below the p-values given', () => {
+    expect(() => benjaminiHochberg([0.01, 0.02], 0.05, { tested: 1 })).toThrow(/tested/)
+    expect(() => benjaminiHochbergLog([-5], 0.05, { tested: 1.5 })).toThrow(/tested/)
+    // With none given there is nothing to reject, whatever m is.
+    expect(benjaminiHochbergLog([], 0.05, { tested: 10 }).count).toBe(0)
+  })
+})

@@ -1,0 +1,59 @@
+import { parseKey } from '@tracemark/watermark'
+import { describe, expect, it } from 'vitest'
+import { markedCorpus } from '../helpers/marked-corpus.js'
+import { benjaminiHochbergLog } from '../../src/stats/fdr.js'
+import { createSummaryBuilder } from '../../src/scan/summary-builder.js'
+
+// Seeded document records: most p-values uniform, a tenth tiny, and an error line
+// now and then (errors are not documents and take no position).
+function records(seed: number, m: number) {
+  let s = seed
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32
+  const lines: string[] = []
+  const log10P: number[] = []
+  const accounts: number[][] = []
+  for (let i = 0; lines.length < m; ) {
+    if (next() < 0.02) {
+      lines.push(JSON.stringify({ type: 'error', file: 'c.jsonl', line: lines.length + 1, reason: 'bad JSON' }))
+      continue
+    }
+    const p = next() < 0.1 ? next() ** 8 : next()
+    const l = Math.log10(p)
+    const account = next() < 0.5 ? [Math.floor(next() * 5)] : null
+    log10P.push(l)
+    accounts.push(account ?? [])
+    const attribution = account ? { account: account[0], votes: 3, pValue: 1e-7, log10PValue: -7, accounts: account } : null
+    lines.push(JSON.stringify({ type: 'document', file: 'c.jsonl', line: lines.length + 1, index: i++, tokens: 100, scored: 90, keyId: 'k', pValue: p, log10PValue: l, detected: false, span: null, attribution }))
+  }
+  return { lines, log10P, accounts }
+}
+
+describe('the scan summary', () => {
+  const keys = [parseKey(markedCorpus().keyTexts[0])]
+
+  it('flags, from the p-values at or below q alone, the documents the whole list flags', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const { lines, log10P, accounts } = records(seed, 2000)
+      for (const fdrDependence of ['positive', 'arbitrary'] as const) {
+        for (const fdr of [0.01, 0.1]) {
+          const b = createSummaryBuilder({ fdr, fdrDependence })
+          for (const l of lines) b.account(l)
+          const s = b.finish(keys, 0)
+          const whole = benjaminiHochbergLog(log10P.map((x) => x * Math.LN10), fdr, { dependence: fdrDependence })
+          const expected = log10P.flatMap((_, i) => (whole.rejected[i] ? [i] : []))
+          expect(expected.length).toBeGreaterThan(0)
+          expect(s.flaggedDocuments).toEqual(expected)
+          expect(s.flagged).toBe(expected.length)
+          expect(s.documents).toBe(log10P.length)
+          const perAccount = new Map<number, number>()
+          for (const i of expected) for (const a of accounts[i]) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
+          expect(new Map(s.accounts.map((a) => [a.account, a.documents]))).toEqual(perAccount)
+        }
+      }
+    }
+  })
+
+  it('refuses a false-discovery rate outside (0, 1] before any record', () => {
+    for (const fdr of [0, -0.1, 1.5, Number.NaN]) expect(() => createSummaryBuilder({ fdr })).toThrow(/fdr must be in \(0, 1\]/)
+  })
+})
