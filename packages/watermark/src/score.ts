@@ -10,8 +10,20 @@ import { minSymbolUniform, orderedZeroBitScore, raceMaxScore } from './fingerpri
 import { hashWindows } from './window-hash.js'
 
 // Window digests of the document being scored, reused across calls (grown as needed).
-let windowDigests = new Uint32Array(0)
-let raceDigests = new Uint32Array(0)
+let windowDigests: Uint32Array = new Uint32Array(0)
+let raceDigests: Uint32Array = new Uint32Array(0)
+/** Digests kept between calls: documents of up to 2^18 tokens. */
+const KEPT_DIGESTS = 1 << 19
+
+/**
+ * A digest buffer for `need` entries. One huge document must not leave its
+ * buffer held for every later call: past the cap a call gets a buffer of its
+ * own size, replaced by a capped one at the next call that fits under it.
+ */
+function digestsFor(current: Uint32Array, need: number): Uint32Array {
+  if (current.length >= need && (current.length <= KEPT_DIGESTS || need > KEPT_DIGESTS)) return current
+  return new Uint32Array(need > KEPT_DIGESTS ? need : Math.min(KEPT_DIGESTS, Math.max(need, 2 * current.length)))
+}
 // Per-call state, reused: nothing in a call can call back into scoreTokens.
 const scratchContext = newContext()
 const scratchSeed = new Int32Array(2)
@@ -130,13 +142,13 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
   for (let i = 0; i < Math.min(h, tokens.length); i++) checkId(tokens[i], i, V)
   const batched = h > 0 && !isSelfSeeded(kr)
   if (batched) {
-    if (windowDigests.length < 2 * n) windowDigests = new Uint32Array(Math.max(2 * n, 2 * windowDigests.length))
+    windowDigests = digestsFor(windowDigests, 2 * n)
     hashWindows(kr.window, tokens, h, n, windowDigests)
   }
   const wd = windowDigests
   // A race key's windows under the fingerprint subkey, batched the same way.
   if (race && n > 0) {
-    if (raceDigests.length < 2 * n) raceDigests = new Uint32Array(Math.max(2 * n, 2 * raceDigests.length))
+    raceDigests = digestsFor(raceDigests, 2 * n)
     hashWindows(kr.fingerprintKey, tokens, h, n, raceDigests)
   }
   const rd = raceDigests

@@ -61,6 +61,24 @@ describe('scoreTokens fast paths', () => {
     }
   })
 
+  it('scores the same after a document too long for the kept window buffers', () => {
+    // 2^18 + 1000 windows: past the 2^19 digests kept between calls, so the long
+    // document gets buffers of its own and the next call a capped one again.
+    for (const spec of [{ scheme: 'gumbel' }, { scheme: 'gumbel', fingerprint: { embedding: 'race', bits: 32 } }] as SpecInput[]) {
+      const wm = createWatermarker(generateKey(spec))
+      const V = keyringOf(wm).spec.vocabSize
+      const short = ids(5, 700, V)
+      const before = scoreTokens(wm, short)
+      const long = ids(6, 2 ** 18 + 1000, V)
+      const all = scoreTokens(wm, long)
+      const tail = scoreTokens(wm, long.slice(-700))
+      expect(Array.from(all.tuple.subarray(all.count - tail.count))).toEqual(Array.from(tail.tuple))
+      const after = scoreTokens(wm, short)
+      expect(Array.from(after.tuple)).toEqual(Array.from(before.tuple))
+      expect(Array.from(after.score)).toEqual(Array.from(before.score))
+    }
+  })
+
   it('SelfHash scores the same before and after its per-token tables exist', () => {
     for (const h of [1, 3, 4]) {
       const wm = createWatermarker(generateKey({ scheme: 'kgw', h }))

@@ -21,6 +21,7 @@ import { bestSpan } from './span.js'
 import { createPendingPool, poolPending, poolPendingGroup, type PendingPool } from './pending-pool.js'
 import { createTupleSet } from './tuple-set.js'
 import type { DocumentResult, Location } from './types.js'
+import { DOCUMENT_SCRATCH, fitScratch } from '../scratch.js'
 
 export interface ScorerOptions {
   tokenizerBackend?: TokenizerBackend
@@ -181,15 +182,15 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
       for (let k = 0; k < wms.length; k++) {
         const wm = wms[k]
         const toks = ids.get(tokenizerId(wm.spec))!
-        const s = (scratch[k] = scoreTokens(wm, toks, scratch[k]))
+        const s = scoreTokens(wm, toks, scratch[k])
+        scratch[k] = s.score.length <= DOCUMENT_SCRATCH ? s : undefined
         // Per-document dedup (first occurrence counts) and the corpus pool, one sum
         // per nonce stream (gumbel keys with nonces; one otherwise).
         const N = streams[k]
         seen.clear()
         // The buffer not holding the best key's scores so far.
         const slot = best.first === counted[0] ? 1 : 0
-        if (counted[slot].length < s.count) counted[slot] = new Float64Array(Math.max(s.count, 2 * counted[slot].length))
-        const first = counted[slot]
+        const first = (counted[slot] = fitScratch(counted[slot], s.count, DOCUMENT_SCRATCH, (m) => new Float64Array(m)))
         const sums = docSums[k].fill(0)
         const pool = open[k]
         const skip = exclude[k]
@@ -205,7 +206,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
           // same positions); a leader with followers leaves its own.
           const follow = leader !== k ? marks[leader]! : null
           let m = marks[k]
-          if (m && m.length < count) m = marks[k] = new Uint8Array(Math.max(count, 2 * m.length))
+          if (m) m = marks[k] = fitScratch(m, count, DOCUMENT_SCRATCH, (c) => new Uint8Array(c))
           later.reserve(count)
           const lt = later.tuples
           const ls = later.scores

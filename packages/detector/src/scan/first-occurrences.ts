@@ -10,6 +10,8 @@
  * entry of a value is the one marked), at a few ns per tuple.
  */
 
+import { BLOCK_SCRATCH, fitScratch } from '../scratch.js'
+
 const PARTITION_BITS = 8
 /** Below this many ids one small table is already cache-resident. */
 const DIRECT = 1 << 12
@@ -32,10 +34,8 @@ export function markFirstOccurrences(tuples: Float64Array, n: number, first: Uin
   const fill = start.slice(0, P)
   // Reused across blocks: fresh 12-byte-per-tuple arrays every block were
   // garbage that V8 frees late (external memory), raising a worker's peak RSS.
-  if (partT.length < n) {
-    partT = new Float64Array(Math.max(n, 2 * partT.length))
-    partI = new Int32Array(partT.length)
-  }
+  partT = fitScratch(partT, n, BLOCK_SCRATCH, (m) => new Float64Array(m))
+  if (partI.length !== partT.length) partI = new Int32Array(partT.length)
   for (let i = 0; i < n; i++) {
     const t = tuples[i]
     const q = fill[hashOf(t) >>> shift]++
@@ -61,8 +61,9 @@ function dedup(tuples: Float64Array, index: Int32Array | null, from: number, to:
   if (len === 0) return 0
   const bits = Math.max(4, Math.ceil(Math.log2(len * 2)))
   const size = 1 << bits
-  if (table.length < size) table = new Float64Array(size)
-  else table.fill(0, 0, size)
+  const fitted = fitScratch(table, size, BLOCK_SCRATCH, (m) => new Float64Array(m))
+  if (fitted === table) table.fill(0, 0, size)
+  else table = fitted
   const mask = size - 1
   let distinct = 0
   for (let j = from; j < to; j++) {

@@ -1,5 +1,6 @@
 import { markFirstOccurrences } from './first-occurrences.js'
 import type { TupleSet } from './tuple-set.js'
+import { BLOCK_SCRATCH, fitScratch } from '../scratch.js'
 
 /**
  * The corpus pool of a key with one stream, deferred to the end of the block.
@@ -39,10 +40,9 @@ export function createPendingPool(): PendingPool {
       b.scores[b.length++] = score
     },
     reserve(n) {
-      if (b.length + n <= b.tuples.length) return
-      const size = Math.max(b.length + n, 2 * b.tuples.length)
-      const tuples = new Float64Array(size)
-      const scores = new Float64Array(size)
+      const tuples = fitScratch(b.tuples, b.length + n, BLOCK_SCRATCH, (m) => new Float64Array(m))
+      if (tuples === b.tuples) return
+      const scores = new Float64Array(tuples.length)
       tuples.set(b.tuples.subarray(0, b.length))
       scores.set(b.scores.subarray(0, b.length))
       b.tuples = tuples
@@ -116,7 +116,7 @@ export function poolPendingGroup(
  */
 function poolAtOnce(lists: Array<{ b: PendingPool; emit: (n: number, sum: number) => void }>): void {
   const n = lists[0].b.length
-  if (firstFlags.length < n) firstFlags = new Uint8Array(Math.max(n, 2 * firstFlags.length))
+  firstFlags = fitScratch(firstFlags, n, BLOCK_SCRATCH, (m) => new Uint8Array(m))
   const distinct = markFirstOccurrences(lists[0].b.tuples, n, firstFlags)
   for (const { b, emit } of lists) {
     // Summed in scan order: the per-token pool's floating-point sum, bit for bit.

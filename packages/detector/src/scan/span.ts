@@ -1,6 +1,7 @@
 import { nullModel, type WatermarkSpec } from '@tracemark/watermark'
 import { logGamma } from '../stats/special.js'
 import { binomialUpperTailLog, gammaUpperTailLog } from '../stats/tails.js'
+import { DOCUMENT_SCRATCH, fitScratch } from '../scratch.js'
 
 /** Smallest window tried: shorter spans cannot reach strong evidence anyway. */
 const MIN_WINDOW = 32
@@ -32,10 +33,8 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.len
   const law = nullModel(spec)
   // Prefix sums of counted tuples and of their scores (buffers reused: a scan calls
   // this for every document).
-  if (cnt.length < n + 1) {
-    cnt = new Float64Array(2 * (n + 1))
-    sum = new Float64Array(2 * (n + 1))
-  }
+  cnt = fitScratch(cnt, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
+  sum = fitScratch(sum, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
   for (let i = 0; i < n; i++) {
     const s = score[i]
     const counted = s === s

@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import { hfTokenizer } from './hf-tokenizer.js'
 import { fromParsed, readTokenizerFile } from './hf-tokenizer-file.js'
 import { boundRuns } from './bounded-runs.js'
+import { DOCUMENT_SCRATCH, fitScratch } from '../scratch.js'
 
 /** Names of the tokenizers the detector ships with. */
 export type TokenizerName = 'cl100k_base' | 'o200k_base'
@@ -145,10 +146,10 @@ function isolatedDecode(api: GptEncoding, name: string): ((ids: ArrayLike<number
         out += piece
         continue
       }
-      if (n + piece.length > bytes.length) {
-        const grown = new Uint8Array(2 * (n + piece.length))
-        grown.set(bytes.subarray(0, n))
-        bytes = grown
+      const fitted = fitScratch(bytes, n + piece.length, DOCUMENT_SCRATCH, (m) => new Uint8Array(m))
+      if (fitted !== bytes) {
+        fitted.set(bytes.subarray(0, n))
+        bytes = fitted
       }
       bytes.set(piece, n)
       n += piece.length

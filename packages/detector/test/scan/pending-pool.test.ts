@@ -2,6 +2,8 @@ import { createWatermarker, generateKey, scoreTokens, seededRandom, type Waterma
 import { describe, expect, it } from 'vitest'
 import { createScorer, type PooledPart } from '../../src/scan/document.js'
 import { markFirstOccurrences } from '../../src/scan/first-occurrences.js'
+import { createPendingPool } from '../../src/scan/pending-pool.js'
+import { BLOCK_SCRATCH, fitScratch } from '../../src/scratch.js'
 
 /** Tuples as scoreTokens makes them (hi * 2^20 + (lo >>> 12)), drawn from a small pool so that they repeat. */
 function tupleList(seed: number, n: number, distinct: number): Float64Array {
@@ -107,5 +109,54 @@ describe('the deferred corpus pool', () => {
       else expect(parts.length, `cap ${cap}: shards closed inside the block`).toBeGreaterThan(keys.length)
       expect(scorer.pooled(), 'pooled() forgets what it returned').toEqual([])
     }
+  })
+})
+
+describe('buffers after an outsized document', () => {
+  it('give the same records and pool as fresh ones, before and after a document past every per-document cap', () => {
+    const rnd = seededRandom(21)
+    // Two grouped keys (a leader's marks, a follower) and a key with its own dedup.
+    const keys = [generateKey({ scheme: 'gumbel' }), generateKey({ scheme: 'gumbel' }), generateKey({ scheme: 'kgw', gamma: 0.25 })]
+    const passage = () => Array.from({ length: 300 }, () => Math.floor(rnd() * 100_000))
+    const short = Uint32Array.from([...passage(), ...passage()])
+    // 2^18 + 20,000 tokens, with repeats: past DOCUMENT_SCRATCH (2^18), so this
+    // document's buffers are its own and the next document's are capped again.
+    const parts = Array.from({ length: 8 }, passage)
+    const long = Uint32Array.from({ length: 2 ** 18 + 20_000 }, (_, i) => (parts[Math.floor(i / 300) % 8][i % 300] + (i % 7 === 0 ? i : 0)) % 100_000)
+    const docs = [short, long, short]
+    const scorer = createScorer(keys)
+    const records = docs.map((ids, i) => scorer.scoreIds(new Map([['cl100k_base', ids]]), { file: 'x' }, i))
+    const fresh = docs.map((ids, i) => createScorer(keys).scoreIds(new Map([['cl100k_base', ids]]), { file: 'x' }, i))
+    expect(records).toEqual(fresh)
+    expect(records[2]).toEqual({ ...records[0], index: 2 })
+    expect(scorer.pooled()).toEqual(referenceParts(keys, docs, 4_000_000))
+  })
+
+  it('keep a block pool\'s held-back tuples when its arrays shrink back under the cap', () => {
+    const b = createPendingPool()
+    b.reserve(BLOCK_SCRATCH + 1)
+    expect(b.tuples.length).toBe(BLOCK_SCRATCH + 1)
+    for (let i = 0; i < 3; i++) b.push(i * 2 ** 30, i / 4)
+    b.reserve(10)
+    expect(b.tuples.length).toBe(BLOCK_SCRATCH)
+    expect(Array.from(b.tuples.subarray(0, 3))).toEqual([0, 2 ** 30, 2 ** 31])
+    expect(Array.from(b.scores.subarray(0, 3))).toEqual([0, 0.25, 0.5])
+    expect(b.scores.length).toBe(b.tuples.length)
+  })
+})
+
+describe('fitScratch', () => {
+  it('keeps a buffer that fits under the cap, doubles one that does not, sizes one past the cap to the need alone', () => {
+    const make = (n: number) => new Float64Array(n)
+    const a = new Float64Array(100)
+    expect(fitScratch(a, 80, 1000, make)).toBe(a)
+    expect(fitScratch(a, 150, 1000, make).length).toBe(200)
+    expect(fitScratch(a, 900, 1000, make).length).toBe(900)
+    expect(fitScratch(new Float64Array(600), 700, 1000, make).length).toBe(1000)
+    const big = fitScratch(a, 5000, 1000, make)
+    expect(big.length).toBe(5000)
+    expect(fitScratch(big, 4000, 1000, make)).toBe(big)
+    expect(fitScratch(big, 6000, 1000, make).length).toBe(6000)
+    expect(fitScratch(big, 10, 1000, make).length).toBe(1000)
   })
 })
