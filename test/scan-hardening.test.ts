@@ -7,7 +7,8 @@ import { generateKey, serializeKey } from '@tracemark/watermark'
 import { scoreBlock } from '../packages/detector/src/scan/block.js'
 import type { Scorer } from '../packages/detector/src/scan/document.js'
 import { runScan } from '../packages/detector/src/scan/run.js'
-import { sourceSettings } from '../packages/detector/src/scan/sources/index.js'
+import { DEFAULT_MAX_DOCUMENT_BYTES, sourceSettings } from '../packages/detector/src/scan/sources/index.js'
+import { workerOldGenerationMb } from '../packages/detector/src/scan/pool.js'
 import { ERRORS_PER_INPUT } from '../packages/detector/src/scan/summary-builder.js'
 import { splitCorpus } from '../packages/lab/src/corpus/corpus.js'
 import { testSecret, runCli as cli } from './helpers.js'
@@ -49,6 +50,22 @@ describe('scan hardening', () => {
       // Documents stay numbered without a gap: the failed one is an error, not a document.
       'doc 3 #1',
     ])
+  })
+
+  it('scores a document of the largest size read by default in a worker, under the worker\'s heap limit', async () => {
+    // Random CJK characters up to the 16 MiB line limit: ~5.6 M characters and
+    // millions of tokens, the most heap per byte of the hostile texts measured. The
+    // worker's old generation is capped (workerOldGenerationMb) and must hold it.
+    expect(workerOldGenerationMb()).toBe(512)
+    expect(workerOldGenerationMb(64 * 2 ** 20)).toBe(2048)
+    let x = 7
+    const cjk = Array.from({ length: (DEFAULT_MAX_DOCUMENT_BYTES - 64) / 3 }, () => String.fromCharCode(0x4e00 + ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 20000))).join('')
+    const big = join(dir, 'big-document.jsonl')
+    writeFileSync(big, `${JSON.stringify({ text: cjk })}\n${JSON.stringify({ text: 'a short document after it' })}\n`)
+    const records: Array<{ type: string; tokens?: number }> = []
+    await runScan({ inputs: [big], keyTexts: [keyText], workers: 1 }, { record: (line) => records.push(JSON.parse(line)), warn: () => {} })
+    expect(records.map((r) => r.type)).toEqual(['document', 'document', 'summary'])
+    expect(records[0].tokens).toBeGreaterThan(10_000_000)
   })
 
   it(`keeps counts and only the first ${ERRORS_PER_INPUT} errors per input for a flood of bad lines`, async () => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { BlockOutput } from './block.js'
 import type { ScorerOptions } from './document.js'
-import type { ReadSourcesOptions } from './sources/index.js'
+import { DEFAULT_MAX_DOCUMENT_BYTES, type ReadSourcesOptions } from './sources/index.js'
 import type { Piece } from './sources/piece.js'
 
 /** A pool of scan workers that read and score blocks in parallel. */
@@ -36,6 +36,23 @@ function workerUrl(): { url: URL; tsconfig?: string } {
  */
 const WORKER_YOUNG_GENERATION_MB = 16
 
+/**
+ * Old generation of a worker's heap, in MiB. What matters is less the cap than how V8
+ * sizes the heap under it: below a ~4 GB limit (the default here) V8 lets the old space
+ * grow to ~4x its live size between major collections, and on a long scan a worker's
+ * old space swung between 25 and 110 MiB (its live set is ~25: the tokenizer's tables,
+ * the merge cache, the block's records). Under a 512 MiB limit V8 grows it by ~1.4x
+ * and it stayed at 23-36 MiB: 1 GB with 2 workers peaked at 293 MiB of RSS against 369,
+ * in the same time. The largest document read by default (16 MiB) needs ~110 MiB of
+ * heap at most (measured on hostile text: one character repeated, digits, random CJK,
+ * random ASCII); the limit stays 32x the largest document so a larger
+ * `maxDocumentBytes` keeps that margin. A tight limit is not safe: at 96-128 MiB, Node
+ * 20 aborted the whole process (not the worker) on such a document.
+ */
+export function workerOldGenerationMb(maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES): number {
+  return Math.max(512, Math.ceil((32 * maxDocumentBytes) / 2 ** 20))
+}
+
 /** Starts `size` workers, each with its own scorer over the same keys and its own readers. */
 export async function createScanPool(size: number, keyFiles: string[], options: ScorerOptions, source: Pick<ReadSourcesOptions, 'field' | 'maxDocumentBytes'> = {}): Promise<ScanPool> {
   const { url, tsconfig } = workerUrl()
@@ -53,7 +70,7 @@ export async function createScanPool(size: number, keyFiles: string[], options: 
   }
   await Promise.all(
     Array.from({ length: size }, () => {
-      const w = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }, workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig } })
+      const w = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: workerOldGenerationMb(source.maxDocumentBytes) }, workerData: { scanWorker: true, keyFiles, options, source: { field: source.field, maxDocumentBytes: source.maxDocumentBytes }, tsconfig } })
       workers.push(w)
       return new Promise<void>((resolve, reject) => {
         w.on('message', (m) => {
