@@ -28,13 +28,15 @@ function workerUrl(): { url: URL; tsconfig?: string } {
 }
 
 /**
- * Young generation of a worker's heap, in MiB: 16 instead of V8's 32 here. A worker's
- * young objects die within a document, so the smaller space costs no speed: scanning
- * 1 GB of JSONL with 2 workers took 94 and 95 s against 99-102 s with the default,
- * at a peak RSS of 288-325 MiB against 365-371. (6 MiB was slower and larger over a
- * long scan: a block's objects were promoted, then freed only by major collections.)
+ * Young generation of a worker's heap, in MiB: 12 instead of V8's 32 here. A worker's
+ * young objects die within a document. Scanning 1 GB of JSONL with 2 workers, with the
+ * old generation capped as below: 12 MiB peaked at 236-252 MiB of RSS, 16 MiB at
+ * 258-267, 8 MiB at 247-249; 12 and 16 took the same CPU time on 30 MB (5.3 and 5.2 s,
+ * five runs each, within the noise), 8 was ~9 % slower on 1 GB. (Before the old
+ * generation was capped, a small young generation was worse: a block's promoted
+ * objects waited for rare major collections.)
  */
-const WORKER_YOUNG_GENERATION_MB = 16
+const WORKER_YOUNG_GENERATION_MB = 12
 
 /**
  * Old generation of a worker's heap, in MiB. What matters is less the cap than how V8
