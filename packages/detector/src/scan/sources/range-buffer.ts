@@ -1,7 +1,8 @@
 /**
  * Random access for hyparquet, which asks for byte ranges (the footer, then one
- * row group's column chunk at a time): only those ranges are read, from a file
- * or an object store alike.
+ * row group's column chunk at a time, or only the pages a row range needs when
+ * the file has an offset index): only those ranges are read, from a file or an
+ * object store alike.
  */
 import type { AsyncBuffer } from 'hyparquet'
 
