@@ -1,8 +1,9 @@
 /**
  * The floor of `pnpm bench scan`, in a fresh process: reads, parses and tokenizes
- * (read + JSON.parse + BPE) on one thread, nothing else (the scans themselves run
- * the built CLI: see cli-child.mjs). Prints one JSON line: seconds (after the
- * tokenizer is loaded), tokens, peak RSS in bytes.
+ * (read + JSON.parse + BPE) on one thread, nothing else. It runs bundled as the
+ * packages are built (bundled() in scan.ts), as the scans run the built CLI (see
+ * cli-child.mjs). Prints one JSON line: seconds (after the tokenizer is loaded),
+ * tokens, peak RSS in bytes.
  *
  * argv[2] is JSON: { mode: 'floor', inputs, backend? }.
  */

@@ -6,12 +6,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
 import { DEFAULT_SCHEME, generateKey, serializeKey } from '@tracemark/watermark'
-import { createScorer, keyTokenizers } from '../../detector/src/scan/document.js'
-import { readSources } from '../../detector/src/scan/sources/index.js'
 import { loadCorpus } from '../src/corpus/corpus.js'
 import { repoRoot } from '../src/model/default.js'
-import { bench, table } from './harness.js'
-import { benchIdScoring } from './id-scoring.js'
 
 /**
  * Builds (once) a JSONL corpus of real English of about `mb` megabytes under
@@ -86,7 +82,7 @@ async function runNode(args: string[]): Promise<{ code: number | null; last: str
 
 /** The floor in a fresh process; see scan-child.ts. */
 async function measureFloor(job: { inputs: string[]; backend?: string }): Promise<Measured> {
-  const r = await runNode(['--import', 'tsx', join(repoRoot(), 'packages', 'lab', 'bench', 'scan-child.ts'), JSON.stringify({ mode: 'floor', ...job })])
+  const r = await runNode([await bundled('scan-child'), JSON.stringify({ mode: 'floor', ...job })])
   if (r.code !== 0) throw new Error(`bench child failed: ${r.err}`)
   return JSON.parse(r.last) as Measured
 }
@@ -103,6 +99,44 @@ async function measureFloorPair(job: { inputs: string[]; backend?: string }): Pr
 
 const detectorDir = () => join(repoRoot(), 'packages', 'detector')
 const builtCli = () => join(detectorDir(), 'dist', 'cli.js')
+
+/**
+ * A bench child (packages/lab/bench/<name>.ts) bundled as the packages are built
+ * (tsup, dependencies left to node_modules), so that it measures the code users
+ * run: tsx wraps every named closure in __name(), which made whole-document
+ * scoring ~30 % slower under tsx than built. Written next to the detector's
+ * sources, where their dependencies resolve (the watermark package's dist too).
+ */
+async function bundled(name: string): Promise<string> {
+  ensureBuilt()
+  const { build } = await import('tsup')
+  const outDir = join(detectorDir(), '.bench')
+  await build({
+    entry: { [name]: join(repoRoot(), 'packages', 'lab', 'bench', `${name}.ts`) },
+    outDir,
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    splitting: false,
+    sourcemap: false,
+    dts: false,
+    clean: false,
+    silent: true,
+    config: false,
+    skipNodeModulesBundle: true,
+    // The watermark package as users get it, its built dist: not its sources,
+    // where the repo's tsconfig paths would lead.
+    esbuildPlugins: [
+      {
+        name: 'watermark-dist',
+        setup: (b) => b.onResolve({ filter: /^@tracemark\/watermark/ }, (a) => ({ path: a.path, external: true })),
+      },
+    ],
+  })
+  const out = [`${name}.js`, `${name}.mjs`].map((f) => join(outDir, f)).find((f) => existsSync(f))
+  if (!out) throw new Error(`bundling ${name} wrote nothing to ${outDir}`)
+  return out
+}
 
 /** Newest modification time of the files under `dir`, in ms. */
 function newest(dir: string): number {
@@ -210,36 +244,10 @@ export async function benchScan(mb = 20): Promise<void> {
 }
 
 /**
- * `pnpm bench keys`: the scorer with 1, 4 and 16 keys next to normalizing and
- * tokenizing alone (tokenized once per tokenizer, scored once per key; the pool
- * closed after each pass of 200 documents, as a scan block closes it), then
- * scoring pre-tokenized ids per scheme. In-process, so it runs in a minute.
+ * `pnpm bench keys`: the scorer with 1, 4 and 16 keys, and id scoring per scheme
+ * (keys-child.ts), run on the bundled code in a child process.
  */
 export async function benchKeys(path: string): Promise<void> {
-  const texts: string[] = []
-  for await (const r of readSources([path])) {
-    if (r.text !== undefined) texts.push(r.text)
-    if (texts.length >= 200) break
-  }
-  const keySets = [1, 4, 16].map((n) => Array.from({ length: n }, () => generateKey({ scheme: DEFAULT_SCHEME })))
-  const { encode } = keyTokenizers(keySets[0])
-  const scorers = keySets.map((ks) => createScorer(ks))
-  table(
-    `several keys in one pass (${texts.length} documents of ~2 KB; scorer = normalize + tokenize + score every key)`,
-    bench(
-      [
-        { name: 'normalize + tokenize', run: () => texts.map((t) => encode(t)) },
-        ...scorers.map((s, i) => ({ name: `scorer, ${keySets[i].length} key${i ? 's' : ''}`, run: () => {
-          const r = texts.map((t, j) => s.score(t, { file: 'x' }, j).pValue)
-          s.pooled()
-          return r
-        } })),
-      ],
-      { rounds: 5, roundMs: 300 },
-    ),
-    'normalize + tokenize',
-  )
-
-  // Scoring ids alone, per scheme.
-  benchIdScoring(texts.map((t) => encode(t).get('cl100k_base')!))
+  const r = spawnSync(process.execPath, [await bundled('keys-child'), path], { stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`bench child keys-child failed (${r.status})`)
 }
