@@ -71,19 +71,23 @@ function logContinuedFractionQ(a: number, x: number): number {
   return Math.log(a) + logPoissonPmfRaw(a, x) + Math.log(h)
 }
 
-/** Both sides as logs, each computed where it is accurate. */
-function logIncGammaTails(fn: string, a: number, x: number): [lower: number, upper: number] {
+/**
+ * One side as a log, computed from the side that is accurate there (the other is
+ * ln(1 − e^side)). A scan asks for the upper side of millions of windows: one
+ * number, nothing allocated.
+ */
+function logIncGammaSide(fn: string, a: number, x: number, upper: boolean): number {
   requirePositive(a, fn, 'a', true)
   requireNotNaN(x, fn, 'x')
-  if (x <= 0) return [-Infinity, 0]
-  if (x === Infinity) return [0, -Infinity]
+  if (x <= 0) return upper ? 0 : -Infinity
+  if (x === Infinity) return upper ? -Infinity : 0
   // Clamped at 0: a side within an ulp of 1 may round a hair above it.
   if (x < a + 1) {
     const lower = Math.min(0, logSeriesP(a, x))
-    return [lower, log1mExp(lower)]
+    return upper ? log1mExp(lower) : lower
   }
-  const upper = Math.min(0, logContinuedFractionQ(a, x))
-  return [log1mExp(upper), upper]
+  const q = Math.min(0, logContinuedFractionQ(a, x))
+  return upper ? q : log1mExp(q)
 }
 
 /**
@@ -97,7 +101,7 @@ function logIncGammaTails(fn: string, a: number, x: number): [lower: number, upp
  * @throws RangeError for a not positive and finite, or x NaN.
  */
 export function logRegIncGammaLower(a: number, x: number): number {
-  return logIncGammaTails('logRegIncGammaLower', a, x)[0]
+  return logIncGammaSide('logRegIncGammaLower', a, x, false)
 }
 
 /**
@@ -109,5 +113,5 @@ export function logRegIncGammaLower(a: number, x: number): number {
  * @throws RangeError for a not positive and finite, or x NaN.
  */
 export function logRegIncGammaUpper(a: number, x: number): number {
-  return logIncGammaTails('logRegIncGammaUpper', a, x)[1]
+  return logIncGammaSide('logRegIncGammaUpper', a, x, true)
 }
