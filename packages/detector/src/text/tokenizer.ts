@@ -161,17 +161,60 @@ function isolatedDecode(api: GptEncoding, name: string): ((ids: ArrayLike<number
   }
 }
 
+let encoded = new Uint32Array(1024)
+
+/**
+ * gpt-tokenizer's encode of a text with no special tokens allowed (as the
+ * detector encodes): the same pieces, the same ids, less garbage. Its loop
+ * iterates `matchAll` and destructures each match, which allocated ~900 MB per
+ * 30 MB of text (60 % of a scan worker's allocations: a match array with its
+ * index, input and groups, and iterators, per piece). Here a sticky copy of its
+ * split pattern is tested at each position and the piece sliced. matchAll, when
+ * no piece starts at a position, searches further on; the built-in patterns
+ * match at every position, and if one ever did not (or matched empty) this
+ * gives the text to the library's own encode. Null if the internals change shape.
+ */
+function pieceEncoder(api: GptEncoding): ((text: string) => Uint32Array | null) | null {
+  const core = coreOf<{ tokenSplitRegex: unknown; getBpeRankFromString(piece: string): number | undefined; bytePairEncode(piece: string): number[] }>(api)
+  if (!(core?.tokenSplitRegex instanceof RegExp) || typeof core.getBpeRankFromString !== 'function' || typeof core.bytePairEncode !== 'function') return null
+  const split = new RegExp(core.tokenSplitRegex.source, `${core.tokenSplitRegex.flags.replace(/[gy]/g, '')}y`)
+  return (text) => {
+    // Kept between calls up to the cap, as the scorer's buffers are.
+    encoded = fitScratch(encoded, Math.min(3 * text.length, DOCUMENT_SCRATCH), DOCUMENT_SCRATCH, (m) => new Uint32Array(m))
+    let n = 0
+    for (let at = 0; at < text.length; ) {
+      split.lastIndex = at
+      if (!split.test(text) || split.lastIndex === at) return null
+      const piece = text.slice(at, split.lastIndex)
+      at = split.lastIndex
+      // Byte-level BPE: at most one id per UTF-8 byte, at most 3 bytes per UTF-16 unit.
+      if (n + 3 * piece.length > encoded.length) {
+        const grown = new Uint32Array(Math.max(n + 3 * piece.length, 2 * encoded.length))
+        grown.set(encoded.subarray(0, n))
+        encoded = grown
+      }
+      const rank = core.getBpeRankFromString(piece)
+      if (rank !== undefined) encoded[n++] = rank
+      else for (const id of core.bytePairEncode(piece)) encoded[n++] = id
+    }
+    return encoded.slice(0, n)
+  }
+}
+
 function gptTokenizerBackend(name: TokenizerName): Tokenizer {
   const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
   steadyMergeCache(enc)
   let reference: Tokenizer | undefined
   const decode = isolatedDecode(enc, name) ?? ((ids: ArrayLike<number>) => (reference ??= getTokenizer(name, 'tiktoken')).decode(ids))
+  const pieces = pieceEncoder(enc)
   return {
     name,
     backend: 'gpt-tokenizer',
     vocabSize: VOCAB_SIZE[name],
     encode: (text) =>
-      WHITESPACE_MISMATCH.test(text) ? (reference ??= getTokenizer(name, 'tiktoken')).encode(text) : Uint32Array.from(enc.encode(text, NO_SPECIALS)),
+      WHITESPACE_MISMATCH.test(text)
+        ? (reference ??= getTokenizer(name, 'tiktoken')).encode(text)
+        : (pieces?.(text) ?? Uint32Array.from(enc.encode(text, NO_SPECIALS))),
     decode,
   }
 }
