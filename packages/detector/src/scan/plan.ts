@@ -168,7 +168,7 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
       continue
     }
     if (f.format === 'parquet') {
-      yield* planParquet(f.file, settings)
+      yield* planParquet(f.file, settings, f.object)
       continue
     }
     // Uncompressed JSONL: cut at the line ends where the block fills.
@@ -205,8 +205,8 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
   }
   if (count > 0) yield cut()
 
-  async function* planParquet(file: string, s: Settings): AsyncGenerator<PlannedBlock> {
-    const groups = await parquetGroups(file, s.segments[0])
+  async function* planParquet(file: string, s: Settings, object?: { size: number; etag: string }): AsyncGenerator<PlannedBlock> {
+    const groups = await parquetGroups(file, s.segments[0], object)
     if (typeof groups === 'string') {
       yield* record({ file, error: groups })
       return
@@ -223,7 +223,7 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
       }
       while (at < end) {
         const take = Math.min(end - at, blockSize - count)
-        add({ kind: 'rows', file, rowStart: at, rowEnd: at + take }, take)
+        add({ kind: 'rows', file, rowStart: at, rowEnd: at + take, ...(object ? { object } : {}) }, take)
         at += take
         if (full()) yield cut()
       }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { parquetWriteBuffer } from 'hyparquet-writer'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { corpusInputs } from '../../src/evidence/make.js'
@@ -137,6 +138,24 @@ describe('s3:// inputs (a local S3-compatible server)', () => {
     // Before: one listing each for evidence, the progress total, the resume fingerprint, the
     // common-tuple sample and the plan (five).
     expect(lists() - before).toBe(1)
+  })
+
+  it('reads a listed Parquet object without asking its size, and its footer once, not once per block', async () => {
+    // 6 row groups of 8 rows, blocks of 4 rows: 12 blocks. Each block asked the store
+    // for the object's size (HEAD) and read the footer again before reading its pages.
+    const texts = Array.from({ length: 48 }, (_, i) => `document ${i} `.repeat(20))
+    const bytes = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 8 }))
+    await writeFile(tmp.path('groups.parquet'), bytes)
+    await s3.put('pq/groups.parquet', bytes)
+    const object = (r: string) => r.includes('/corpus-bucket/pq/groups.parquet')
+    const before = s3.requests.filter(object).length
+    const got = await planned([`${s3.root}pq/`], 4)
+    expect(got).toEqual((await planned([tmp.path('groups.parquet')], 4)).map((r) => ({ ...r, file: `${s3.root}pq/groups.parquet` })))
+    expect(got).toHaveLength(48)
+    const asked = s3.requests.filter(object).slice(before)
+    expect(asked.filter((r) => r.startsWith('HEAD '))).toEqual([])
+    // One footer read, then each block's pages (with their offset index): at most 2 per block.
+    expect(asked.length).toBeLessThanOrEqual(1 + 2 * 12)
   })
 
   it('refuses what a lying store sends: a range ignored, bytes missing or extra', async () => {

@@ -50,7 +50,10 @@ export function detectFormat(path: string): { format: SourceFormat; compression:
 }
 
 /** One input file with its format, or a record for an input that cannot be read. */
-export type InputFile = { file: string; format: SourceFormat; compression: Compression; error?: undefined } | SourceRecord & { error: string }
+export type InputFile =
+  /** `object`: an `s3://` object's size and ETag, as its listing gave them. */
+  | { file: string; format: SourceFormat; compression: Compression; object?: { size: number; etag: string }; error?: undefined }
+  | (SourceRecord & { error: string })
 
 /** `dev:ino` of a file: how a scan recognises its own output among its inputs. */
 export const fileIdentity = (s: { dev: number; ino: number }) => `${s.dev}:${s.ino}`
@@ -90,7 +93,7 @@ export async function* listInputs(inputs: string[], format?: SourceFormat, skip?
         yield { file: input, error: cannotRead(e) }
         continue
       }
-      for (const o of objects) yield { file: o.url, ...formatOf(o.url) }
+      for (const o of objects) yield { file: o.url, ...formatOf(o.url), object: { size: o.size, etag: o.etag } }
       continue
     }
     let isDirectory: boolean

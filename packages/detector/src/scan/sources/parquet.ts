@@ -23,9 +23,12 @@ async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
   })
 }
 
+/** An `s3://` object's size and ETag, as the scan's listing gave them. */
+type ListedObject = { size: number; etag: string }
+
 /** Random access to a local file or an `s3://` object, and how to release it. */
-async function openBuffer(file: string): Promise<{ buffer: AsyncBuffer; close: () => Promise<void> }> {
-  if (isS3(file)) return { buffer: await s3Buffer(file), close: async () => {} }
+async function openBuffer(file: string, object?: ListedObject): Promise<{ buffer: AsyncBuffer; close: () => Promise<void> }> {
+  if (isS3(file)) return { buffer: await s3Buffer(file, object?.size), close: async () => {} }
   const handle = await open(file, 'r')
   try {
     return { buffer: await fileBuffer(handle), close: () => handle.close() }
@@ -35,18 +38,39 @@ async function openBuffer(file: string): Promise<{ buffer: AsyncBuffer; close: (
   }
 }
 
+/**
+ * Footers of listed `s3://` objects, by URL, size and ETag: a worker reads a file's
+ * blocks one after another, and each block read the footer again (one more GET, and
+ * a HEAD, per 512 rows; a footer runs to megabytes for thousands of row groups). An
+ * ETag names one content, so a cached footer cannot belong to another version.
+ */
+const footers = new Map<string, FileMetaData>()
+const FOOTERS_KEPT = 4
+
+async function footerOf(file: string, buffer: AsyncBuffer, object?: ListedObject): Promise<FileMetaData> {
+  const key = object?.etag ? `${file}\n${object.size}\n${object.etag}` : null
+  const kept = key === null ? undefined : footers.get(key)
+  if (kept) return kept
+  const metadata = await parquetMetadataAsync(buffer)
+  if (key !== null) {
+    if (footers.size >= FOOTERS_KEPT) footers.delete(footers.keys().next().value!)
+    footers.set(key, metadata)
+  }
+  return metadata
+}
+
 /** An open Parquet file with the column checked, or the one error record's reason. */
-async function openParquet(file: string, column: string): Promise<{ close: () => Promise<void>; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
+async function openParquet(file: string, column: string, object?: ListedObject): Promise<{ close: () => Promise<void>; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
   let opened
   try {
-    opened = await openBuffer(file)
+    opened = await openBuffer(file, object)
   } catch (e) {
     return cannotRead(e)
   }
   const { buffer, close } = opened
   let metadata: FileMetaData
   try {
-    metadata = await parquetMetadataAsync(buffer)
+    metadata = await footerOf(file, buffer, object)
   } catch (e) {
     await close()
     // A store that fails mid-read is a read error, not a verdict on the file.
@@ -61,8 +85,8 @@ async function openParquet(file: string, column: string): Promise<{ close: () =>
 }
 
 /** Rows per row group (from the footer only), or the reason the file gives one error record. */
-export async function parquetGroups(file: string, column: string): Promise<number[] | string> {
-  const p = await openParquet(file, column)
+export async function parquetGroups(file: string, column: string, object?: ListedObject): Promise<number[] | string> {
+  const p = await openParquet(file, column, object)
   if (typeof p === 'string') return p
   await p.close()
   return p.metadata.row_groups.map((g) => Number(g.num_rows))
@@ -81,10 +105,10 @@ export async function* readParquet(
   path: string,
   segments: readonly string[],
   maxBytes: number,
-  range?: { rowStart: number; rowEnd: number },
+  range?: { rowStart: number; rowEnd: number; object?: ListedObject },
 ): AsyncGenerator<SourceRecord> {
   const column = segments[0]
-  const p = await openParquet(file, column)
+  const p = await openParquet(file, column, range?.object)
   if (typeof p === 'string') {
     yield { file, error: p }
     return

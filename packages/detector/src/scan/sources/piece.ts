@@ -13,8 +13,12 @@ import { readText } from './text.js'
 export type Piece =
   /** Bytes [start, end) of an uncompressed JSONL file, starting at line `firstLine`. */
   | { kind: 'lines'; file: string; start: number; end: number; firstLine: number }
-  /** Rows [rowStart, rowEnd) of a Parquet file, within one row group. */
-  | { kind: 'rows'; file: string; rowStart: number; rowEnd: number }
+  /**
+   * Rows [rowStart, rowEnd) of a Parquet file, within one row group. `object`: an
+   * `s3://` object's size and ETag from the scan's listing, so that a worker neither
+   * asks the store for the size nor reads the footer again for every block.
+   */
+  | { kind: 'rows'; file: string; rowStart: number; rowEnd: number; object?: { size: number; etag: string } }
   /** A whole text file (one document; compression from its name). */
   | { kind: 'text'; file: string }
   /** Records read by the planner: input errors, and inputs that cannot be read by range. */

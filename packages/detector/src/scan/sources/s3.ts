@@ -167,8 +167,8 @@ export async function* s3Bytes(url: string, start?: number, end?: number): Async
 }
 
 /** Random access to an object for hyparquet: one ranged GET per slice it asks for. */
-export async function s3Buffer(url: string): Promise<AsyncBuffer> {
-  const { size } = await headS3(url)
+export async function s3Buffer(url: string, knownSize?: number): Promise<AsyncBuffer> {
+  const size = knownSize ?? (await headS3(url)).size
   return rangeBuffer(size, async (into, start) => {
     let done = 0
     // s3Bytes checks the range and its length.
