@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises'
+import { parquetMetadata } from 'hyparquet'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readParquet } from '../../src/scan/sources/parquet.js'
@@ -124,6 +125,21 @@ describe('Parquet', () => {
     // Wreck the first page's header: a reader that fetches the whole chunk walks
     // through it; one that follows the offset index never reads it.
     bytes.fill(0xff, 4, 24)
+    await writeFile(file, bytes)
+    const got: unknown[] = []
+    for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 40, rowEnd: 48 })) got.push(r)
+    expect(got).toEqual(texts.slice(40, 48).map((text, i) => ({ file, row: 40 + i, text })))
+  })
+
+  it('reads a row range through the whole chunk when the offset index is damaged', async () => {
+    const file = tmp.path('bad-index.parquet')
+    const texts = Array.from({ length: 64 }, (_, i) => `row ${i} `.repeat(60))
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 64, pageSize: 2000, codec: 'UNCOMPRESSED', statistics: false }),
+    )
+    const chunk = parquetMetadata(bytes.buffer).row_groups[0].columns[0]
+    expect(chunk.offset_index_length).toBeGreaterThan(0)
+    bytes.fill(0xff, Number(chunk.offset_index_offset), Number(chunk.offset_index_offset) + chunk.offset_index_length!)
     await writeFile(file, bytes)
     const got: unknown[] = []
     for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 40, rowEnd: 48 })) got.push(r)

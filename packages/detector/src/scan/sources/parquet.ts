@@ -123,11 +123,13 @@ export async function* readParquet(
       groupStart += Number(group.num_rows)
       if (rowEnd <= rowStart) continue
       let rows: Record<string, unknown>[]
+      const read = (useOffsetIndex: boolean) => parquetReadObjects({ file: buffer, metadata, columns: [column], rowStart, rowEnd, compressors, useOffsetIndex })
       try {
         // With the file's offset index (parquet-mr and hyparquet-writer write one),
         // only the pages holding [rowStart, rowEnd) are fetched: 1.6 MB instead of
-        // 4.9 for 512 rows of a 4096-row group, read once per block.
-        rows = await parquetReadObjects({ file: buffer, metadata, columns: [column], rowStart, rowEnd, compressors, useOffsetIndex: true })
+        // 4.9 for 512 rows of a 4096-row group, read once per block. A damaged index
+        // must not lose rows the pages still hold: then the whole chunk is read.
+        rows = await read(true).catch(() => read(false))
       } catch (e) {
         yield { file, row: rowStart, error: `cannot read rows ${rowStart}–${rowEnd - 1}: ${shorten((e as Error).message, 80)}` }
         continue
