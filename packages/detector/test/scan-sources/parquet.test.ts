@@ -13,6 +13,18 @@ afterAll(() => tmp.cleanup())
 
 const write = (file: string, buffer: ArrayBuffer) => writeFile(file, new Uint8Array(buffer))
 
+// One row group of 64 rows in pages of ~4 rows (with the offset index the writer adds).
+const pagedTexts = Array.from({ length: 64 }, (_, i) => `row ${i} `.repeat(60))
+const pagedFile = () =>
+  new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: pagedTexts, type: 'STRING' }], rowGroupSize: 64, pageSize: 2000, codec: 'UNCOMPRESSED', statistics: false }))
+
+/** Rows [40, 48) of a file, as a scan worker reads its block. */
+async function rows40to48(file: string): Promise<unknown[]> {
+  const got: unknown[] = []
+  for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 40, rowEnd: 48 })) got.push(r)
+  return got
+}
+
 describe('Parquet', () => {
   it('reads the text column row by row across row groups, with null and empty values reported', async () => {
     const file = tmp.path('docs.parquet')
@@ -118,32 +130,22 @@ describe('Parquet', () => {
     // rows; reading the whole column chunk for each block read a row group once per
     // block (8 times for 4096-row groups, more for larger ones, over the network too).
     const file = tmp.path('paged.parquet')
-    const texts = Array.from({ length: 64 }, (_, i) => `row ${i} `.repeat(60))
-    const bytes = new Uint8Array(
-      parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 64, pageSize: 2000, codec: 'UNCOMPRESSED', statistics: false }),
-    )
+    const bytes = pagedFile()
     // Wreck the first page's header: a reader that fetches the whole chunk walks
     // through it; one that follows the offset index never reads it.
     bytes.fill(0xff, 4, 24)
     await writeFile(file, bytes)
-    const got: unknown[] = []
-    for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 40, rowEnd: 48 })) got.push(r)
-    expect(got).toEqual(texts.slice(40, 48).map((text, i) => ({ file, row: 40 + i, text })))
+    expect(await rows40to48(file)).toEqual(pagedTexts.slice(40, 48).map((text, i) => ({ file, row: 40 + i, text })))
   })
 
   it('reads a row range through the whole chunk when the offset index is damaged', async () => {
     const file = tmp.path('bad-index.parquet')
-    const texts = Array.from({ length: 64 }, (_, i) => `row ${i} `.repeat(60))
-    const bytes = new Uint8Array(
-      parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 64, pageSize: 2000, codec: 'UNCOMPRESSED', statistics: false }),
-    )
+    const bytes = pagedFile()
     const chunk = parquetMetadata(bytes.buffer).row_groups[0].columns[0]
     expect(chunk.offset_index_length).toBeGreaterThan(0)
     bytes.fill(0xff, Number(chunk.offset_index_offset), Number(chunk.offset_index_offset) + chunk.offset_index_length!)
     await writeFile(file, bytes)
-    const got: unknown[] = []
-    for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 40, rowEnd: 48 })) got.push(r)
-    expect(got).toEqual(texts.slice(40, 48).map((text, i) => ({ file, row: 40 + i, text })))
+    expect(await rows40to48(file)).toEqual(pagedTexts.slice(40, 48).map((text, i) => ({ file, row: 40 + i, text })))
   })
 
   it('refuses Parquet through compression with a clear error', async () => {
