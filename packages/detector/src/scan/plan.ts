@@ -21,7 +21,7 @@ import { cannotRead } from './sources/errors.js'
 import { listInputs, readFile, sourceSettings, type ReadSourcesOptions, type Settings } from './sources/index.js'
 import { parquetGroups } from './sources/parquet.js'
 import type { Piece } from './sources/piece.js'
-import { isS3, s3Bytes } from './sources/s3.js'
+import { isS3, s3Bytes, type ListedObject } from './sources/s3.js'
 import { STDIN } from './sources/stream.js'
 
 export type { Piece }
@@ -205,7 +205,7 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
   }
   if (count > 0) yield cut()
 
-  async function* planParquet(file: string, s: Settings, object?: { size: number; etag: string }): AsyncGenerator<PlannedBlock> {
+  async function* planParquet(file: string, s: Settings, object?: ListedObject): AsyncGenerator<PlannedBlock> {
     const groups = await parquetGroups(file, s.segments[0], object)
     if (typeof groups === 'string') {
       yield* record({ file, error: groups })

@@ -9,7 +9,7 @@ import { cannotRead } from './errors.js'
 import { parseFieldPath } from './field.js'
 import { readJsonl } from './jsonl.js'
 import { readParquet } from './parquet.js'
-import { isS3, listS3, type S3Lister } from './s3.js'
+import { isS3, listS3, type ListedObject, type S3Lister } from './s3.js'
 import { openBytes, STDIN, type Compression } from './stream.js'
 import { readText } from './text.js'
 import { listDirectory } from './walk.js'
@@ -52,7 +52,7 @@ export function detectFormat(path: string): { format: SourceFormat; compression:
 /** One input file with its format, or a record for an input that cannot be read. */
 export type InputFile =
   /** `object`: an `s3://` object's size and ETag, as its listing gave them. */
-  | { file: string; format: SourceFormat; compression: Compression; object?: { size: number; etag: string }; error?: undefined }
+  | { file: string; format: SourceFormat; compression: Compression; object?: ListedObject; error?: undefined }
   | (SourceRecord & { error: string })
 
 /** `dev:ino` of a file: how a scan recognises its own output among its inputs. */

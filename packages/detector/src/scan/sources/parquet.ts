@@ -8,7 +8,7 @@ import type { SourceRecord } from '../types.js'
 import { cannotRead, shorten } from './errors.js'
 import { checkText, getField } from './field.js'
 import { rangeBuffer } from './range-buffer.js'
-import { isS3, s3Buffer, status } from './s3.js'
+import { isS3, s3Buffer, status, type ListedObject } from './s3.js'
 
 /** Random access to an open file. */
 async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
@@ -22,9 +22,6 @@ async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
     }
   })
 }
-
-/** An `s3://` object's size and ETag, as the scan's listing gave them. */
-type ListedObject = { size: number; etag: string }
 
 /** Random access to a local file or an `s3://` object, and how to release it. */
 async function openBuffer(file: string, object?: ListedObject): Promise<{ buffer: AsyncBuffer; close: () => Promise<void> }> {

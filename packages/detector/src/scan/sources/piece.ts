@@ -8,6 +8,7 @@ import { detectFormat, type Settings } from './index.js'
 import { readJsonl } from './jsonl.js'
 import { readParquet } from './parquet.js'
 import { rangeBytes } from './stream.js'
+import type { ListedObject } from './s3.js'
 import { readText } from './text.js'
 
 export type Piece =
@@ -18,7 +19,7 @@ export type Piece =
    * `s3://` object's size and ETag from the scan's listing, so that a worker neither
    * asks the store for the size nor reads the footer again for every block.
    */
-  | { kind: 'rows'; file: string; rowStart: number; rowEnd: number; object?: { size: number; etag: string } }
+  | { kind: 'rows'; file: string; rowStart: number; rowEnd: number; object?: ListedObject }
   /** A whole text file (one document; compression from its name). */
   | { kind: 'text'; file: string }
   /** Records read by the planner: input errors, and inputs that cannot be read by range. */

@@ -79,6 +79,9 @@ export interface S3Object {
   etag: string
 }
 
+/** An object's size and ETag as the scan's listing gave them, carried to its readers. */
+export type ListedObject = Pick<S3Object, 'size' | 'etag'>
+
 const byKey = (a: S3Object, b: S3Object) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0)
 
 /**
