@@ -45,9 +45,9 @@ const WORKER_YOUNG_GENERATION_MB = 12
  * old space swung between 25 and 110 MiB (its live set is ~25: the tokenizer's tables,
  * the merge cache, the block's records). Under a 512 MiB limit V8 grows it by ~1.4x
  * and it stayed at 23-36 MiB: 1 GB with 2 workers peaked at 293 MiB of RSS against 369,
- * in the same time. The largest document read by default (16 MiB) needs ~110 MiB of
- * heap at most (measured on hostile text: one character repeated, digits, random CJK,
- * random ASCII); the limit stays 32x the largest document so a larger
+ * in the same time. The largest document read by default (16 MiB) took at most 153 MiB
+ * of old space (measured on hostile text: one character repeated, digits, random ASCII,
+ * and random CJK, the heaviest); the limit stays 32x the largest document so a larger
  * `maxDocumentBytes` keeps that margin. A tight limit is not safe: at 96-128 MiB, Node
  * 20 aborted the whole process (not the worker) on such a document.
  */
