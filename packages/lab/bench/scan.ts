@@ -107,7 +107,17 @@ const builtCli = () => join(detectorDir(), 'dist', 'cli.js')
  * scoring ~30 % slower under tsx than built. Written next to the detector's
  * sources, where their dependencies resolve (the watermark package's dist too).
  */
-async function bundled(name: string): Promise<string> {
+function bundled(name: string): Promise<string> {
+  // Once per run: the floor runs several times, twice at once for the pair, and two
+  // builds writing the same file while a child loads it would race.
+  let out = bundles.get(name)
+  if (!out) bundles.set(name, (out = bundle(name)))
+  return out
+}
+
+const bundles = new Map<string, Promise<string>>()
+
+async function bundle(name: string): Promise<string> {
   ensureBuilt()
   const { build } = await import('tsup')
   const outDir = join(detectorDir(), '.bench')
