@@ -61,11 +61,28 @@ export interface Attribution extends AccountEvidence {
  * stochastically at most Binomial(scored, 1/256), whoever wrote the text.
  */
 export function trimmedMatches(f: FingerprintSpec, votes: FingerprintVotes, account: number): { votes: number; tested: number } {
-  const per = Array.from(codewordScores(votes, accountCodeword(f, account))).sort((a, b) => b - a)
+  const per = Array.from(accountScores(f, votes, account)).sort((a, b) => b - a)
   const total = per.reduce((a, b) => a + b, 0)
   const drop = per.slice(0, Math.ceil(f.bits / 8) - 1).reduce((a, b) => a + b, 0)
   return { votes: total, tested: total - drop }
 }
+
+/**
+ * An account's exact evidence per codeword position ({@link codewordScores}),
+ * remembered per votes: a race key's zero-bit test and its attribution score the
+ * same accounts of the same votes, and on quick votes each costs a mixer call per
+ * tuple. Votes that grow in place (pooled over texts) raise `scored`, which
+ * drops what was remembered. Callers only read the array.
+ */
+export function accountScores(f: FingerprintSpec, votes: FingerprintVotes, account: number): Float64Array {
+  let memo = scoresMemo.get(votes)
+  if (!memo || memo.f !== f || memo.scored !== votes.scored) scoresMemo.set(votes, (memo = { f, scored: votes.scored, byAccount: new Map() }))
+  let scores = memo.byAccount.get(account)
+  if (!scores) memo.byAccount.set(account, (scores = codewordScores(votes, accountCodeword(f, account))))
+  return scores
+}
+
+const scoresMemo = new WeakMap<FingerprintVotes, { f: FingerprintSpec; scored: number; byAccount: Map<number, Float64Array> }>()
 
 /** Per-tuple match probability of the trimmed statistic under the null (colour-bias keys). */
 export const NULL_MATCH_RATE = 1 / COLOURS

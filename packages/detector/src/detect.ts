@@ -1,6 +1,4 @@
 import {
-  accountCodeword,
-  codewordScores,
   createWatermarker,
   decodeCandidates,
   fingerprintVotes,
@@ -14,7 +12,7 @@ import {
   type WatermarkKey,
   type WatermarkSpec,
 } from '@tracemark/watermark'
-import { attributeTokens, attributeVotes, type Attribution } from './attribution.js'
+import { accountScores, attributeTokens, attributeVotes, type Attribution } from './attribution.js'
 import { addTuple, bestStream, streamsOf, type ScoredTuples } from './nonces.js'
 import { binomialUpperTailLog, binomialZScore, gammaUpperTailLog, gammaZScore, toPValue } from './stats/tails.js'
 import { normalizeText, type NormalizeOptions } from './text/normalize.js'
@@ -187,7 +185,7 @@ export function raceZeroBit(f: FingerprintSpec, perToken: ReturnType<typeof test
   // ordered draw the ranking is a proxy, see FingerprintVotes), so the best few are scored.
   const ranked = accounts && accounts.length > 0 ? registryCandidates(f, votes, accounts, RESCORED) : decodeCandidates(f, votes, { limit: RESCORED, reliable })
   let best = -Infinity
-  for (const c of ranked) best = Math.max(best, sumOf(codewordScores(votes, accountCodeword(f, c.account))))
+  for (const c of ranked) best = Math.max(best, sumOf(accountScores(f, votes, c.account)))
   const logN = accounts && accounts.length > 0 ? Math.log(accounts.length) : f.bits * Math.LN2
   const account = votes.scored === 0 || ranked.length === 0 ? 0 : gammaUpperTailLog(votes.scored, best) + logN
   return {
