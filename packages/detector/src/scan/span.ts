@@ -62,14 +62,22 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.len
   })
   if (topA < 0) return null
   const T = exact(cnt[topB] - cnt[topA], sum[topB] - sum[topA])
+  // A window is skipped when a lower bound on its log p is above T or above the best
+  // found so far (it could neither win nor tie: ties keep the first window). The
+  // cheap bound first; the tighter one (more terms of the same sum) only for
+  // windows the cheap one cannot rule out: each exact tail ruled out saves ~1 µs.
   let best: BestSpan | null = null
+  let bound = T
   forEachWindow(n, (a, b) => {
     const k = cnt[b] - cnt[a]
     if (k === 0) return
     const s = sum[b] - sum[a]
-    if (lowerBoundLogP(law, k, s) > T) return
-    const logP = exact(k, s)
-    if (!best || logP < best.logP) best = { start: a, end: b, logP, windows: 0 }
+    if (lowerBoundLogP(law, k, s) > bound || tighterLowerBoundLogP(law, k, s) > bound) return
+    const logP = a === topA && b === topB ? T : exact(k, s)
+    if (!best || logP < best.logP) {
+      best = { start: a, end: b, logP, windows: 0 }
+      bound = Math.min(bound, logP)
+    }
   })
   if (!best) return null
   const found: BestSpan = best
@@ -102,7 +110,7 @@ function forEachWindow(n: number, visit: (a: number, b: number) => void): number
   return count
 }
 
-type Law = ReturnType<typeof nullModel>
+export type Law = ReturnType<typeof nullModel>
 
 /** Standardized score of a window: only orders the candidates. */
 function zOf(law: Law, k: number, s: number): number {
@@ -119,7 +127,7 @@ function zOf(law: Law, k: number, s: number): number {
  * - above it, terms of the tail: of the Poisson sum that the upper incomplete gamma
  *   is at integer k, and of the binomial's mass function (see below).
  */
-function lowerBoundLogP(law: Law, k: number, s: number): number {
+export function lowerBoundLogP(law: Law, k: number, s: number): number {
   let lb: number
   if (law.kind === 'gamma') {
     if (s <= k - 1) return Math.log(0.5) - 1e-9
@@ -140,6 +148,47 @@ function lowerBoundLogP(law: Law, k: number, s: number): number {
     // below it, too loose to skip a window when n runs to thousands (SynthID's depth).
     const L = Math.min(n - m + 1, Math.max(1, Math.floor(Math.sqrt(n * p * (1 - p)))))
     lb = L > 1 ? Math.max(binomialPmfLog(n, p, m), Math.log(L) + binomialPmfLog(n, p, m + L - 1)) : binomialPmfLog(n, p, m)
+  }
+  return lb - 1e-9 * Math.abs(lb) - 1e-9
+}
+
+/** Most terms {@link tighterLowerBoundLogP} sums. */
+const TIGHT_TERMS = 64
+
+/**
+ * A lower bound on a window's log p-value within a fraction of a nat of it where
+ * the window is significant, for the windows {@link lowerBoundLogP} cannot rule
+ * out: the first terms of the tail's own sum, each from the last by its exact
+ * ratio, instead of one or two terms.
+ * - Gamma(k, 1): P(G > s) = P(Poisson(s) ≤ k − 1); from the term at k − 1 down,
+ *   the term at j − 1 is the term at j times j / s.
+ * - Binomial(n, p): P(X ≥ m) = Σ_{j ≥ m} pmf(j), and pmf(j + 1) = pmf(j) (n − j) p / ((j + 1)(1 − p)).
+ * Every term is positive, so a partial sum is below the whole one; the same margin
+ * for rounding as {@link lowerBoundLogP}.
+ */
+export function tighterLowerBoundLogP(law: Law, k: number, s: number): number {
+  let lb: number
+  let partial = 1
+  let term = 1
+  if (law.kind === 'gamma') {
+    if (s <= k - 1) return Math.log(0.5) - 1e-9
+    for (let j = k - 1, i = 1; i < TIGHT_TERMS && j > 0; j--, i++) {
+      term *= j / s
+      partial += term
+    }
+    lb = poissonTermLog(s, Math.log(s), k - 1) + Math.log(partial)
+  } else {
+    const n = k * law.trials
+    const m = Math.round(s)
+    const p = law.p
+    if (m <= Math.floor(n * p)) return Math.log(0.5) - 1e-9
+    if (m > n) return -Infinity
+    const odds = p / (1 - p)
+    for (let j = m, i = 1; i < TIGHT_TERMS && j < n; j++, i++) {
+      term *= ((n - j) * odds) / (j + 1)
+      partial += term
+    }
+    lb = binomialPmfLog(n, p, m) + Math.log(partial)
   }
   return lb - 1e-9 * Math.abs(lb) - 1e-9
 }

@@ -1,6 +1,6 @@
 import { generateKey, nullModel, seededRandom, type WatermarkSpec } from '@tracemark/watermark'
 import { describe, expect, it } from 'vitest'
-import { bestSpan } from '../../src/scan/span.js'
+import { bestSpan, lowerBoundLogP, tighterLowerBoundLogP, type Law } from '../../src/scan/span.js'
 import { binomialUpperTailLog, gammaUpperTailLog } from '../../src/stats/tails.js'
 
 /** The exhaustive search: the exact tail of every window (the oracle bestSpan's pruning must match). */
@@ -73,5 +73,54 @@ describe('bestSpan', () => {
     expect(checked).toBe(180)
     // The planted stretches make real winners too, not only null documents.
     expect(planted).toBeGreaterThan(20)
+  })
+})
+
+describe('the span search\'s lower bounds', () => {
+  // Windows from 1 to 5,000 counted tuples, from below the mean to 40 standard
+  // deviations above it: both bounds must stay below the exact tail (else a window
+  // that wins could be skipped), and the tighter one within what its 64 terms
+  // leave out. Past the mode consecutive terms shrink by at least the ratio r of
+  // the first two, so the rest of the sum is at most r^64 / (1 - r) of its first
+  // term, and the partial sum is at least (1 - r^64) of the whole: a gap of at
+  // most -ln(1 - r^64) nats (plus the 1e-9 rounding margin).
+  const ks = [1, 2, 5, 12, 32, 77, 200, 430, 1000, 2500, 5000]
+  const zs = [-1, 0, 0.5, 1, 2, 3, 5, 8, 15, 40]
+  it('gamma: below the exact tail, and within -ln(1 - r^64) of it', () => {
+    const law: Law = { kind: 'gamma' }
+    let tight = 0
+    for (const k of ks)
+      for (const z of zs) {
+        const s = k + z * Math.sqrt(k)
+        const exact = gammaUpperTailLog(k, s)
+        expect(lowerBoundLogP(law, k, s)).toBeLessThanOrEqual(exact)
+        const lb = tighterLowerBoundLogP(law, k, s)
+        expect(lb).toBeLessThanOrEqual(exact)
+        if (s > k - 1 && k > 1) {
+          const r = (k - 1) / s
+          expect(exact - lb).toBeLessThanOrEqual(-Math.log1p(-(r ** 64)) + 1e-6 * (1 + Math.abs(exact)))
+          if (exact - lb < 0.01) tight++
+        }
+      }
+    // Most windows above the mean get a bound within 0.01 nat: pruning nearly as good as the exact tails.
+    expect(tight).toBeGreaterThan(40)
+  })
+  it('binomial (kgw and synthid\'s depth): below the exact tail, and within -ln(1 - r^64) of it', () => {
+    for (const [p, trials] of [[0.25, 1], [0.5, 30]] as const) {
+      const law: Law = { kind: 'binomial', p, trials }
+      for (const k of ks)
+        for (const z of zs) {
+          const n = k * trials
+          const m = Math.min(n, Math.round(n * p + z * Math.sqrt(n * p * (1 - p))))
+          const exact = binomialUpperTailLog(m, n, p)
+          expect(lowerBoundLogP(law, k, m)).toBeLessThanOrEqual(exact)
+          const lb = tighterLowerBoundLogP(law, k, m)
+          expect(lb).toBeLessThanOrEqual(exact)
+          if (m > Math.floor(n * p) && m < n) {
+            const r = ((n - m) * p) / ((m + 1) * (1 - p))
+            expect(exact - lb).toBeLessThanOrEqual(-Math.log1p(-(r ** 64)) + 1e-6 * (1 + Math.abs(exact)))
+          }
+        }
+    }
   })
 })
