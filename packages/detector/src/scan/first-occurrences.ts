@@ -16,8 +16,8 @@ const PARTITION_BITS = 8
 /** Below this many ids one small table is already cache-resident. */
 const DIRECT = 1 << 12
 
-const TWO32 = 2 ** 32
-const hashOf = (t: number) => Math.imul((t >>> 0) ^ Math.floor(t / TWO32), 0x9e3779b1) >>> 0
+// Tuples are keyed PRF outputs: their low 32 bits spread (as in tuple-set.ts).
+const hashOf = (t: number) => Math.imul(t >>> 0, 0x9e3779b1) >>> 0
 
 /**
  * Sets `first[i] = 1` for each i < n whose `tuples[i]` does not occur at any
@@ -25,50 +25,40 @@ const hashOf = (t: number) => Math.imul((t >>> 0) ^ Math.floor(t / TWO32), 0x9e3
  * integers in [0, 2^52), as scoreTokens makes them.
  */
 export function markFirstOccurrences(tuples: Float64Array, n: number, first: Uint8Array): number {
-  if (n <= DIRECT) return dedup(tuples, null, null, 0, n, first, 0)
+  if (n <= DIRECT) return dedup(tuples, null, 0, n, first, 0)
   const P = 1 << PARTITION_BITS
   const shift = 32 - PARTITION_BITS
   const start = new Int32Array(P + 1)
-  // Reused across blocks: fresh 16-byte-per-tuple arrays every block were
+  // Reused across blocks: fresh 12-byte-per-tuple arrays every block were
   // garbage that V8 frees late (external memory), raising a worker's peak RSS.
-  hashes = fitScratch(hashes, n, BLOCK_SCRATCH, (m) => new Uint32Array(m))
   partT = fitScratch(partT, n, BLOCK_SCRATCH, (m) => new Float64Array(m))
   if (partI.length !== partT.length) partI = new Int32Array(partT.length)
-  if (partH.length !== partT.length) partH = new Uint32Array(partT.length)
-  // Each tuple hashed once (a division and two truncations of a double): the count,
-  // the scatter and the tables all read it.
-  for (let i = 0; i < n; i++) {
-    const h = hashOf(tuples[i])
-    hashes[i] = h
-    start[(h >>> shift) + 1]++
-  }
+  // The hash is a truncation and a multiply: recomputed by the count, the scatter
+  // and the tables rather than stored (two fewer arrays to write and scatter).
+  for (let i = 0; i < n; i++) start[(hashOf(tuples[i]) >>> shift) + 1]++
   for (let p = 0; p < P; p++) start[p + 1] += start[p]
   const fill = start.slice(0, P)
   for (let i = 0; i < n; i++) {
-    const h = hashes[i]
-    const q = fill[h >>> shift]++
-    partT[q] = tuples[i]
+    const t = tuples[i]
+    const q = fill[hashOf(t) >>> shift]++
+    partT[q] = t
     partI[q] = i
-    partH[q] = h
   }
   let distinct = 0
-  for (let p = 0; p < P; p++) distinct += dedup(partT, partI, partH, start[p], start[p + 1], first, PARTITION_BITS)
+  for (let p = 0; p < P; p++) distinct += dedup(partT, partI, start[p], start[p + 1], first, PARTITION_BITS)
   return distinct
 }
 
 let table = new Float64Array(1 << 10)
-let hashes = new Uint32Array(0)
 let partT = new Float64Array(0)
 let partI = new Int32Array(0)
-let partH = new Uint32Array(0)
 
 /**
  * Open addressing over `tuples[from..to)` (the hash's top `used` bits are the
  * partition's, so the slot takes the bits after them); marks first occurrences
- * at `index[j]` (or j itself when `index` is null). `hash[j]` is tuples[j]'s hash
- * when given.
+ * at `index[j]` (or j itself when `index` is null).
  */
-function dedup(tuples: Float64Array, index: Int32Array | null, hash: Uint32Array | null, from: number, to: number, first: Uint8Array, used: number): number {
+function dedup(tuples: Float64Array, index: Int32Array | null, from: number, to: number, first: Uint8Array, used: number): number {
   const len = to - from
   if (len === 0) return 0
   const bits = Math.max(4, Math.ceil(Math.log2(len * 2)))
@@ -81,7 +71,7 @@ function dedup(tuples: Float64Array, index: Int32Array | null, hash: Uint32Array
   for (let j = from; j < to; j++) {
     const t = tuples[j]
     const k = t + 1 // 0 marks an empty slot
-    let s = ((hash ? hash[j] : hashOf(t)) << used) >>> (32 - bits)
+    let s = (hashOf(t) << used) >>> (32 - bits)
     let isNew = 1
     for (let v = table[s]; v !== 0; v = table[s]) {
       if (v === k) {

@@ -20,8 +20,6 @@ export interface TupleSet {
   clear(): void
 }
 
-const TWO32 = 2 ** 32
-
 /** A set sized for about `expected` tuples; it grows as needed. */
 export function createTupleSet(expected = 1024): TupleSet {
   const initialBits = Math.max(4, Math.ceil(Math.log2(expected * 2)))
@@ -29,8 +27,9 @@ export function createTupleSet(expected = 1024): TupleSet {
   let keys = new Float64Array(1 << bits)
   let size = 0
   let mask = (1 << bits) - 1
-  // Tuples are PRF outputs in the high 32 bits: mixing both halves spreads them.
-  const slot = (t: number) => Math.imul((t >>> 0) ^ Math.floor(t / TWO32), 0x9e3779b1) >>> (32 - bits)
+  // Tuples are keyed PRF outputs, random in every bit: their low 32 bits (ToUint32,
+  // a truncation) suffice. Mixing in the high half took a division per probe.
+  const slot = (t: number) => Math.imul(t >>> 0, 0x9e3779b1) >>> (32 - bits)
 
   const grow = () => {
     const old = keys
