@@ -35,11 +35,23 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.len
   // this for every document).
   cnt = fitScratch(cnt, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
   sum = fitScratch(sum, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
+  // Running totals in locals: reading each back from the array it was just written
+  // to made the loop a chain of store-to-load latencies. (Adding 0 for a repeat, as
+  // before, changed no total, so the sums are the same.)
+  const c = cnt
+  const t = sum
+  let k = 0
+  let total = 0
+  c[0] = 0
+  t[0] = 0
   for (let i = 0; i < n; i++) {
     const s = score[i]
-    const counted = s === s
-    cnt[i + 1] = cnt[i] + (counted ? 1 : 0)
-    sum[i + 1] = sum[i] + (counted ? s : 0)
+    if (s === s) {
+      k++
+      total += s
+    }
+    c[i + 1] = k
+    t[i + 1] = total
   }
   const exact = (k: number, s: number) =>
     law.kind === 'gamma' ? gammaUpperTailLog(k, s) : binomialUpperTailLog(Math.round(s), k * law.trials, law.p)
