@@ -30,7 +30,7 @@ export interface BestSpan {
  */
 export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.length): BestSpan | null {
   if (n < MIN_WINDOW) return null
-  const law = nullModel(spec)
+  const law = spanLaw(nullModel(spec))
   // Prefix sums of counted tuples and of their scores (buffers reused: a scan calls
   // this for every document).
   cnt = fitScratch(cnt, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
@@ -122,7 +122,12 @@ function forEachWindow(n: number, visit: (a: number, b: number) => void): number
   return count
 }
 
-export type Law = ReturnType<typeof nullModel>
+/** A null law with the logarithms the bounds take for every window, computed once. */
+export type Law = { kind: 'gamma' } | { kind: 'binomial'; p: number; trials: number; logP: number; log1mP: number }
+
+export function spanLaw(model: ReturnType<typeof nullModel>): Law {
+  return model.kind === 'gamma' ? model : { ...model, logP: Math.log(model.p), log1mP: Math.log1p(-model.p) }
+}
 
 /** Standardized score of a window: only orders the candidates. */
 function zOf(law: Law, k: number, s: number): number {
@@ -159,7 +164,7 @@ export function lowerBoundLogP(law: Law, k: number, s: number): number {
     // deviation this stays within a few nats of the tail; one term alone is ~½ ln n
     // below it, too loose to skip a window when n runs to thousands (SynthID's depth).
     const L = Math.min(n - m + 1, Math.max(1, Math.floor(Math.sqrt(n * p * (1 - p)))))
-    lb = L > 1 ? Math.max(binomialPmfLog(n, p, m), Math.log(L) + binomialPmfLog(n, p, m + L - 1)) : binomialPmfLog(n, p, m)
+    lb = L > 1 ? Math.max(binomialPmfLog(n, law, m), Math.log(L) + binomialPmfLog(n, law, m + L - 1)) : binomialPmfLog(n, law, m)
   }
   return lb - 1e-9 * Math.abs(lb) - 1e-9
 }
@@ -200,7 +205,7 @@ export function tighterLowerBoundLogP(law: Law, k: number, s: number): number {
       term *= ((n - j) * odds) / (j + 1)
       partial += term
     }
-    lb = binomialPmfLog(n, p, m) + Math.log(partial)
+    lb = binomialPmfLog(n, law, m) + Math.log(partial)
   }
   return lb - 1e-9 * Math.abs(lb) - 1e-9
 }
@@ -214,8 +219,8 @@ function poissonTermLog(s: number, logS: number, j: number): number {
 }
 
 /** ln of the Binomial(n, p) mass at j. */
-function binomialPmfLog(n: number, p: number, j: number): number {
-  return logFactorial(n) - logFactorial(j) - logFactorial(n - j) + j * Math.log(p) + (n - j) * Math.log1p(-p)
+function binomialPmfLog(n: number, law: { logP: number; log1mP: number }, j: number): number {
+  return logFactorial(n) - logFactorial(j) - logFactorial(n - j) + j * law.logP + (n - j) * law.log1mP
 }
 
 /** Largest argument kept in {@link logFactorial}'s table (8 MiB). */

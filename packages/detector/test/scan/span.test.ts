@@ -1,6 +1,6 @@
 import { generateKey, nullModel, seededRandom, type WatermarkSpec } from '@tracemark/watermark'
 import { describe, expect, it } from 'vitest'
-import { bestSpan, lowerBoundLogP, tighterLowerBoundLogP, type Law } from '../../src/scan/span.js'
+import { bestSpan, lowerBoundLogP, spanLaw, tighterLowerBoundLogP, type Law } from '../../src/scan/span.js'
 import { binomialUpperTailLog, gammaUpperTailLog } from '../../src/stats/tails.js'
 
 /** The exhaustive search: the exact tail of every window (the oracle bestSpan's pruning must match). */
@@ -107,7 +107,7 @@ describe('the span search\'s lower bounds', () => {
   })
   it('binomial (kgw and synthid\'s depth): below the exact tail, and within -ln(1 - r^64) of it', () => {
     for (const [p, trials] of [[0.25, 1], [0.5, 30]] as const) {
-      const law: Law = { kind: 'binomial', p, trials }
+      const law: Law = spanLaw({ kind: 'binomial', p, trials })
       for (const k of ks)
         for (const z of zs) {
           const n = k * trials
