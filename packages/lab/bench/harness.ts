@@ -12,15 +12,25 @@ export interface Case {
 export interface Result {
   name: string
   medianUs: number
+  /**
+   * Median CPU time per operation (user + system, every thread of the process, so
+   * the garbage collector's helpers count too). On a shared machine the wall clock
+   * also counts the time the process waited for a core; this does not.
+   * Synchronous cases only.
+   */
+  medianCpuUs?: number
   samples: number
 }
 
 let sink: unknown
 
-function timeOnce(c: Case, reps: number): number {
+function timeOnce(c: Case, reps: number): { us: number; cpuUs: number } {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   for (let i = 0; i < reps; i++) sink = c.run()
-  return ((performance.now() - t0) * 1000) / reps
+  const us = ((performance.now() - t0) * 1000) / reps
+  const cpu = process.cpuUsage(c0)
+  return { us, cpuUs: (cpu.user + cpu.system) / reps }
 }
 
 function median(xs: number[]): number {
@@ -36,13 +46,19 @@ export function bench(cases: Case[], options: { rounds?: number; roundMs?: numbe
   // Warm up, and size the repetitions so one round takes about roundMs.
   const reps = cases.map((c) => {
     for (let i = 0; i < 5; i++) sink = c.run()
-    const us = timeOnce(c, 3)
+    const { us } = timeOnce(c, 3)
     return Math.max(1, Math.round((roundMs * 1000) / Math.max(us, 0.001)))
   })
   const times: number[][] = cases.map(() => [])
-  for (let r = 0; r < rounds; r++) cases.forEach((c, i) => times[i].push(timeOnce(c, reps[i])))
+  const cpuTimes: number[][] = cases.map(() => [])
+  for (let r = 0; r < rounds; r++)
+    cases.forEach((c, i) => {
+      const t = timeOnce(c, reps[i])
+      times[i].push(t.us)
+      cpuTimes[i].push(t.cpuUs)
+    })
   void sink
-  return cases.map((c, i) => ({ name: c.name, medianUs: median(times[i]), samples: rounds }))
+  return cases.map((c, i) => ({ name: c.name, medianUs: median(times[i]), medianCpuUs: median(cpuTimes[i]), samples: rounds }))
 }
 
 export function fmtUs(us: number): string {
