@@ -97,12 +97,13 @@ describe('list decoding of fingerprint votes', () => {
   // (20 reliable positions give ~24k candidates). Whatever the order subsets are met
   // in, each candidate's matches must be its codeword's, and a second decode of the
   // same votes (warm cache) the first's.
-  const f = { embedding: 'race', bits: 32, positions: 32, draw: 'ordered' } as const
-  it('candidates carry their own codeword\'s matches, sorted, the same from a cold or warm cache', () => {
+  // 32 bits take the unrolled 4-byte path; 16 and 40 bits (2 and 5 message bytes) the general one.
+  it.each([32, 16, 40])('candidates carry their own codeword\'s matches, sorted, the same from a cold or warm cache (%i bits)', (bits) => {
+    const f = { embedding: 'race', bits, positions: 32, draw: 'ordered' } as const
     const rnd = seededRandom(5)
     for (let t = 0; t < 6; t++) {
       const counts = new Float64Array(32 * 256)
-      const account = Math.floor(rnd() * 2 ** 32)
+      const account = Math.floor(rnd() * 2 ** bits)
       const cw = accountCodeword(f, account)
       for (let p = 0; p < 32; p++) {
         for (let c = 0; c < 256; c++) counts[p * 256 + c] = rnd() < 0.3 ? -Math.log(1 - rnd()) : 0

@@ -225,8 +225,13 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const bases = basisCache(code)
   const rowAt = new Int32Array(k)
   const coefAt = new Int32Array(k)
-  const cw0 = new Uint8Array(n)
   const msg0 = new Uint8Array(k)
+  // Per chosen position: its best colour and its swap (best ^ second, -1 for none)
+  // as MUL row offsets, and where its basis row starts; then each candidate's matches.
+  const bestBase = new Int32Array(k)
+  const swapBase = new Int32Array(k)
+  const at = new Int32Array(k)
+  const matches = new Float64Array(k + 1)
   // Every k-subset of the m reliable positions, in lexicographic order of indices.
   const idx = Int32Array.from({ length: k }, (_, i) => i)
   for (let more = m >= k; more; ) {
@@ -248,37 +253,45 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
     // The best colour at every chosen position, then the runner-up at one position
     // at a time (a second account in a mixed text surfaces once the first is peeled).
     // The code is linear: swapping position i's byte adds (best ^ second) * row i.
-    cw0.fill(0)
     msg0.fill(0)
     for (let i = 0; i < k; i++) {
-      const v = best[positions[i]]
-      if (v === 0) continue
-      const base = v << 8
-      const r0 = rowAt[i], c0 = coefAt[i]
-      for (let q = 0; q < n; q++) cw0[q] ^= MUL[base | R[r0 + q]]
+      const p = positions[i]
+      const base = best[p] << 8
+      bestBase[i] = base
+      swapBase[i] = secondN[p] === 0 ? -1 : (best[p] ^ second[p]) << 8
+      at[i] = rowAt[i]
+      const c0 = coefAt[i]
       for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | C[c0 + j]]
     }
-    // The account comes from the k message bytes alone: the n-byte codeword is only
-    // read, position by position, for an account not seen yet (most repeat).
-    // bytesAccount inlined (it was a fifth of the decode): little-endian message bytes.
+    // One pass over the code's positions scores the k + 1 candidates together, each
+    // summed in position order: the codeword byte of the best colours, then each
+    // swap's. Nearly every candidate of a text without the watermark is an account
+    // not seen yet, so scoring all of them first wastes little, and each codeword
+    // byte is computed once instead of written and read back per candidate.
+    if (k === 4) scoreFour(counts, R, n, bestBase, swapBase, at, matches)
+    else {
+      matches.fill(0)
+      for (let q = 0; q < n; q++) {
+        let c = 0
+        for (let i = 0; i < k; i++) c ^= MUL[bestBase[i] | R[at[i] + q]]
+        const row = q * COLOURS
+        matches[0] += counts[row + c]
+        for (let i = 0; i < k; i++) if (swapBase[i] >= 0) matches[i + 1] += counts[row + (c ^ MUL[swapBase[i] | R[at[i] + q]])]
+      }
+    }
+    // The accounts come from the k message bytes (little-endian), and only new ones
+    // keep their matches, claimed in the same order as one candidate at a time.
     for (let alt = -1; alt < k; alt++) {
-      if (alt >= 0 && secondN[positions[alt]] === 0) continue
-      const base = alt >= 0 ? (best[positions[alt]] ^ second[positions[alt]]) << 8 : 0
       let account = 0
       if (alt >= 0) {
+        const base = swapBase[alt]
+        if (base < 0) continue
         const c0 = coefAt[alt]
         for (let j = k - 1; j >= 0; j--) account = account * 256 + (msg0[j] ^ MUL[base | C[c0 + j]])
       } else for (let j = k - 1; j >= 0; j--) account = account * 256 + msg0[j]
       if (account >= accounts) continue
       const slot = found.claim(account)
-      if (slot < 0) continue
-      let matches = 0
-      if (alt < 0) for (let q = 0; q < n; q++) matches += counts[q * COLOURS + cw0[q]]
-      else {
-        const r0 = rowAt[alt]
-        for (let q = 0; q < n; q++) matches += counts[q * COLOURS + (cw0[q] ^ MUL[base | R[r0 + q]])]
-      }
-      found.matches[slot] = matches
+      if (slot >= 0) found.matches[slot] = matches[alt + 1]
     }
     let i = k - 1
     while (i >= 0 && idx[i] === m - k + i) i--
@@ -289,6 +302,34 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
     }
   }
   return topCandidates(found, limit)
+}
+
+/**
+ * The candidates' matches of one subset for 4-byte messages (every fingerprint of
+ * 25 to 32 bits, the default's among them), unrolled: the general loop over the k
+ * rows cost more than the table lookups. A missing swap reads row 0 of MUL (all
+ * zeros), so its sum is the best colours' again and is not used.
+ */
+function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, bestBase: Int32Array, swapBase: Int32Array, at: Int32Array, matches: Float64Array): void {
+  const b0 = bestBase[0], b1 = bestBase[1], b2 = bestBase[2], b3 = bestBase[3]
+  const s0 = Math.max(0, swapBase[0]), s1 = Math.max(0, swapBase[1]), s2 = Math.max(0, swapBase[2]), s3 = Math.max(0, swapBase[3])
+  const r0 = at[0], r1 = at[1], r2 = at[2], r3 = at[3]
+  let m = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0
+  for (let q = 0; q < n; q++) {
+    const x0 = R[r0 + q], x1 = R[r1 + q], x2 = R[r2 + q], x3 = R[r3 + q]
+    const c = MUL[b0 | x0] ^ MUL[b1 | x1] ^ MUL[b2 | x2] ^ MUL[b3 | x3]
+    const row = q * COLOURS
+    m += counts[row + c]
+    m0 += counts[row + (c ^ MUL[s0 | x0])]
+    m1 += counts[row + (c ^ MUL[s1 | x1])]
+    m2 += counts[row + (c ^ MUL[s2 | x2])]
+    m3 += counts[row + (c ^ MUL[s3 | x3])]
+  }
+  matches[0] = m
+  matches[1] = m0
+  matches[2] = m1
+  matches[3] = m2
+  matches[4] = m3
 }
 
 /**
