@@ -61,9 +61,16 @@ export interface Attribution extends AccountEvidence {
  * stochastically at most Binomial(scored, 1/256), whoever wrote the text.
  */
 export function trimmedMatches(f: FingerprintSpec, votes: FingerprintVotes, account: number): { votes: number; tested: number } {
-  const per = Array.from(accountScores(f, votes, account)).sort((a, b) => b - a)
-  const total = per.reduce((a, b) => a + b, 0)
-  const drop = per.slice(0, Math.ceil(f.bits / 8) - 1).reduce((a, b) => a + b, 0)
+  // Summed strongest first, as the sort by a comparator did (the same sums, bit for
+  // bit); the typed array's own numeric sort costs a tenth of it.
+  const per = Float64Array.from(accountScores(f, votes, account)).sort()
+  const strongest = Math.ceil(f.bits / 8) - 1
+  let total = 0
+  let drop = 0
+  for (let i = per.length - 1, j = 0; i >= 0; i--, j++) {
+    total += per[i]
+    if (j < strongest) drop += per[i]
+  }
   return { votes: total, tested: total - drop }
 }
 
