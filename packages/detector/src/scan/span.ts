@@ -40,18 +40,18 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.len
   // before, changed no total, so the sums are the same.)
   const c = cnt
   const t = sum
-  let k = 0
-  let total = 0
+  let counted = 0
+  let running = 0
   c[0] = 0
   t[0] = 0
   for (let i = 0; i < n; i++) {
     const s = score[i]
     if (s === s) {
-      k++
-      total += s
+      counted++
+      running += s
     }
-    c[i + 1] = k
-    t[i + 1] = total
+    c[i + 1] = counted
+    t[i + 1] = running
   }
   const exact = (k: number, s: number) =>
     law.kind === 'gamma' ? gammaUpperTailLog(k, s) : binomialUpperTailLog(Math.round(s), k * law.trials, law.p)
