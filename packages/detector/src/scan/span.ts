@@ -30,7 +30,9 @@ export interface BestSpan {
  */
 export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.length): BestSpan | null {
   if (n < MIN_WINDOW) return null
-  const law = spanLaw(nullModel(spec))
+  // The law of the last spec (a scan scores its documents under the same few keys).
+  if (spec !== lawOf.spec) lawOf = { spec, law: spanLaw(nullModel(spec)) }
+  const law = lawOf.law
   // Prefix sums of counted tuples and of their scores (buffers reused: a scan calls
   // this for every document).
   cnt = fitScratch(cnt, n + 1, DOCUMENT_SCRATCH, (m) => new Float64Array(m))
@@ -99,6 +101,7 @@ export function bestSpan(spec: WatermarkSpec, score: Float64Array, n = score.len
 }
 
 let cnt = new Float64Array(1024)
+let lawOf: { spec: WatermarkSpec | null; law: Law } = { spec: null, law: { kind: 'gamma' } }
 let sum = new Float64Array(1024)
 
 /**
