@@ -139,6 +139,22 @@ describe('tracemark CLI', () => {
     }
   })
 
+  it('scan --decode-below: a level in (0, 1], and not with --full-votes', async () => {
+    const corpus = join(dir, 'gate.jsonl')
+    writeFileSync(corpus, `${JSON.stringify({ text: watermarked })}\n${JSON.stringify({ text: HUMAN })}\n`)
+    for (const bad of ['0', '1.5', 'x']) {
+      const r = await cli(['scan', '--key', keyPath, '--decode-below', bad, corpus])
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(/--decode-below.*must be a number in \(0, 1\]/)
+    }
+    const both = await cli(['scan', '--key', keyPath, '--decode-below', '0.1', '--full-votes', corpus])
+    expect(both.code).toBe(2)
+    expect(both.err).toMatch(/--decode-below is for quick votes; --full-votes decodes every document/)
+    const ok = await cli(['scan', '--key', keyPath, '--decode-below', '1', '--json', corpus])
+    expect(ok.code).toBe(0)
+    expect(ok.out.trim().split('\n')).toHaveLength(3)
+  })
+
   it('the real binary reads standard input and exits like grep', () => {
     const bin = ['--import', 'tsx', join(__dirname, '../packages/detector/src/cli/main.ts')]
     const yes = spawnSync(process.execPath, [...bin, 'detect', '--key', keyPath, '-'], { input: watermarked, encoding: 'utf8' })

@@ -229,6 +229,19 @@ describe('scan --evidence', () => {
     expect(r.out).toMatch(/identical {2}record 6 \(scan summary\)/)
   })
 
+  it('records the race decoding gate of a scan, verifies with it, and refuses one out of range', async () => {
+    const gated = join(dir, 'ev-gate')
+    const r = await cli(['scan', '--key', keyPath, '--workers', '1', '--decode-below', '0.3', '--evidence', gated, join(corpus, 'a.jsonl')])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(readFileSync(join(gated, 'evidence.json'), 'utf8')).parameters.decodeBelow).toBe(0.3)
+    expect((await cli(['verify', '--key', keyPath, gated])).code).toBe(0)
+    const b = copyBundle(gated)
+    editEvidence(b, (e) => (e.parameters.decodeBelow = 2))
+    const bad = await cli(['verify', '--key', keyPath, b])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/"parameters\.decodeBelow" must be a number in \(0, 1\] or null/)
+  })
+
   it('a corpus file changed after the scan is caught, and so is its record', async () => {
     const b = copyBundle(ev)
     const moved = join(dir, 'corpus-changed')

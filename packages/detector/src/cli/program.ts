@@ -37,6 +37,13 @@ function probability(v: string): number {
   return x
 }
 
+/** A number in (0, 1]: a level that may also be 1. */
+function probabilityOrOne(v: string): number {
+  const x = Number(v)
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]')
+  return x
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v]
 }
@@ -213,6 +220,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--resume <state>', 'state file: a killed scan restarted with it finishes with the same results')
     .option('--block-size <n>', 'records per pooling block and worker batch (1 to 100000)', integerOption('--block-size', 1, 100_000), 512)
     .option('--full-votes', 'race-fingerprinted keys: decode every document from all 256 byte scores per token, as detect does (more power on short low-entropy texts; several times slower than the default, which decodes only documents whose per-token p < 1/2, from quick votes)')
+    .option('--decode-below <p>', 'race-fingerprinted keys: decode a document\'s account only when its per-token p < this (default 0.5; 1 decodes every document). Lower scans an unmarked corpus faster and finds fewer short low-entropy watermarked texts (docs/scale.md); records stay exact p-values', probabilityOrOne)
     .option('--common-tuples <f>', 'do not score tuples found in at least this fraction of the first 20k distinct documents (default 0.004 for kgw/unigram keys, whose one-key false-positive rate they inflate; "off" to disable)')
     .option('--report <file>', 'write a self-contained HTML report (summary, p-value histogram, flagged documents highlighted, accounts)')
     .option('--redis <url>', 'distribute the scan as BullMQ shard jobs on this Redis (run `tracemark worker` on each machine)')
@@ -226,6 +234,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!['positive', 'arbitrary'].includes(o.fdrDependence)) throw new Error('--fdr-dependence must be positive or arbitrary')
       if (!TOKENIZER_BACKENDS.includes(o.tokenizerBackend)) throw new Error(`--tokenizer-backend must be one of ${TOKENIZER_BACKENDS.join(', ')}`)
       if (o.evidence) assertNewBundle(o.evidence)
+      if (o.fullVotes && o.decodeBelow !== undefined) throw new Error('--decode-below is for quick votes; --full-votes decodes every document')
       const keys = (o.key as string[]).map((path) => readKeyFile(path, keyWarnings))
       const keyTexts = keys.map((k) => serializeKey(k))
       // Hashed before the scan reads them: the bundle vouches for what was scanned.
@@ -270,7 +279,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
             blockSize: o.blockSize,
             report: o.report,
             commonTuples: commonTuplesOption(o.commonTuples),
-            scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts), ...(o.fullVotes ? { fullVotes: true } : {}) },
+            scorer: { tokenizerBackend: o.tokenizerBackend as TokenizerBackend, tokenizerFiles: tokenizerFiles(o.tokenizer, keyTexts), ...(o.fullVotes ? { fullVotes: true } : {}), ...(o.decodeBelow !== undefined ? { decodeBelow: o.decodeBelow } : {}) },
           },
           {
             record: (line) => {
@@ -303,6 +312,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         const parameters = {
           format: o.format ?? null, field: o.field, fdr: o.fdr, fdrDependence: o.fdrDependence, alpha: o.alpha, blockSize: o.blockSize,
           commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend, fullVotes: !!o.fullVotes,
+          decodeBelow: o.decodeBelow ?? null,
         }
         writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, lines })
       }

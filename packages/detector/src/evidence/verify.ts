@@ -191,6 +191,8 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
         tokenizerBackend: param<TokenizerBackend>(b, 'tokenizerBackend', (v) => TOKENIZER_BACKENDS.includes(v as TokenizerBackend), `one of ${TOKENIZER_BACKENDS.join(', ')}`),
         // Absent in bundles written before the option: quick votes exist only for ordered-draw keys, which are as new.
         fullVotes: param<boolean | null>(b, 'fullVotes', optional((v) => typeof v === 'boolean'), 'true, false or null') === true,
+        // Absent in bundles written before the option: those scans used the default gate.
+        decodeBelow: param<number | null>(b, 'decodeBelow', optional((v) => typeof v === 'number' && v > 0 && v <= 1), 'a number in (0, 1] or null') ?? undefined,
       },
     },
     {

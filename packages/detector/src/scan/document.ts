@@ -10,7 +10,7 @@ import {
   type WatermarkKey,
 } from '@tracemark/watermark'
 import { attributeTokens, attributeVotes } from '../attribution.js'
-import { scanRaceTest } from './race-test.js'
+import { checkDecodeBelow, scanRaceTest } from './race-test.js'
 import { addTuple, bestStream } from '../nonces.js'
 import { toPValue } from '../stats/tails.js'
 import { normalizeText, type NormalizeOptions } from '../text/normalize.js'
@@ -43,6 +43,15 @@ export interface ScorerOptions {
    * cost per document (docs/fingerprint/race.md, docs/scale.md).
    */
   fullVotes?: boolean
+  /**
+   * Race keys on quick votes: decode a document's account only when its per-token
+   * p-value is below this (default 0.5, `QUICK_DECODE_BELOW` in race-test.ts; 1 decodes every
+   * document). An unmarked document is decoded with this probability, so a lower
+   * gate scans an unmarked corpus faster and finds fewer short low-entropy
+   * watermarked texts (the measured trade-off: docs/scale.md). Every record stays
+   * an exact p-value whatever the gate.
+   */
+  decodeBelow?: number
   /** Unique tuples per pooled shard before it is closed (bounds memory). */
   shardTuples?: number
   /** Per key (in key order): tuples never scored, the corpus's common tuples (see common.ts). */
@@ -103,6 +112,7 @@ const PENDING_LIMIT = 1 << 20
 
 export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
   if (keys.length === 0) throw new Error('at least one key is needed')
+  checkDecodeBelow(options.decodeBelow)
   const wms: Watermarker[] = keys.map((k) => createWatermarker(k))
   const { tokenizers, encode } = keyTokenizers(keys, options)
   const exclude = keys.map((_, k) => {

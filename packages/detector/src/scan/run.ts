@@ -5,6 +5,7 @@ import { parseKey, type WatermarkKey } from '@tracemark/watermark'
 import type { BlockOutput } from './block.js'
 import type { ScorerOptions } from './document.js'
 import { planBlocks } from './plan.js'
+import { QUICK_DECODE_BELOW } from './race-test.js'
 import { createScanPool } from './pool.js'
 import { cannotRead } from './sources/errors.js'
 import { fileIdentity, type SourceFormat } from './sources/index.js'
@@ -78,6 +79,7 @@ export function scanId(o: ScanOptions, keys: WatermarkKey[], blockSize: number):
     commonTuples: o.commonTuples ?? 'auto',
     // Only when set, so that states written before the option existed still resume.
     ...(o.scorer?.fullVotes ? { fullVotes: true } : {}),
+    ...(o.scorer?.decodeBelow !== undefined && o.scorer.decodeBelow !== QUICK_DECODE_BELOW ? { decodeBelow: o.scorer.decodeBelow } : {}),
   }))
   return h.digest('hex').slice(0, 32)
 }

@@ -56,4 +56,30 @@ describe('scan of a race-fingerprinted key', () => {
     expect(differ).toBeGreaterThan(0)
     expect(gated).toBeGreaterThan(0)
   })
+
+  it('decodes past the gate the scan is given: 1 decodes every document, a tiny one none', () => {
+    const f = key.spec.fingerprint!
+    for (const gate of [1, 0.05, 1e-300]) {
+      const scorer = createScorer([key], { decodeBelow: gate })
+      let decoded = 0
+      docs.forEach((ids, i) => {
+        const byMap = new Map([[key.spec.tokenizer, ids]])
+        const u = uniqueScore(scoreTokens(wm, ids))
+        const perToken = testStatistic(key.spec, u.n, u.sum)
+        const open = gate >= 1 || perToken.logP < Math.log(gate)
+        const want = (open ? raceZeroBit(f, perToken, fingerprintVotes(wm, ids, { quick: true })).logP : Math.LN2 + perToken.logP) / Math.LN10
+        const r = scorer.scoreIds(byMap, { file: 'x', line: i + 1 }, i)
+        expect(r.log10PValue).toBeCloseTo(Math.min(0, want), 9)
+        if (open) decoded++
+        // Not decoded: no account can be named, however strong the watermark (the three marked documents).
+        else expect(r.attribution).toBeNull()
+      })
+      // No text here has a per-token p below 1e-300 (the marked ones are 40-160 tokens),
+      // so the tiny gate decodes none of them; gate 1 decodes all 15.
+      if (gate === 1) expect(decoded).toBe(docs.length)
+      if (gate === 1e-300) expect(decoded).toBe(0)
+    }
+    expect(() => createScorer([key], { decodeBelow: 0 })).toThrow(/decodeBelow must be a number in \(0, 1\], got 0/)
+    expect(() => createScorer([key], { decodeBelow: 1.5 })).toThrow(/decodeBelow/)
+  })
 })
