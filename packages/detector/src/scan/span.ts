@@ -148,9 +148,10 @@ function zOf(law: Law, k: number, s: number): number {
  *   is at integer k, and of the binomial's mass function (see below).
  */
 export function lowerBoundLogP(law: Law, k: number, s: number): number {
+  const edge = edgeLogP(law, k, s)
+  if (edge !== null) return edge
   let lb: number
   if (law.kind === 'gamma') {
-    if (s <= k - 1) return Math.log(0.5) - 1e-9
     // Poisson(s) terms e^−s s^j / j! grow with j below s, so the last L terms of the
     // sum up to k − 1 are each at least the term at k − L.
     const L = Math.min(k, Math.max(1, Math.floor(Math.sqrt(k))))
@@ -160,8 +161,6 @@ export function lowerBoundLogP(law: Law, k: number, s: number): number {
     const n = k * law.trials
     const m = Math.round(s)
     const p = law.p
-    if (m <= Math.floor(n * p)) return Math.log(0.5) - 1e-9
-    if (m > n) return -Infinity
     // Past the mode (at most ⌊np⌋ + 1 ≤ m) the mass function does not grow, so the L
     // terms from m on are each at least the one at m + L − 1. With L about one standard
     // deviation this stays within a few nats of the tail; one term alone is ~½ ln n
@@ -169,6 +168,26 @@ export function lowerBoundLogP(law: Law, k: number, s: number): number {
     const L = Math.min(n - m + 1, Math.max(1, Math.floor(Math.sqrt(n * p * (1 - p)))))
     lb = L > 1 ? Math.max(binomialPmfLog(n, law, m), Math.log(L) + binomialPmfLog(n, law, m + L - 1)) : binomialPmfLog(n, law, m)
   }
+  return withMargin(lb)
+}
+
+/**
+ * Both bounds' easy cases, or null: at or below the median the tail is at least 1/2
+ * (Gamma(k, 1) has its median above k − 1; Binomial(n, p) at or above ⌊np⌋), and a
+ * binomial count above n has no tail at all.
+ */
+function edgeLogP(law: Law, k: number, s: number): number | null {
+  if (law.kind === 'gamma') return s <= k - 1 ? HALF : null
+  const n = k * law.trials
+  const m = Math.round(s)
+  if (m <= Math.floor(n * law.p)) return HALF
+  return m > n ? -Infinity : null
+}
+
+const HALF = Math.log(0.5) - 1e-9
+
+/** A margin for rounding, so that a bound never exceeds the computed exact value. */
+function withMargin(lb: number): number {
   return lb - 1e-9 * Math.abs(lb) - 1e-9
 }
 
@@ -187,30 +206,25 @@ const TIGHT_TERMS = 64
  * for rounding as {@link lowerBoundLogP}.
  */
 export function tighterLowerBoundLogP(law: Law, k: number, s: number): number {
-  let lb: number
+  const edge = edgeLogP(law, k, s)
+  if (edge !== null) return edge
   let partial = 1
   let term = 1
   if (law.kind === 'gamma') {
-    if (s <= k - 1) return Math.log(0.5) - 1e-9
     for (let j = k - 1, i = 1; i < TIGHT_TERMS && j > 0; j--, i++) {
       term *= j / s
       partial += term
     }
-    lb = poissonTermLog(s, Math.log(s), k - 1) + Math.log(partial)
-  } else {
-    const n = k * law.trials
-    const m = Math.round(s)
-    const p = law.p
-    if (m <= Math.floor(n * p)) return Math.log(0.5) - 1e-9
-    if (m > n) return -Infinity
-    const odds = p / (1 - p)
-    for (let j = m, i = 1; i < TIGHT_TERMS && j < n; j++, i++) {
-      term *= ((n - j) * odds) / (j + 1)
-      partial += term
-    }
-    lb = binomialPmfLog(n, law, m) + Math.log(partial)
+    return withMargin(poissonTermLog(s, Math.log(s), k - 1) + Math.log(partial))
   }
-  return lb - 1e-9 * Math.abs(lb) - 1e-9
+  const n = k * law.trials
+  const m = Math.round(s)
+  const odds = law.p / (1 - law.p)
+  for (let j = m, i = 1; i < TIGHT_TERMS && j < n; j++, i++) {
+    term *= ((n - j) * odds) / (j + 1)
+    partial += term
+  }
+  return withMargin(binomialPmfLog(n, law, m) + Math.log(partial))
 }
 
 // Plain functions, not closures over the window's numbers: a closure per window
