@@ -227,10 +227,9 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const coefAt = new Int32Array(k)
   const msg0 = new Uint8Array(k)
   // Per chosen position: its best colour and its swap (best ^ second, -1 for none)
-  // as MUL row offsets, and where its basis row starts; then each candidate's matches.
+  // as MUL row offsets; then each candidate's matches.
   const bestBase = new Int32Array(k)
   const swapBase = new Int32Array(k)
-  const at = new Int32Array(k)
   const matches = new Float64Array(k + 1)
   // Every k-subset of the m reliable positions, in lexicographic order of indices.
   const idx = Int32Array.from({ length: k }, (_, i) => i)
@@ -259,7 +258,6 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       const base = best[p] << 8
       bestBase[i] = base
       swapBase[i] = secondN[p] === 0 ? -1 : (best[p] ^ second[p]) << 8
-      at[i] = rowAt[i]
       const c0 = coefAt[i]
       for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | C[c0 + j]]
     }
@@ -268,15 +266,15 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
     // swap's. Nearly every candidate of a text without the watermark is an account
     // not seen yet, so scoring all of them first wastes little, and each codeword
     // byte is computed once instead of written and read back per candidate.
-    if (k === 4) scoreFour(counts, R, n, bestBase, swapBase, at, matches)
+    if (k === 4) scoreFour(counts, R, n, bestBase, swapBase, rowAt, matches)
     else {
       matches.fill(0)
       for (let q = 0; q < n; q++) {
         let c = 0
-        for (let i = 0; i < k; i++) c ^= MUL[bestBase[i] | R[at[i] + q]]
+        for (let i = 0; i < k; i++) c ^= MUL[bestBase[i] | R[rowAt[i] + q]]
         const row = q * COLOURS
         matches[0] += counts[row + c]
-        for (let i = 0; i < k; i++) if (swapBase[i] >= 0) matches[i + 1] += counts[row + (c ^ MUL[swapBase[i] | R[at[i] + q]])]
+        for (let i = 0; i < k; i++) if (swapBase[i] >= 0) matches[i + 1] += counts[row + (c ^ MUL[swapBase[i] | R[rowAt[i] + q]])]
       }
     }
     // The accounts come from the k message bytes (little-endian), and only new ones
@@ -310,10 +308,10 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
  * rows cost more than the table lookups. A missing swap reads row 0 of MUL (all
  * zeros), so its sum is the best colours' again and is not used.
  */
-function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, bestBase: Int32Array, swapBase: Int32Array, at: Int32Array, matches: Float64Array): void {
+function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, bestBase: Int32Array, swapBase: Int32Array, rowAt: Int32Array, matches: Float64Array): void {
   const b0 = bestBase[0], b1 = bestBase[1], b2 = bestBase[2], b3 = bestBase[3]
   const s0 = Math.max(0, swapBase[0]), s1 = Math.max(0, swapBase[1]), s2 = Math.max(0, swapBase[2]), s3 = Math.max(0, swapBase[3])
-  const r0 = at[0], r1 = at[1], r2 = at[2], r3 = at[3]
+  const r0 = rowAt[0], r1 = rowAt[1], r2 = rowAt[2], r3 = rowAt[3]
   let m = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0
   for (let q = 0; q < n; q++) {
     const x0 = R[r0 + q], x1 = R[r1 + q], x2 = R[r2 + q], x3 = R[r3 + q]
