@@ -11,13 +11,12 @@
  */
 
 import { BLOCK_SCRATCH, fitScratch } from '../scratch.js'
+import { tupleHash } from './tuple-set.js'
 
 const PARTITION_BITS = 8
 /** Below this many ids one small table is already cache-resident. */
 const DIRECT = 1 << 12
 
-// Tuples are keyed PRF outputs: their low 32 bits spread (as in tuple-set.ts).
-const hashOf = (t: number) => Math.imul(t >>> 0, 0x9e3779b1) >>> 0
 
 /**
  * Sets `first[i] = 1` for each i < n whose `tuples[i]` does not occur at any
@@ -35,12 +34,12 @@ export function markFirstOccurrences(tuples: Float64Array, n: number, first: Uin
   if (partI.length !== partT.length) partI = new Int32Array(partT.length)
   // The hash is a truncation and a multiply: recomputed by the count, the scatter
   // and the tables rather than stored (two fewer arrays to write and scatter).
-  for (let i = 0; i < n; i++) start[(hashOf(tuples[i]) >>> shift) + 1]++
+  for (let i = 0; i < n; i++) start[(tupleHash(tuples[i]) >>> shift) + 1]++
   for (let p = 0; p < P; p++) start[p + 1] += start[p]
   const fill = start.slice(0, P)
   for (let i = 0; i < n; i++) {
     const t = tuples[i]
-    const q = fill[hashOf(t) >>> shift]++
+    const q = fill[tupleHash(t) >>> shift]++
     partT[q] = t
     partI[q] = i
   }
@@ -71,7 +70,7 @@ function dedup(tuples: Float64Array, index: Int32Array | null, from: number, to:
   for (let j = from; j < to; j++) {
     const t = tuples[j]
     const k = t + 1 // 0 marks an empty slot
-    let s = (hashOf(t) << used) >>> (32 - bits)
+    let s = (tupleHash(t) << used) >>> (32 - bits)
     let isNew = 1
     for (let v = table[s]; v !== 0; v = table[s]) {
       if (v === k) {

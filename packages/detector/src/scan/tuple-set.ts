@@ -20,6 +20,13 @@ export interface TupleSet {
   clear(): void
 }
 
+/**
+ * A tuple's 32-bit hash. Tuples are keyed PRF outputs, random in every bit: their
+ * low 32 bits (ToUint32, a truncation) suffice, spread by one multiply. Folding in
+ * the high half took a division per probe.
+ */
+export const tupleHash = (t: number): number => Math.imul(t >>> 0, 0x9e3779b1) >>> 0
+
 /** A set sized for about `expected` tuples; it grows as needed. */
 export function createTupleSet(expected = 1024): TupleSet {
   const initialBits = Math.max(4, Math.ceil(Math.log2(expected * 2)))
@@ -27,9 +34,7 @@ export function createTupleSet(expected = 1024): TupleSet {
   let keys = new Float64Array(1 << bits)
   let size = 0
   let mask = (1 << bits) - 1
-  // Tuples are keyed PRF outputs, random in every bit: their low 32 bits (ToUint32,
-  // a truncation) suffice. Mixing in the high half took a division per probe.
-  const slot = (t: number) => Math.imul(t >>> 0, 0x9e3779b1) >>> (32 - bits)
+  const slot = (t: number) => tupleHash(t) >>> (32 - bits)
 
   const grow = () => {
     const old = keys
