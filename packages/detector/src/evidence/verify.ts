@@ -3,6 +3,7 @@ import { serializeKey, type WatermarkKey } from '@tracemark/watermark'
 import { detect } from '../detect.js'
 import { readRegistry, readTextInput } from '../cli/input.js'
 import { scoreProbeAnswers } from '../probe/probe.js'
+import { isDecodeGate } from '../scan/race-test.js'
 import { runScan } from '../scan/run.js'
 import { describeLocation } from '../scan/types.js'
 import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
@@ -192,7 +193,7 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
         // Absent in bundles written before the option: quick votes exist only for ordered-draw keys, which are as new.
         fullVotes: param<boolean | null>(b, 'fullVotes', optional((v) => typeof v === 'boolean'), 'true, false or null') === true,
         // Absent in bundles written before the option: those scans used the default gate.
-        decodeBelow: param<number | null>(b, 'decodeBelow', optional((v) => typeof v === 'number' && v > 0 && v <= 1), 'a number in (0, 1] or null') ?? undefined,
+        decodeBelow: param<number | null>(b, 'decodeBelow', optional(isDecodeGate), 'a number in (0, 1] or null') ?? undefined,
       },
     },
     {

@@ -14,9 +14,12 @@ import { raceZeroBit, type testStatistic } from '../detect.js'
  */
 export const QUICK_DECODE_BELOW = 0.5
 
+/** A decoding gate: a number in (0, 1]. */
+export const isDecodeGate = (v: unknown): v is number => typeof v === 'number' && v > 0 && v <= 1
+
 /** Refuses a gate outside (0, 1], naming the option. */
 export function checkDecodeBelow(gate: number | undefined): void {
-  if (gate !== undefined && !(gate > 0 && gate <= 1)) throw new RangeError(`decodeBelow must be a number in (0, 1], got ${gate}`)
+  if (gate !== undefined && !isDecodeGate(gate)) throw new RangeError(`decodeBelow must be a number in (0, 1], got ${gate}`)
 }
 
 /**
