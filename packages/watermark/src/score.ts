@@ -9,21 +9,13 @@ import { fingerprintStepFrom, newFingerprintStep } from './fingerprint/prf.js'
 import { minSymbolUniform, orderedZeroBitScore, raceMaxScore } from './fingerprint/race.js'
 import { hashWindows } from './window-hash.js'
 
-// Window digests of the document being scored, reused across calls (grown as needed).
-let windowDigests: Uint32Array = new Uint32Array(0)
-let raceDigests: Uint32Array = new Uint32Array(0)
-/** Digests kept between calls: documents of up to 2^18 tokens. */
-const KEPT_DIGESTS = 1 << 19
-
 /**
- * A digest buffer for `need` entries. One huge document must not leave its
- * buffer held for every later call: past the cap a call gets a buffer of its
- * own size, replaced by a capped one at the next call that fits under it.
+ * Windows hashed at a time: a long document's digests are made and read a chunk at a
+ * time, so each key's take 32 KiB (cache-resident) instead of 8 bytes per token.
  */
-function digestsFor(current: Uint32Array, need: number): Uint32Array {
-  if (current.length >= need && (current.length <= KEPT_DIGESTS || need > KEPT_DIGESTS)) return current
-  return new Uint32Array(need > KEPT_DIGESTS ? need : Math.min(KEPT_DIGESTS, Math.max(need, 2 * current.length)))
-}
+const CHUNK = 1 << 12
+const windowDigests = new Uint32Array(2 * CHUNK)
+const raceDigests = new Uint32Array(2 * CHUNK)
 // Per-call state, reused: nothing in a call can call back into scoreTokens.
 const scratchContext = newContext()
 const scratchSeed = new Int32Array(2)
@@ -134,23 +126,14 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
   const depth = spec.scheme === 'synthid' ? spec.depth : 0
   const race = spec.fingerprint !== undefined && isRaceFingerprint(spec.fingerprint) ? spec.fingerprint : null
   const step = scratchStep
-  // Every window's seed in one batched pass (WebAssembly SipHash when available):
+  // Every window's seed in batched passes of CHUNK (WebAssembly SipHash when available):
   // the same digests contextAt computes one at a time. SelfHash seeds from the
   // per-token tables instead, and h = 0 from the fixed seed.
   // The first h ids are only context, but one outside the vocabulary is as invalid as a
   // scored one (and SelfHash would read its per-token tables out of range).
   for (let i = 0; i < Math.min(h, tokens.length); i++) checkId(tokens[i], i, V)
   const batched = h > 0 && !isSelfSeeded(kr)
-  if (batched) {
-    windowDigests = digestsFor(windowDigests, 2 * n)
-    hashWindows(kr.window, tokens, h, n, windowDigests)
-  }
   const wd = windowDigests
-  // A race key's windows under the fingerprint subkey, batched the same way.
-  if (race && n > 0) {
-    raceDigests = digestsFor(raceDigests, 2 * n)
-    hashWindows(kr.fingerprintKey, tokens, h, n, raceDigests)
-  }
   const rd = raceDigests
   const ordered = race !== null && isOrderedRace(race)
   // SelfHash with its tables built (a scan builds them within its first documents):
@@ -159,9 +142,16 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
     checkId(x, i, V)
+    const c = j & (CHUNK - 1)
+    if (c === 0) {
+      const m = Math.min(CHUNK, n - j)
+      if (batched) hashWindows(kr.window, tokens, h, m, wd, j)
+      // A race key's windows under the fingerprint subkey, batched the same way.
+      if (race) hashWindows(kr.fingerprintKey, tokens, h, m, rd, j)
+    }
     if (batched) {
-      seed[0] = wd[2 * j]
-      seed[1] = wd[2 * j + 1]
+      seed[0] = wd[2 * c]
+      seed[1] = wd[2 * c + 1]
     } else if (tables) {
       const { rank, seed: ts } = tables
       // The window's anchor: smallest keyed rank, ties to the smaller id; then the
@@ -198,7 +188,7 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
         break
       case 'gumbel':
         if (race) {
-          fingerprintStepFrom(race, rd[2 * j], rd[2 * j + 1], step)
+          fingerprintStepFrom(race, rd[2 * c], rd[2 * c + 1], step)
           out.score[j] = ordered ? orderedZeroBitScore(step, x) : raceMaxScore(minSymbolUniform(step, x))
         } else out.score[j] = gumbelScore(hi * 2 ** -32 + ((lo >>> 11) + 1) * 2 ** -53)
         if (seeds && toks) {

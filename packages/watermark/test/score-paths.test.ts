@@ -25,7 +25,8 @@ describe('scoreTokens fast paths', () => {
     for (const spec of [{ scheme: 'kgw', seeding: 'left' }, { scheme: 'gumbel' }, { scheme: 'synthid', h: 3 }, { scheme: 'gumbel', h: 1 }] as SpecInput[]) {
       const wm = createWatermarker(generateKey(spec))
       const kr = keyringOf(wm)
-      const toks = ids(7, 3000, kr.spec.vocabSize)
+      // Past two of scoreTokens' 4,096-window hashing chunks.
+      const toks = ids(7, 9000, kr.spec.vocabSize)
       const s = scoreTokens(wm, toks)
       const ctx = newContext()
       const seed = new Int32Array(2)
@@ -61,18 +62,22 @@ describe('scoreTokens fast paths', () => {
     }
   })
 
-  it('scores the same after a document too long for the kept window buffers', () => {
-    // 2^18 + 1000 windows: past the 2^19 digests kept between calls, so the long
-    // document gets buffers of its own and the next call a capped one again.
-    for (const spec of [{ scheme: 'gumbel' }, { scheme: 'gumbel', fingerprint: { embedding: 'race', bits: 32 } }] as SpecInput[]) {
+  it('scores each window alike on either side of a hashing chunk boundary, and after a long document', () => {
+    // A token's tuple and score depend on its window and itself alone, so the h + 1
+    // ids ending at it, scored on their own, must give the long document's entry.
+    for (const spec of [{ scheme: 'gumbel' }, { scheme: 'synthid', h: 3 }, { scheme: 'gumbel', fingerprint: { embedding: 'race', bits: 32 } }] as SpecInput[]) {
       const wm = createWatermarker(generateKey(spec))
-      const V = keyringOf(wm).spec.vocabSize
-      const short = ids(5, 700, V)
+      const kr = keyringOf(wm)
+      const h = (kr.spec as { h: number }).h
+      const short = ids(5, 700, kr.spec.vocabSize)
       const before = scoreTokens(wm, short)
-      const long = ids(6, 2 ** 18 + 1000, V)
+      const long = ids(6, 5 * 4096 + 1000, kr.spec.vocabSize)
       const all = scoreTokens(wm, long)
-      const tail = scoreTokens(wm, long.slice(-700))
-      expect(Array.from(all.tuple.subarray(all.count - tail.count))).toEqual(Array.from(tail.tuple))
+      for (const j of [0, 4095, 4096, 4097, 8191, 8192, 16383, 16384, 16385, all.count - 1]) {
+        const one = scoreTokens(wm, long.slice(j, j + h + 1))
+        expect(one.count).toBe(1)
+        expect([all.tuple[j], all.score[j]], `${JSON.stringify(spec)} window ${j}`).toEqual([one.tuple[0], one.score[0]])
+      }
       const after = scoreTokens(wm, short)
       expect(Array.from(after.tuple)).toEqual(Array.from(before.tuple))
       expect(Array.from(after.score)).toEqual(Array.from(before.score))
@@ -105,7 +110,8 @@ describe('scoreTokens fast paths', () => {
       const race = isRaceFingerprint(f)
       const ordered = isOrderedRace(f)
       const h = fingerprintWidth(kr.spec)
-      const toks = ids(3, 1500, kr.spec.vocabSize)
+      // Past one of the window hasher's 16,384-window chunks.
+      const toks = ids(3, 17_000, kr.spec.vocabSize)
       for (const start of [0, 37]) {
         const want = race ? new Float64Array(f.positions * COLOURS) : new Uint32Array(f.positions * COLOURS)
         const seen = new Set<number>()

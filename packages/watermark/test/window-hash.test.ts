@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from '../src/random.js'
 import { siphashWords, sipKeyFromBytes } from '../src/siphash.js'
-import { createWindowHasher, hashWindows, hashWindowsJs, type WindowHasher } from '../src/window-hash.js'
+import { createWindowHasher, hashWindows, hashWindowsJs, WASM_CHUNK, type WindowHasher } from '../src/window-hash.js'
 import { compileWat, generatedModule, WASM_SOURCES } from '../scripts/wasm.js'
 import { SIPHASH24_VECTORS } from './siphash-vectors.js'
 
@@ -33,11 +33,16 @@ describe('window hashing', () => {
 
   it('uses WebAssembly when it is there', () => {
     let compiled = 0
+    let instantiated = 0
+    // The namespace's members are not enumerable: a spread copies none of them.
     const counting = {
-      ...WebAssembly,
       Module: function (bytes: Uint8Array<ArrayBuffer>) {
         compiled++
         return new WebAssembly.Module(bytes)
+      },
+      Instance: function (m: WebAssembly.Module, imports: WebAssembly.Imports) {
+        instantiated++
+        return new WebAssembly.Instance(m, imports)
       },
     } as unknown as typeof WebAssembly
     const hash = createWindowHasher(counting)
@@ -45,6 +50,34 @@ describe('window hashing', () => {
     hash(sipKeyFromBytes(KEY), [1, 2, 3], 2, 2, out)
     hash(sipKeyFromBytes(KEY), [1, 2, 3], 2, 2, out)
     expect(compiled).toBe(1) // compiled once, on first use
+    expect(instantiated).toBe(1)
+  })
+
+  it('keeps its WebAssembly memory to one chunk, however long the text', () => {
+    // WebAssembly memory never shrinks: a whole 13 M-token document copied in once
+    // would stay resident for the life of the process.
+    const memories: WebAssembly.Memory[] = []
+    const watching = {
+      Module: WebAssembly.Module,
+      Instance: function (m: WebAssembly.Module, imports: WebAssembly.Imports) {
+        const inst = new WebAssembly.Instance(m, imports)
+        memories.push(inst.exports.memory as WebAssembly.Memory)
+        return inst
+      },
+    } as unknown as typeof WebAssembly
+    const hash = createWindowHasher(watching)
+    const h = 4
+    const ids = Uint32Array.from({ length: 3 * WASM_CHUNK + 100 }, (_, i) => (i * 2654435761) % 200_019)
+    const count = ids.length - h + 1
+    const out = new Uint32Array(2 * count)
+    hash(sipKeyFromBytes(KEY), ids, h, count, out)
+    // One chunk: its ids (8-aligned) and its 8-byte digests, in 64 KiB pages.
+    const pages = Math.ceil((((4 * (WASM_CHUNK + h) + 7) & ~7) + 8 * WASM_CHUNK) / 65536)
+    expect(memories).toHaveLength(1)
+    expect(memories[0].buffer.byteLength).toBe(pages * 65536)
+    const want = new Uint32Array(2 * count)
+    hashWindowsJs(sipKeyFromBytes(KEY), ids, h, count, want)
+    expect(out).toEqual(want)
   })
 
   for (const [name, hash] of hashers) {
@@ -82,6 +115,24 @@ describe('window hashing', () => {
           }
           expect(out, `trial ${trial}, h ${h}, ${len} ids`).toEqual(want)
         }
+      })
+
+      it('starts at any offset, on arrays and typed arrays, across chunk boundaries', () => {
+        const rnd = seededRandom(5)
+        const key = Uint32Array.from({ length: 4 }, () => Math.floor(rnd() * 2 ** 32))
+        const ids = Array.from({ length: WASM_CHUNK + 50 }, () => Math.floor(rnd() * 200_019))
+        for (const input of [ids, Uint32Array.from(ids)]) {
+          for (const [h, start, count] of [[4, 0, 1], [4, 7, 30], [3, 20, WASM_CHUNK + 10], [1, WASM_CHUNK + 49, 1]]) {
+            const out = new Uint32Array(2 * count)
+            hash(key, input, h, count, out, start)
+            const d = new Uint32Array(2)
+            for (const j of [0, count >> 1, count - 1]) {
+              siphashWords(key, input, start + j, h, d)
+              expect([out[2 * j], out[2 * j + 1]], `h ${h}, start ${start}, window ${j}`).toEqual([d[0], d[1]])
+            }
+          }
+        }
+        if (hash === hashWindows) expect(() => hash(key, ids, 4, 48, new Uint32Array(96), WASM_CHUNK)).toThrow(/need 16435 ids, got 16434/)
       })
 
       it('reads ids as int32, as siphashWords does', () => {

@@ -160,7 +160,7 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
   // Every window's digest in one batched pass (WebAssembly SipHash when available).
   const windows = Math.max(0, tokens.length - from)
   const digests = new Uint32Array(2 * windows)
-  if (windows > 0) hashWindows(kr.fingerprintKey, from === h ? tokens : Array.prototype.slice.call(tokens, from - h), h, windows, digests)
+  if (windows > 0) hashWindows(kr.fingerprintKey, tokens, h, windows, digests, from - h)
   for (let i = from; i < tokens.length; i++) {
     const x = tokens[i]
     checkId(x, i, V)
