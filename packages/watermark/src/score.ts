@@ -7,15 +7,10 @@ import { synthIdScore } from './schemes/synthid.js'
 import { contextWidth, gumbelNonces, isOrderedRace, isRaceFingerprint, type WatermarkSpec } from './spec.js'
 import { fingerprintStepFrom, newFingerprintStep } from './fingerprint/prf.js'
 import { minSymbolUniform, orderedZeroBitScore, raceMaxScore } from './fingerprint/race.js'
-import { hashWindows } from './window-hash.js'
+import { DIGEST_CHUNK, hashWindows } from './window-hash.js'
 
-/**
- * Windows hashed at a time: a long document's digests are made and read a chunk at a
- * time, so each key's take 32 KiB (cache-resident) instead of 8 bytes per token.
- */
-const CHUNK = 1 << 12
-const windowDigests = new Uint32Array(2 * CHUNK)
-const raceDigests = new Uint32Array(2 * CHUNK)
+const windowDigests = new Uint32Array(2 * DIGEST_CHUNK)
+const raceDigests = new Uint32Array(2 * DIGEST_CHUNK)
 // Per-call state, reused: nothing in a call can call back into scoreTokens.
 const scratchContext = newContext()
 const scratchSeed = new Int32Array(2)
@@ -126,7 +121,7 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
   const depth = spec.scheme === 'synthid' ? spec.depth : 0
   const race = spec.fingerprint !== undefined && isRaceFingerprint(spec.fingerprint) ? spec.fingerprint : null
   const step = scratchStep
-  // Every window's seed in batched passes of CHUNK (WebAssembly SipHash when available):
+  // Every window's seed in batched passes of DIGEST_CHUNK (WebAssembly SipHash when available):
   // the same digests contextAt computes one at a time. SelfHash seeds from the
   // per-token tables instead, and h = 0 from the fixed seed.
   // The first h ids are only context, but one outside the vocabulary is as invalid as a
@@ -142,9 +137,9 @@ export function scoreTokens(wm: Watermarker, tokens: ArrayLike<number>, reuse?: 
   for (let i = h, j = 0; i < tokens.length; i++, j++) {
     const x = tokens[i]
     checkId(x, i, V)
-    const c = j & (CHUNK - 1)
+    const c = j & (DIGEST_CHUNK - 1)
     if (c === 0) {
-      const m = Math.min(CHUNK, n - j)
+      const m = Math.min(DIGEST_CHUNK, n - j)
       if (batched) hashWindows(kr.window, tokens, h, m, wd, j)
       // A race key's windows under the fingerprint subkey, batched the same way.
       if (race) hashWindows(kr.fingerprintKey, tokens, h, m, rd, j)

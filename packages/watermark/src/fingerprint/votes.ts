@@ -2,7 +2,7 @@ import { keyringOf, type Watermarker } from '../session.js'
 import { isOrderedRace, isRaceFingerprint } from '../spec.js'
 import { COLOURS } from './code.js'
 import { checkId } from '../score.js'
-import { hashWindows } from '../window-hash.js'
+import { DIGEST_CHUNK, hashWindows } from '../window-hash.js'
 import { colourOf, fingerprintStepFrom, fingerprintTuple, fingerprintWidth, newFingerprintStep } from './prf.js'
 import { addOrderedSymbolScores, addSymbolScores, newOrderedMin, orderedMin, orderedScoreFrom } from './race.js'
 
@@ -89,6 +89,7 @@ export function codewordScores(votes: FingerprintVotes, codeword: Uint8Array): F
 }
 
 const om = newOrderedMin()
+const voteDigests = new Uint32Array(2 * DIGEST_CHUNK)
 
 /**
  * The slot of tuple `t` (an integer below 2^52) in an open-addressing table of
@@ -157,14 +158,15 @@ export function fingerprintVotes(wm: Watermarker, tokens: ArrayLike<number>, opt
   const V = kr.spec.vocabSize
   const h = fingerprintWidth(kr.spec)
   const from = Math.max(h, options.start ?? 0)
-  // Every window's digest in one batched pass (WebAssembly SipHash when available).
+  // The windows' digests in batched passes of DIGEST_CHUNK (WebAssembly SipHash when available).
   const windows = Math.max(0, tokens.length - from)
-  const digests = new Uint32Array(2 * windows)
-  if (windows > 0) hashWindows(kr.fingerprintKey, tokens, h, windows, digests, from - h)
+  const digests = voteDigests
   for (let i = from; i < tokens.length; i++) {
     const x = tokens[i]
     checkId(x, i, V)
-    fingerprintStepFrom(f, digests[2 * (i - from)], digests[2 * (i - from) + 1], step)
+    const c = (i - from) & (DIGEST_CHUNK - 1)
+    if (c === 0) hashWindows(kr.fingerprintKey, tokens, h, Math.min(DIGEST_CHUNK, windows - (i - from)), digests, i - h)
+    fingerprintStepFrom(f, digests[2 * c], digests[2 * c + 1], step)
     const t = fingerprintTuple(step.s0, step.s1, x)
     if (own) {
       const j = slotOf(own, bits, t)
