@@ -20,6 +20,7 @@ import { decodedLength } from '../text/decoded-length.js'
 import { bestSpan } from './span.js'
 import { createPendingPool, poolPending, poolPendingGroup, type PendingPool } from './pending-pool.js'
 import { createTupleSet } from './tuple-set.js'
+import { markFirstOccurrences } from './first-occurrences.js'
 import type { DocumentResult, Location } from './types.js'
 import { DOCUMENT_SCRATCH, fitScratch } from '../scratch.js'
 
@@ -109,6 +110,8 @@ export function tokenizerId(spec: WatermarkKey['spec']): string {
 
 /** First occurrences a key holds back before pooling them early (16 MiB of them). */
 const PENDING_LIMIT = 1 << 20
+/** Tuples a document's dedup set takes (1 MiB of slots); a longer document is deduplicated by partition. */
+const SET_DEDUP_MAX = 1 << 16
 
 export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}): Scorer {
   if (keys.length === 0) throw new Error('at least one key is needed')
@@ -152,8 +155,9 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
     const p = poolOf(i)
     poolPending(p.b, p.open, cap, p.closeShard, p.emit, atBlockEnd)
   }
-  // One per-document set for every document and key.
+  // One per-document set for every document and key, and marks for long documents.
   const seen = createTupleSet()
+  let docFirsts = new Uint8Array(0)
   // Keys seeded by their whole context window (h > 0, not SelfHash) with one stream and
   // no excluded tuples, sharing a tokenizer and a width: each one's tuple is a keyed
   // function of the (window, token) pair, so a repeated pair repeats under all of them.
@@ -197,7 +201,14 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // Per-document dedup (first occurrence counts) and the corpus pool, one sum
         // per nonce stream (gumbel keys with nonces; one otherwise).
         const N = streams[k]
-        seen.clear()
+        // A long document's first occurrences come from one partitioned pass: a set past
+        // the cache misses on every tuple, and a 13 M-token one took 400 MB while it grew.
+        const partitioned = s.count > SET_DEDUP_MAX && leaderOf[k] === k
+        if (partitioned) {
+          docFirsts = fitScratch(docFirsts, s.count, DOCUMENT_SCRATCH, (m) => new Uint8Array(m))
+          markFirstOccurrences(s.tuple, s.count, docFirsts)
+        } else seen.clear()
+        const firsts = partitioned ? docFirsts : null
         // The buffer not holding the best key's scores so far.
         const slot = best.first === counted[0] ? 1 : 0
         const first = (counted[slot] = fitScratch(counted[slot], s.count, DOCUMENT_SCRATCH, (m) => new Float64Array(m)))
@@ -224,7 +235,7 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
           let sum = 0
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
-            const isFirst = follow ? follow[i] === 1 : !(skipping && skip.has(t)) && seen.add(t)
+            const isFirst = follow ? follow[i] === 1 : !(skipping && skip.has(t)) && (firsts ? firsts[i] === 1 : seen.add(t))
             if (m) m[i] = isFirst ? 1 : 0
             if (!isFirst) {
               first[i] = NaN
@@ -236,21 +247,22 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
             lt[at] = t
             ls[at++] = v
           }
+          unique = follow ? marked[leader] : (marked[k] = at - later.length)
           later.length = at
           sums[0] += sum
-          unique = follow ? marked[leader] : (marked[k] = seen.size)
         } else {
+          unique = 0
           for (let i = 0; i < count; i++) {
             const t = tuple[i]
-            if ((skipping && skip.has(t)) || !seen.add(t)) {
+            if ((skipping && skip.has(t)) || !(firsts ? firsts[i] === 1 : seen.add(t))) {
               first[i] = NaN
               continue
             }
+            unique++
             first[i] = score[i]
             addTuple(s, i, sums)
             if (pool.seen.add(t)) addTuple(s, i, pool.sums)
           }
-          unique = seen.size
         }
         if (later) {
           later.endDocument(documents)

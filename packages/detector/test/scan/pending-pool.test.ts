@@ -1,5 +1,6 @@
 import { createWatermarker, generateKey, scoreTokens, seededRandom, type WatermarkKey } from '@tracemark/watermark'
 import { describe, expect, it } from 'vitest'
+import { detect, uniqueScores } from '../../src/detect.js'
 import { createScorer, type PooledPart } from '../../src/scan/document.js'
 import { markFirstOccurrences } from '../../src/scan/first-occurrences.js'
 import { createPendingPool } from '../../src/scan/pending-pool.js'
@@ -130,6 +131,35 @@ describe('buffers after an outsized document', () => {
     expect(records).toEqual(fresh)
     expect(records[2]).toEqual({ ...records[0], index: 2 })
     expect(scorer.pooled()).toEqual(referenceParts(keys, docs, 4_000_000))
+  })
+
+  it('count a long document\'s tuples as the per-document set does, alone and in a key group', () => {
+    // Past 2^16 tuples a document is deduplicated by partition instead of in the set:
+    // its count of unique tuples and its p-value must be detect()'s, which counts with a Set.
+    const rnd = seededRandom(33)
+    const keys = [
+      generateKey({ scheme: 'gumbel' }),
+      generateKey({ scheme: 'gumbel', nonces: 4 }),
+      generateKey({ scheme: 'kgw' }),
+      generateKey({ scheme: 'synthid', h: 4 }),
+    ]
+    const passage = () => Array.from({ length: 500 }, () => Math.floor(rnd() * 100_000))
+    const parts = Array.from({ length: 30 }, passage)
+    // Repeated passages with a few changed tokens: tuples repeat, and not only in whole runs.
+    const doc = (n: number) => Uint32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? Math.floor(rnd() * 100_000) : parts[Math.floor(i / 500) % 30][i % 500]))
+    for (const n of [2 ** 16 + 10, 150_000]) {
+      const ids = doc(n)
+      const byMap = new Map([['cl100k_base', ids]])
+      for (const key of keys) {
+        const r = createScorer([key]).scoreIds(byMap, { file: 'x' }, 0)
+        expect(r.scored, `${key.spec.scheme} ${n}`).toBe(uniqueScores(scoreTokens(createWatermarker(key), ids)).n)
+        expect(r.log10PValue, `${key.spec.scheme} ${n}`).toBeCloseTo(detect(ids, key).log10PValue, 9)
+      }
+      // Keys 0 and 3 share their dedup: the follower reads the leader's marks.
+      const grouped = createScorer([keys[0], keys[3]]).scoreIds(byMap, { file: 'x' }, 0)
+      const best = Math.min(detect(ids, keys[0]).log10PValue, detect(ids, keys[3]).log10PValue)
+      expect(grouped.log10PValue).toBeCloseTo(Math.min(0, best + Math.log10(2)), 9)
+    }
   })
 
   it('keep a block pool\'s held-back tuples when its arrays shrink back under the cap', () => {
