@@ -75,6 +75,20 @@ describe('Parquet page locations from the page headers', () => {
     }
   })
 
+  it('are not kept for a chunk of more pages than a writer cuts (2^16): such a file is read as before', async () => {
+    // 70,000 one-row pages of a few bytes: a hostile layout whose locations would take ~7 MB.
+    const rows = Array.from({ length: 70_000 }, (_, i) => `t${i}`)
+    const bytes = parquetV1(rows, [70_000], 1, false)
+    const metadata = parquetMetadata(bytes.buffer)
+    const buffer = rangeBuffer(bytes.length, async (into, start) => into.set(bytes.subarray(start, start + into.length)))
+    expect(await walkPageHeaders(buffer, unindexedFlatChunk(metadata, 0, 'text')!, 70_000)).toBeNull()
+    const file = tmp.path('tiny-pages.parquet')
+    await writeFile(file, bytes)
+    const got = []
+    for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart: 65_000, rowEnd: 65_003 })) got.push(r)
+    expect(got).toEqual([0, 1, 2].map((i) => ({ file, row: 65_000 + i, text: `t${65_000 + i}` })))
+  })
+
   it('are not used for nested columns or files with an offset index', () => {
     const nested = new Uint8Array(
       parquetWriteBuffer({

@@ -20,6 +20,11 @@ type ColumnChunk = FileMetaData['row_groups'][number]['columns'][number]
 const HEADER_PEEK = 1024
 /** A page header is a few dozen bytes, or up to a few KB of statistics: past this the chunk is not trusted. */
 const HEADER_MAX = 1 << 20
+/**
+ * Pages kept per chunk (~100 bytes each): writers cut pages of ~1 MB, so this is a
+ * 64 GB chunk; a hostile file of tiny pages is read whole instead, as before.
+ */
+const PAGES_MAX = 1 << 16
 
 /**
  * The column chunk of top-level column `column` in row group `group` when the
@@ -78,7 +83,7 @@ export async function walkPageHeaders(buffer: AsyncBuffer, chunk: ColumnChunk, r
       const h = header!
       const count = h.type === 'DATA_PAGE' ? h.data_page_header?.num_values : h.type === 'DATA_PAGE_V2' ? h.data_page_header_v2?.num_rows : 0
       if (count === undefined || !(count >= 0)) return null
-      if (count > 0) pages.push({ offset: BigInt(at), compressed_page_size: size, first_row_index: BigInt(row) })
+      if (count > 0 && pages.push({ offset: BigInt(at), compressed_page_size: size, first_row_index: BigInt(row) }) > PAGES_MAX) return null
       row += count
       at += size
     }
