@@ -101,7 +101,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const state: ResumeState | null = o.resume ? openState(o.resume, scanId(o, keys, blockSize), await inputFingerprint(o)) : null
   const skip = outputIdentities(o)
 
-  const summaryOf = createSummaryBuilder(o)
+  const summaryOf = createSummaryBuilder(o, keys)
   const account = (line: string) => {
     const warning = summaryOf.account(line)
     if (warning) io.warn(warning)
@@ -111,11 +111,13 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
 
   // Replay what a previous run completed: same records, same order.
   if (state) {
-    for (const line of state.lines) {
-      account(line)
-      io.record(line)
-    }
-    summaryOf.addParts(state.parts)
+    state.replay(
+      (line) => {
+        account(line)
+        io.record(line)
+      },
+      (parts) => summaryOf.addParts(parts),
+    )
   }
 
   const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
@@ -157,7 +159,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   }
   if (o.signal?.aborted) throw new ScanInterrupted(o.resume)
 
-  const summary = summaryOf.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
+  const summary = summaryOf.finish((performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
   if (o.report) writeReport(o.report, summary, keys, strongest.list(), o.scorer)
   return summary

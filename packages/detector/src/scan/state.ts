@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, truncateSync, writeSync } from 'node:fs'
 import type { PooledPart } from './document.js'
 
 /**
@@ -10,60 +10,108 @@ import type { PooledPart } from './document.js'
  * document is lost or counted twice.
  */
 export interface ResumeState {
-  /** Records (documents and errors) of completed blocks, as NDJSON lines. */
-  lines: string[]
-  /** Pooled evidence of completed blocks. */
-  parts: PooledPart[]
   /** Source records consumed by completed blocks. */
   consumed: number
+  /**
+   * Streams what completed blocks hold, in order, from the file: each record line
+   * (document or error, as NDJSON) and each block's pooled evidence. Nothing of it is
+   * kept in memory: a state grows with the corpus (~350 bytes per document).
+   */
+  replay(record: (line: string) => void, parts: (parts: PooledPart[]) => void): void
   /** Appends a completed block durably. */
   append(records: string[], consumed: number, parts: PooledPart[]): void
   close(): void
 }
 
+/** Bytes read from a state file at a time. */
+const READ_CHUNK = 1 << 20
+/** A state line is a record (~350 bytes) or a block's evidence: a longer one is damage, read as a partial tail. */
+const LINE_MAX = 1 << 26
+
+/**
+ * The lines of `fd` in [from, to) bytes, each with the byte offset just past its
+ * newline; a last line without one is given with `end` = -1 (a partial write).
+ */
+function* linesOf(fd: number, from: number, to: number): Generator<{ line: string; end: number }> {
+  const chunk = new Uint8Array(READ_CHUNK)
+  // The start of a line that runs past the current read.
+  let carry = new Uint8Array(0)
+  const joined = (tail: Uint8Array) => {
+    const all = new Uint8Array(carry.length + tail.length)
+    all.set(carry)
+    all.set(tail, carry.length)
+    return all
+  }
+  for (let at = from; at < to; ) {
+    const n = readSync(fd, chunk, 0, Math.min(READ_CHUNK, to - at), at)
+    if (n === 0) break
+    let start = 0
+    for (let nl = chunk.indexOf(10, 0); nl !== -1 && nl < n; nl = chunk.indexOf(10, start)) {
+      // Lines are decoded whole, so a character split between two reads stays whole.
+      const line = utf8.decode(carry.length > 0 ? joined(chunk.subarray(start, nl)) : chunk.subarray(start, nl))
+      carry = new Uint8Array(0)
+      start = nl + 1
+      yield { line, end: at + nl + 1 }
+    }
+    if (start < n) {
+      carry = joined(chunk.subarray(start, n))
+      if (carry.length > LINE_MAX) break
+    }
+    at += n
+  }
+  if (carry.length > 0) yield { line: utf8.decode(carry), end: -1 }
+}
+
+const utf8 = new TextDecoder()
+
 /**
  * Opens (or creates) the state of scan `scanId` at `path`. `inputs` fingerprints
  * the input files (sizes and modification times): a state written over other
  * file contents is refused, since replaying it would report stale results.
+ * Opening reads the file once, keeping only the end of its last complete block.
  */
 export function openState(path: string, scanId: string, inputs?: string): ResumeState {
-  const lines: string[] = []
-  const parts: PooledPart[] = []
   let consumed = 0
+  // Byte range of the completed blocks' lines (after the header).
+  let bodyStart = 0
+  let keepBytes = 0
   if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8')
-    const all = text.split('\n')
-    let header: { type?: string; scan?: string; inputs?: string } = {}
+    const rfd = openSync(path, 'r')
     try {
-      header = JSON.parse(all[0])
-    } catch {
-      throw new Error(`${path}: not a tracemark scan state file`)
-    }
-    if (header.type !== 'scan-state' || header.scan !== scanId) {
-      throw new Error(`${path}: this state file belongs to a different scan (other inputs, keys or options)`)
-    }
-    if (inputs !== undefined && header.inputs !== undefined && header.inputs !== inputs) {
-      throw new Error(`${path}: the input files changed since this state was written (size or modification time); delete the state file to scan them again`)
-    }
-    // Keep everything up to the last complete block line; drop a partial tail.
-    let keepBytes = all[0].length + 1
-    let block: string[] = []
-    for (let i = 1; i < all.length; i++) {
-      const line = all[i]
-      if (i === all.length - 1) break // after the final newline, or a partial line
-      let rec: { type?: string; consumed?: number; parts?: PooledPart[] }
+      const size = fstatSync(rfd).size
+      const lines = linesOf(rfd, 0, size)
+      const first = lines.next()
+      let header: { type?: string; scan?: string; inputs?: string } = {}
       try {
-        rec = JSON.parse(line)
+        if (first.done || first.value.end === -1) throw new Error('no header line')
+        header = JSON.parse(first.value.line)
       } catch {
-        break
+        throw new Error(`${path}: not a tracemark scan state file`)
       }
-      if (rec.type === 'block') {
-        lines.push(...block)
-        parts.push(...(rec.parts ?? []))
-        consumed = rec.consumed ?? consumed
-        block = []
-        keepBytes = all.slice(0, i + 1).reduce((a, l) => a + Buffer.byteLength(l) + 1, 0)
-      } else block.push(line)
+      if (header.type !== 'scan-state' || header.scan !== scanId) {
+        throw new Error(`${path}: this state file belongs to a different scan (other inputs, keys or options)`)
+      }
+      if (inputs !== undefined && header.inputs !== undefined && header.inputs !== inputs) {
+        throw new Error(`${path}: the input files changed since this state was written (size or modification time); delete the state file to scan them again`)
+      }
+      // Keep everything up to the last complete block line; drop a partial tail
+      // (and anything after a line that does not parse).
+      bodyStart = keepBytes = first.value.end
+      for (const { line, end } of lines) {
+        if (end === -1) break
+        let rec: { type?: string; consumed?: number }
+        try {
+          rec = JSON.parse(line)
+        } catch {
+          break
+        }
+        if (rec.type === 'block') {
+          consumed = rec.consumed ?? consumed
+          keepBytes = end
+        }
+      }
+    } finally {
+      closeSync(rfd)
     }
     truncateSync(path, keepBytes)
   } else {
@@ -74,9 +122,19 @@ export function openState(path: string, scanId: string, inputs?: string): Resume
   }
   const fd = openSync(path, 'a')
   return {
-    lines,
-    parts,
     consumed,
+    replay(record, parts) {
+      if (keepBytes <= bodyStart) return
+      const rfd = openSync(path, 'r')
+      try {
+        for (const { line } of linesOf(rfd, bodyStart, keepBytes)) {
+          if (line.startsWith('{"type":"block"')) parts((JSON.parse(line) as { parts?: PooledPart[] }).parts ?? [])
+          else record(line)
+        }
+      } finally {
+        closeSync(rfd)
+      }
+    },
     append(records, total, blockParts) {
       const text = records.map((r) => `${r}\n`).join('') + `${JSON.stringify({ type: 'block', consumed: total, parts: blockParts })}\n`
       writeSync(fd, text)

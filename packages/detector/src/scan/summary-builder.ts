@@ -2,7 +2,7 @@ import type { WatermarkKey } from '@tracemark/watermark'
 import type { PooledPart } from './document.js'
 import type { ScanOptions } from './run.js'
 import { toPValue } from '../stats/tails.js'
-import { flagged, mayBeFlagged, pooledLogP } from './summary.js'
+import { createPooledTest, flagged, mayBeFlagged } from './summary.js'
 import { describeLocation, type DocumentResult, type ScanError, type ScanSummary } from './types.js'
 
 const HIST_BINS = 20
@@ -20,20 +20,20 @@ export interface SummaryBuilder {
    * only counted (a flood of bad lines must not flood stderr or memory).
    */
   account(line: string): string | undefined
-  /** Adds the pooled evidence of completed blocks. */
+  /** Adds the pooled evidence of completed blocks (folded in, not kept). */
   addParts(parts: PooledPart[]): void
   readonly documents: number
   readonly tokens: number
   readonly bytes: number
   /** The summary record (caller emits it); `seconds` as given. */
-  finish(keys: WatermarkKey[], seconds: number, common?: ScanSummary['commonTuples']): ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string }
+  finish(seconds: number, common?: ScanSummary['commonTuples']): ScanSummary & { flaggedDocuments: number[]; fdrProcedure: string }
 }
 
 /**
  * The corpus summary, shared by the local and the distributed scan so both
  * produce identical summaries (same fields, same order) from the same records.
  */
-export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence'>): SummaryBuilder {
+export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence'>, keys: WatermarkKey[]): SummaryBuilder {
   // Only documents that could be flagged (p <= q): a scan of billions of documents
   // cannot hold every p-value, and the others cannot change which are flagged.
   const q = o.fdr ?? 0.01
@@ -45,7 +45,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
   const perInput = new Map<string, number>()
   let errorCount = 0
   const hist = new Array<number>(HIST_BINS).fill(0)
-  const parts: PooledPart[] = []
+  const pooledTest = createPooledTest(keys)
   let tokens = 0
   let bytes = 0
   let documents = 0
@@ -82,14 +82,14 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
       return undefined
     },
     addParts(p) {
-      parts.push(...p)
+      pooledTest.add(p)
     },
-    finish(keys, seconds, common = null) {
+    finish(seconds, common = null) {
       const flags = flagged(Float64Array.from(candidateLog10P), q, o.fdrDependence === 'arbitrary', documents)
       const flaggedDocuments = candidateDocument.filter((_, i) => flags[i] === 1)
       const perAccount = new Map<number, number>()
       for (const d of flaggedDocuments) for (const a of attributed.get(d) ?? []) perAccount.set(a, (perAccount.get(a) ?? 0) + 1)
-      const pooled = toPValue(pooledLogP(keys, parts))
+      const pooled = toPValue(pooledTest.logP())
       return {
         type: 'summary',
         documents,

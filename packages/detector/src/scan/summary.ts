@@ -11,15 +11,21 @@ import type { PooledPart } from './document.js'
  * p-value times the number of block-key tests), valid under any dependence
  * between blocks — e.g. the same text appearing in two shards.
  */
-export function pooledLogP(keys: WatermarkKey[], parts: PooledPart[]): number {
-  if (parts.length === 0) return 0
+export function createPooledTest(keys: WatermarkKey[]): { add(parts: PooledPart[]): void; logP(): number } {
+  // Folded as parts arrive: a scan of terabytes closes millions of them.
   let best = 0
-  for (const p of parts) {
-    const spec = keys[p.keyIndex].spec
-    const logP = p.sums ? bestStream(spec, p.n, Float64Array.from(p.sums)).logP : testStatistic(spec, p.n, p.sum).logP
-    if (logP < best) best = logP
+  let count = 0
+  return {
+    add(parts) {
+      for (const p of parts) {
+        const spec = keys[p.keyIndex].spec
+        const logP = p.sums ? bestStream(spec, p.n, Float64Array.from(p.sums)).logP : testStatistic(spec, p.n, p.sum).logP
+        if (logP < best) best = logP
+        count++
+      }
+    },
+    logP: () => (count === 0 ? 0 : Math.min(0, best + Math.log(count))),
   }
-  return Math.min(0, best + Math.log(parts.length))
 }
 
 /**

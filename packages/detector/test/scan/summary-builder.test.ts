@@ -1,8 +1,10 @@
-import { parseKey } from '@tracemark/watermark'
+import { parseKey, seededRandom } from '@tracemark/watermark'
 import { describe, expect, it } from 'vitest'
 import { markedCorpus } from '../helpers/marked-corpus.js'
 import { benjaminiHochbergLog } from '../../src/stats/fdr.js'
 import { createSummaryBuilder } from '../../src/scan/summary-builder.js'
+import { testStatistic } from '../../src/detect.js'
+import { toPValue } from '../../src/stats/tails.js'
 
 // Seeded document records: most p-values uniform, a tenth tiny, and an error line
 // now and then (errors are not documents and take no position).
@@ -36,9 +38,9 @@ describe('the scan summary', () => {
       const { lines, log10P, accounts } = records(seed, 2000)
       for (const fdrDependence of ['positive', 'arbitrary'] as const) {
         for (const fdr of [0.01, 0.1]) {
-          const b = createSummaryBuilder({ fdr, fdrDependence })
+          const b = createSummaryBuilder({ fdr, fdrDependence }, keys)
           for (const l of lines) b.account(l)
-          const s = b.finish(keys, 0)
+          const s = b.finish(0)
           const whole = benjaminiHochbergLog(log10P.map((x) => x * Math.LN10), fdr, { dependence: fdrDependence })
           const expected = log10P.flatMap((_, i) => (whole.rejected[i] ? [i] : []))
           expect(expected.length).toBeGreaterThan(0)
@@ -53,7 +55,28 @@ describe('the scan summary', () => {
     }
   })
 
+  it('pools the parts\' best p-value at the Bonferroni price, however the parts arrive', () => {
+    // The pooled test is min over parts of the exact log p, plus ln(number of parts):
+    // folded as parts arrive, it must equal that formula over the whole list.
+    const rnd = seededRandom(4)
+    const parts = Array.from({ length: 300 }, () => {
+      const n = 50 + Math.floor(rnd() * 5000)
+      // The key is kgw with gamma 0.25: a part's score is its count of green tuples.
+      return { keyIndex: 0, n, sum: Math.round(n * (0.2 + 0.1 * rnd())) }
+    })
+    const best = Math.min(...parts.map((p) => testStatistic(keys[0].spec, p.n, p.sum).logP))
+    const want = toPValue(Math.min(0, best + Math.log(parts.length)))
+    expect(want.log10PValue).toBeLessThan(-3)
+    for (const grouping of [1, 7, 300]) {
+      const b = createSummaryBuilder({}, keys)
+      for (let i = 0; i < parts.length; i += grouping) b.addParts(parts.slice(i, i + grouping))
+      const s = b.finish(0)
+      expect([s.pooledPValue, s.pooledLog10PValue], `${grouping} per call`).toEqual([want.pValue, want.log10PValue])
+    }
+    expect(createSummaryBuilder({}, keys).finish(0).pooledPValue, 'no parts: no evidence').toBe(1)
+  })
+
   it('refuses a false-discovery rate outside (0, 1] before any record', () => {
-    for (const fdr of [0, -0.1, 1.5, Number.NaN]) expect(() => createSummaryBuilder({ fdr })).toThrow(/fdr must be in \(0, 1\]/)
+    for (const fdr of [0, -0.1, 1.5, Number.NaN]) expect(() => createSummaryBuilder({ fdr }, keys)).toThrow(/fdr must be in \(0, 1\]/)
   })
 })

@@ -76,7 +76,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
   const scorer = { ...o.scorer, accounts: o.accounts, exclude: common?.exclude }
   const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
-  const builder = createSummaryBuilder(o)
+  const builder = createSummaryBuilder(o, keys)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
   const record = (line: string) => {
     const warning = builder.account(line)
@@ -87,11 +87,13 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   }
   // Resume: replay what a previous run (local or distributed) completed, then go on from there.
   if (state) {
-    for (const line of state.lines) {
-      record(line)
-      io.record(line)
-    }
-    builder.addParts(state.parts)
+    state.replay(
+      (line) => {
+        record(line)
+        io.record(line)
+      },
+      (parts) => builder.addParts(parts),
+    )
   }
   const runId = randomUUID()
   const shardId = (k: number) => `${runId}-${k}`
@@ -219,7 +221,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 
   if (o.signal?.aborted) throw new ScanInterrupted(o.resume)
 
-  const summary = builder.finish(keys, (performance.now() - t0) / 1000, common?.summary ?? null)
+  const summary = builder.finish((performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
   if (o.report) writeReport(o.report, summary, keys, await withTexts({ ...o, skip }, strongest.list(), io), o.scorer)
   return summary
