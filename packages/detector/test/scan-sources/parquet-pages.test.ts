@@ -34,7 +34,7 @@ const again = words(800)
 /** Texts of ~5 KB (so that a page holds a few rows), a third the same (so a dictionary pays), some null. */
 const texts: Array<string | null> = Array.from({ length: 300 }, (_, i) => (i % 37 === 5 ? null : i % 3 === 0 ? again : words(800 + (i % 50))))
 
-function writerFile(rows: Array<string | null>, offsetIndex: boolean, codec: 'SNAPPY' | 'UNCOMPRESSED'): Uint8Array {
+function writerFile(rows: Array<string | null>, offsetIndex: boolean, codec: 'SNAPPY' | 'UNCOMPRESSED'): Uint8Array<ArrayBuffer> {
   return new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: rows, type: 'STRING', offsetIndex }], rowGroupSize: 128, pageSize: 20_000, codec, statistics: false }))
 }
 

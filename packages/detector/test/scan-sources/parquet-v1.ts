@@ -36,7 +36,7 @@ function definitionLevels(values: Array<string | null>): number[] {
  * A file of `groups` (rows per row group), each cut into pages of `pageRows` rows.
  * With `optional` the column is nullable (null entries allowed); else required.
  */
-export function parquetV1(texts: Array<string | null>, groups: number[], pageRows: number, optional: boolean): Uint8Array {
+export function parquetV1(texts: Array<string | null>, groups: number[], pageRows: number, optional: boolean): Uint8Array<ArrayBuffer> {
   const w = new ByteWriter()
   w.appendBytes(utf8.encode('PAR1'))
   const rowGroups = []
@@ -87,5 +87,5 @@ export function parquetV1(texts: Array<string | null>, groups: number[], pageRow
   } as never)
   w.appendUint32(w.offset - footerStart)
   w.appendBytes(utf8.encode('PAR1'))
-  return new Uint8Array(w.getBuffer())
+  return new Uint8Array(w.getBuffer() as ArrayBuffer)
 }
