@@ -211,14 +211,20 @@ describe('scan --evidence', () => {
 
   it('references the corpus by path and SHA-256 (not copied) and keeps every record, the broken line included', () => {
     const e = JSON.parse(readFileSync(join(ev, 'evidence.json'), 'utf8'))
+    // Version 2: the records in their own file, hashed in evidence.json; the summary inline.
+    expect(e.version).toBe(2)
     expect(e.inputs.map((i: any) => [i.role, i.inBundle, i.source])).toEqual([
       ['corpus', false, join(corpus, 'a.jsonl')],
       ['corpus', false, join(corpus, 'sub', 'b.txt')],
+      ['records', true, 'records.ndjson'],
     ])
-    expect(readdirSync(ev)).toEqual(['evidence.json'])
+    expect(readdirSync(ev).sort()).toEqual(['evidence.json', 'records.ndjson'])
+    const recordsFile = readFileSync(join(ev, 'records.ndjson'), 'utf8')
+    expect(e.inputs[2]).toMatchObject({ sha256: createHash('sha256').update(recordsFile).digest('hex'), bytes: Buffer.byteLength(recordsFile) })
+    const records = recordsFile.trimEnd().split('\n').map((l) => JSON.parse(l))
     expect(e.keys).toHaveLength(2)
-    expect(e.records.map((r: any) => r.type)).toEqual(['document', 'document', 'error', 'document', 'document', 'summary'])
-    expect(e.records[2]).toMatchObject({ file: join(corpus, 'a.jsonl'), line: 3 })
+    expect([...records, ...e.records].map((r: any) => r.type)).toEqual(['document', 'document', 'error', 'document', 'document', 'summary'])
+    expect(records[2]).toMatchObject({ file: join(corpus, 'a.jsonl'), line: 3 })
     expect(e.records.at(-1).seconds).toBeUndefined()
     for (const s of [...secretForms(keyPath), ...secretForms(otherKeyPath)]) expect(bundleText(ev)).not.toContain(s)
   })
@@ -227,6 +233,7 @@ describe('scan --evidence', () => {
     const r = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, ev])
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/identical {2}record 6 \(scan summary\)/)
+    expect(r.out).toMatch(/identical {2}records\.ndjson: 5 identical records/)
   })
 
   it('records the race decoding gate of a scan, verifies with it, and refuses one out of range', async () => {
@@ -256,15 +263,63 @@ describe('scan --evidence', () => {
     expect(r.out).toMatch(/DIFFERENT {2}record 5 \(.*b\.txt\): records\[4\]\.tokens/)
   })
 
-  it('a changed p-value is caught, and a missing key is named', async () => {
+  it('a changed p-value is caught, by the records file\'s hash and by the record, and a missing key is named', async () => {
     const b = copyBundle(ev)
-    editEvidence(b, (e) => (e.records[1].log10PValue = -9))
+    const file = join(b, 'records.ndjson')
+    const lines = readFileSync(file, 'utf8').split('\n')
+    lines[1] = JSON.stringify({ ...JSON.parse(lines[1]), log10PValue: -9 })
+    writeFileSync(file, lines.join('\n'))
+    const edited = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, b])
+    expect(edited.code).toBe(1)
+    expect(edited.out).toMatch(/first difference: inputs\[2\] records\.ndjson: SHA-256/)
+    expect(edited.out).toMatch(/DIFFERENT {2}record 2 \(.*a\.jsonl:2\): records\[1\]\.log10PValue: bundle -9, recomputed/)
+    // The hash made to match: the record itself still differs.
+    const text = readFileSync(file, 'utf8')
+    editEvidence(b, (e) => Object.assign(e.inputs[2], { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) }))
     const r = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, b])
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/first difference: records\[1\]\.log10PValue: bundle -9, recomputed/)
+    expect(r.out).toMatch(/identical {2}records\.ndjson: 4 identical records/)
     const one = await cli(['verify', '--key', keyPath, ev])
     expect(one.code).toBe(1)
     expect(one.out).toMatch(/first difference: keys\[1\]: the bundle was made with tm1-/)
+  })
+
+  it('a records file cut short, or with a line added, is caught record by record', async () => {
+    for (const edit of ['cut', 'added'] as const) {
+      const b = copyBundle(ev)
+      const file = join(b, 'records.ndjson')
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
+      writeFileSync(file, `${(edit === 'cut' ? lines.slice(0, 3) : [...lines, lines[0]]).join('\n')}\n`)
+      const text = readFileSync(file, 'utf8')
+      editEvidence(b, (e) => Object.assign(e.inputs[2], { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) }))
+      const r = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, b])
+      expect(r.code, edit).toBe(1)
+      expect(r.out).toMatch(edit === 'cut' ? /first difference: records\[3\]: [^\n]*recomputed/ : /first difference: records\[5\]: /)
+    }
+  })
+
+  it('a version-1 scan bundle (every record in evidence.json) still verifies, and the versions\' shapes are enforced', async () => {
+    const b = copyBundle(ev)
+    const records = readFileSync(join(b, 'records.ndjson'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
+    editEvidence(b, (e) => {
+      e.version = 1
+      e.records = [...records, ...e.records]
+      e.inputs = e.inputs.filter((i: any) => i.role !== 'records')
+    })
+    const r = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, b])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/identical {2}record 5 \(.*b\.txt\)/)
+    // Version 2 without its records file, and version 1 with one, are malformed: exit 2 naming the field.
+    editEvidence(b, (e) => (e.version = 2))
+    const v2 = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, b])
+    expect(v2.code).toBe(2)
+    expect(v2.err).toMatch(/"inputs" of a version-2 bundle must hold one records file/)
+    const c = copyBundle(ev)
+    editEvidence(c, (e) => (e.version = 1))
+    const v1 = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, c])
+    expect(v1.code).toBe(2)
+    expect(v1.err).toMatch(/"inputs" of a version-1 bundle hold no records file/)
   })
 
   it('refuses standard input with --evidence (no one could re-read it): exit 2', async () => {

@@ -24,7 +24,7 @@ import { readKeyFile } from './keyfile.js'
 import { keygen } from './keygen.js'
 import { addEvidenceCommands } from './evidence.js'
 import { assertNewBundle } from '../evidence/bundle.js'
-import { corpusInputs, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
+import { corpusInputs, openScanRecords, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
 
 export interface Io {
   out: (s: string) => void
@@ -241,7 +241,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       // One listing of each s3:// input for the evidence, the progress total and the scan.
       const list = listOnce()
       const evidenceInputs = o.evidence ? await corpusInputs(inputs, list) : null
-      const lines: string[] = []
+      // The bundle's records are written as they are emitted; the summary goes into evidence.json.
+      const evidenceRecords = o.evidence ? openScanRecords(o.evidence) : null
+      let evidenceSummary = ''
       // Threads beyond the cores only add memory (a tokenizer each), never speed.
       const workers = Math.min(o.workers, Math.max(1, availableParallelism()))
       if (workers < o.workers) io.err(`tracemark: --workers ${o.workers}: starting ${workers}, the cores available\n`)
@@ -283,9 +285,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
           },
           {
             record: (line) => {
-              if (evidenceInputs) lines.push(line)
+              if (evidenceRecords) {
+                if (line.startsWith('{"type":"summary"')) evidenceSummary = line
+                else evidenceRecords.add(line)
+              }
               if (o.json) io.out(`${line}\n`)
-              else {
+              // Only detected documents are printed: the others are not parsed at all.
+              else if (line.includes('"detected":true')) {
                 const r = JSON.parse(line)
                 if (r.type === 'document' && r.detected) io.out(`${formatDocumentLine(r)}\n`)
               }
@@ -308,13 +314,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
         process.off('SIGTERM', onSignal)
       }
       progress.clear()
-      if (evidenceInputs) {
+      if (evidenceInputs && evidenceRecords) {
         const parameters = {
           format: o.format ?? null, field: o.field, fdr: o.fdr, fdrDependence: o.fdrDependence, alpha: o.alpha, blockSize: o.blockSize,
           commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend, fullVotes: !!o.fullVotes,
           decodeBelow: o.decodeBelow ?? null,
         }
-        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, lines })
+        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, records: await evidenceRecords.finish(), summary: evidenceSummary })
       }
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       if (summary.documents === 0) {

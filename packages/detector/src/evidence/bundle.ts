@@ -17,7 +17,8 @@ export type EvidenceCommand = 'detect' | 'scan' | 'probe'
  * never copied.
  */
 export interface EvidenceInput {
-  role: 'text' | 'answers' | 'accounts' | 'corpus'
+  /** `records`: a scan's document and error records, one JSON object per line, in scan order (version 2). */
+  role: 'text' | 'answers' | 'accounts' | 'corpus' | 'records'
   file: string
   inBundle: boolean
   /** How the command named the input (a path, or "standard input"). */
@@ -29,7 +30,12 @@ export interface EvidenceInput {
 /** The content of `evidence.json`. */
 export interface EvidenceBundle {
   format: typeof FORMAT
-  version: 1
+  /**
+   * 1: every record in `records`. 2 (scans): the document and error records in the
+   * bundle's `records` input file, which can be far larger than memory; `records`
+   * holds the summary.
+   */
+  version: 1 | 2
   command: EvidenceCommand
   tool: { name: string; version: string }
   /** ISO 8601 time the evidence was made. */
@@ -41,12 +47,15 @@ export interface EvidenceBundle {
   /** The null hypothesis each p-value is computed under, in words. */
   nullHypothesis: string
   inputs: EvidenceInput[]
-  /** The figures: one object per text / document / probe (and the scan summary last). */
+  /** The figures: one object per text / document / probe (and the scan summary last; version 2: the summary alone). */
   records: Array<Record<string, unknown>>
 }
 
 /** The parts a command supplies; format, version, tool and time are filled in. */
 export type EvidenceContent = Omit<EvidenceBundle, 'format' | 'version' | 'tool' | 'created'>
+
+/** The in-bundle file of a version-2 scan bundle's records. */
+export const RECORDS_FILE = 'records.ndjson'
 
 /**
  * Refuses a directory that already holds a bundle, before any work is done: files
@@ -65,7 +74,8 @@ export function bundleFile(dir: string, name: string, data: string | Uint8Array,
 
 /** Writes `evidence.json` into `dir` (created if needed). */
 export function writeEvidence(dir: string, content: EvidenceContent, now = new Date()): EvidenceBundle {
-  const bundle: EvidenceBundle = { format: FORMAT, version: 1, tool: { ...TOOL }, created: now.toISOString(), ...content }
+  const version = content.inputs.some((i) => i.role === 'records') ? 2 : 1
+  const bundle: EvidenceBundle = { format: FORMAT, version, tool: { ...TOOL }, created: now.toISOString(), ...content }
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, EVIDENCE_FILE), `${JSON.stringify(bundle, null, 2)}\n`)
   return bundle
@@ -96,7 +106,7 @@ export function readEvidence(dir: string): { bundle: EvidenceBundle; bytes: Uint
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${file}: not a JSON object`)
   const b = o as Record<string, unknown>
   if (b.format !== FORMAT) bad('format', `must be "${FORMAT}"`)
-  if (b.version !== 1) bad('version', 'is not supported (this build reads version 1)')
+  if (b.version !== 1 && b.version !== 2) bad('version', 'is not supported (this build reads versions 1 and 2)')
   if (b.command !== 'detect' && b.command !== 'scan' && b.command !== 'probe') bad('command', 'must be detect, scan or probe')
   const tool = b.tool as Record<string, unknown> | null
   if (!tool || typeof tool !== 'object' || typeof tool.version !== 'string') bad('tool', 'must name the tool and its version')
@@ -113,12 +123,15 @@ export function readEvidence(dir: string): { bundle: EvidenceBundle; bytes: Uint
   ;(b.inputs as unknown[]).forEach((x, i) => {
     const e = x as Record<string, unknown> | null
     if (!e || typeof e !== 'object') bad(`inputs[${i}]`, 'must be an object')
-    if (!['text', 'answers', 'accounts', 'corpus'].includes(e!.role as string)) bad(`inputs[${i}].role`, 'must be text, answers, accounts or corpus')
+    if (!['text', 'answers', 'accounts', 'corpus', 'records'].includes(e!.role as string)) bad(`inputs[${i}].role`, 'must be text, answers, accounts, corpus or records')
     if (typeof e!.file !== 'string' || e!.file === '') bad(`inputs[${i}].file`, 'must be a path')
     if (e!.inBundle && /(^|[\\/])\.\.([\\/]|$)|^[\\/]/.test(e!.file as string)) bad(`inputs[${i}].file`, 'must stay inside the bundle')
     if (typeof e!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e!.sha256)) bad(`inputs[${i}].sha256`, 'must be 64 hex digits')
     if (typeof e!.bytes !== 'number') bad(`inputs[${i}].bytes`, 'must be a number')
   })
+  const recordFiles = (b.inputs as EvidenceInput[]).filter((x) => x.role === 'records')
+  if (b.version === 2 && (b.command !== 'scan' || recordFiles.length !== 1 || !recordFiles[0].inBundle)) bad('inputs', 'of a version-2 bundle must hold one records file in the bundle (scans only)')
+  if (b.version === 1 && recordFiles.length > 0) bad('inputs', 'of a version-1 bundle hold no records file')
   if (!Array.isArray(b.records)) bad('records', 'must be an array')
   ;(b.records as unknown[]).forEach((r, i) => {
     if (!r || typeof r !== 'object' || Array.isArray(r)) bad(`records[${i}]`, 'must be an object')

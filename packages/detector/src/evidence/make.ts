@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { WatermarkKey } from '@tracemark/watermark'
 import type { DetectionResult } from '../detect.js'
 import type { ProbeAnswer, ProbeResult } from '../probe/probe.js'
@@ -7,7 +7,7 @@ import { cannotRead } from '../scan/sources/errors.js'
 import { isS3, listS3, type S3Lister } from '../scan/sources/s3.js'
 import { listDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
-import { bundleFile, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
+import { bundleFile, RECORDS_FILE, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
 import { sha256File } from './hash.js'
 
 /** In-bundle names of the copied inputs. */
@@ -96,12 +96,56 @@ export function scanSummaryRecord(line: Record<string, unknown>): Record<string,
   return rest
 }
 
-/** Evidence of `tracemark scan`: the corpus by path and hash, every record the scan emitted, and its summary. */
+/** Bytes of record lines buffered before a write. */
+const RECORDS_BUFFER = 1 << 20
+
+/** A scan's records file being written, see {@link openScanRecords}. */
+export interface ScanRecordsWriter {
+  /** Appends one emitted record line (a document or an error; the summary goes to evidence.json). */
+  add(line: string): void
+  /** Closes the file and returns it as the bundle's `records` input (hashed as written). */
+  finish(): Promise<EvidenceInput>
+}
+
+/**
+ * The records file of a scan's evidence, written as the scan emits its records: a
+ * scan of terabytes emits billions, so they go to the bundle a line at a time, never
+ * into memory. The lines are the NDJSON records exactly as the scan printed them.
+ */
+export function openScanRecords(dir: string): ScanRecordsWriter {
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, RECORDS_FILE)
+  // A records file without evidence.json is what an interrupted scan left: replaced.
+  const fd = openSync(path, 'w')
+  let pending: string[] = []
+  let size = 0
+  const flush = () => {
+    if (pending.length > 0) writeSync(fd, pending.join(''))
+    pending = []
+    size = 0
+  }
+  return {
+    add(line) {
+      pending.push(`${line}\n`)
+      size += line.length + 1
+      if (size >= RECORDS_BUFFER) flush()
+    },
+    async finish() {
+      flush()
+      closeSync(fd)
+      return { role: 'records', file: RECORDS_FILE, inBundle: true, source: RECORDS_FILE, ...(await sha256File(path)) }
+    },
+  }
+}
+
+/**
+ * Evidence of `tracemark scan` (bundle version 2): the corpus by path and hash, the
+ * records file by hash, and the summary.
+ */
 export function writeScanEvidence(
   dir: string,
-  o: { inputs: EvidenceInput[]; keys: WatermarkKey[]; parameters: Record<string, unknown>; accountsFile?: string; lines: string[] },
+  o: { inputs: EvidenceInput[]; keys: WatermarkKey[]; parameters: Record<string, unknown>; accountsFile?: string; records: EvidenceInput; summary: string },
 ): EvidenceBundle {
-  const records = o.lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((r) => (r.type === 'summary' ? scanSummaryRecord(r) : r))
   const nullHypothesis =
     'no scanned document depends on any of the keys: each document\'s p-value (corrected for the number of keys) is uniform or larger; ' +
     'the flagged set controls the false-discovery rate at parameters.fdr'
@@ -110,7 +154,7 @@ export function writeScanEvidence(
     keys: publicKeys(o.keys),
     parameters: { ...o.parameters, accounts: o.accountsFile ? BUNDLE_NAMES.accounts : null },
     nullHypothesis,
-    inputs: [...o.inputs, ...accountsInput(dir, o.accountsFile)],
-    records,
+    inputs: [...o.inputs, o.records, ...accountsInput(dir, o.accountsFile)],
+    records: [scanSummaryRecord(JSON.parse(o.summary) as Record<string, unknown>)],
   })
 }

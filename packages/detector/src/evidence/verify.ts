@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { serializeKey, type WatermarkKey } from '@tracemark/watermark'
 import { detect } from '../detect.js'
@@ -7,7 +8,8 @@ import { isDecodeGate } from '../scan/race-test.js'
 import { runScan } from '../scan/run.js'
 import { describeLocation } from '../scan/types.js'
 import { TOKENIZER_BACKENDS, TOKENIZER_NAMES, type TokenizerBackend, type TokenizerName } from '../text/tokenizer.js'
-import { readEvidence, EVIDENCE_FILE, type EvidenceBundle, type EvidenceInput } from './bundle.js'
+import { readEvidence, EVIDENCE_FILE, RECORDS_FILE, type EvidenceBundle, type EvidenceInput } from './bundle.js'
+import { linesOf } from '../file-lines.js'
 import { commitmentDifference, type KeyCommitment } from './commitment.js'
 import { asJson, firstDifference } from './diff.js'
 import { sha256File } from './hash.js'
@@ -85,21 +87,72 @@ export async function verifyBundle(dir: string, keys: WatermarkKey[], o: VerifyO
   const keysReady = used.length === bundle.keys.length
   const readable = checks.every((c) => c.identical || !c.what.startsWith('input ') || !c.detail?.includes('cannot read'))
   if (keysReady && readable) {
-    const fresh = await recompute(dir, bundle, used, o)
-    const n = Math.max(bundle.records.length, fresh.length)
-    for (let i = 0; i < n; i++) {
-      const mine = bundle.records[i]
-      const theirs = fresh[i]
-      const what = `record ${i + 1} (${recordName(mine ?? theirs)})`
-      if (!mine) check(what, `records[${i}]: missing from the bundle, recomputed ${JSON.stringify(theirs).slice(0, 60)}`)
-      else if (!theirs) check(what, `records[${i}]: in the bundle but not recomputed`)
-      else check(what, firstDifference(mine, theirs, `records[${i}]`))
+    // Version 2: documents and errors from the records file, the summary from evidence.json.
+    const fromFile = bundle.version === 2 ? fileRecords(dir, bundle) : null
+    const inline = bundle.records[Symbol.iterator]()
+    const drain = (it: Iterator<Record<string, unknown>>) => {
+      for (let next = it.next(); !next.done; next = it.next()) compare(undefined, next.value)
+    }
+    let i = 0
+    let same = 0
+    let differing = 0
+    const compare = (theirs: Record<string, unknown> | undefined, m: Record<string, unknown> | undefined) => {
+      const what = `record ${i + 1} (${recordName(m ?? theirs!)})`
+      const detail = !m
+        ? `records[${i}]: missing from the bundle, recomputed ${JSON.stringify(theirs).slice(0, 60)}`
+        : !theirs
+          ? `records[${i}]: in the bundle but not recomputed`
+          : firstDifference(m, theirs, `records[${i}]`)
+      i++
+      // A version-2 bundle's records file may hold billions: one line for the identical
+      // ones, one per difference up to a hundred, then a count.
+      if (bundle.version === 2 && m?.type !== 'summary' && theirs?.type !== 'summary') {
+        if (!detail) return void same++
+        if (++differing > DIFFERENCES_LISTED) return
+      }
+      check(what, detail)
+    }
+    await recompute(dir, bundle, used, o, (theirs) => {
+      if (fromFile && theirs.type === 'summary') drain(fromFile)
+      const next = (fromFile && theirs.type !== 'summary' ? fromFile : inline).next()
+      compare(theirs, next.done ? undefined : next.value)
+    })
+    if (fromFile) drain(fromFile)
+    drain(inline)
+    if (bundle.version === 2) {
+      check(`${RECORDS_FILE}: ${same} identical records`, null)
+      if (differing > DIFFERENCES_LISTED) check(`${RECORDS_FILE}: ${differing - DIFFERENCES_LISTED} more records differ`, `${differing} records differ in all`)
     }
   } else {
     check('records', 'not recomputed: ' + (keysReady ? 'an input cannot be read' : 'the key(s) of the bundle were not given'))
   }
   const first = checks.find((c) => !c.identical)
   return { command: bundle.command, identical: !first, checks, firstDifference: first ? first.detail! : null }
+}
+
+/** Differing records of a version-2 bundle reported one by one; the rest are counted. */
+const DIFFERENCES_LISTED = 100
+
+/**
+ * The records of a version-2 bundle's records file, a line at a time. A line that is
+ * not a JSON object is given as one that differs from any recomputed record.
+ */
+function* fileRecords(dir: string, b: EvidenceBundle): Generator<Record<string, unknown>> {
+  const file = b.inputs.find((x) => x.role === 'records')!
+  const fd = openSync(inputPath(dir, file), 'r')
+  try {
+    for (const { line } of linesOf(fd, 0, fstatSync(fd).size)) {
+      let r: unknown
+      try {
+        r = JSON.parse(line)
+      } catch {
+        r = null
+      }
+      yield r && typeof r === 'object' && !Array.isArray(r) ? (r as Record<string, unknown>) : { unreadable: line.slice(0, 60) }
+    }
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function inputPath(dir: string, input: EvidenceInput): string {
@@ -136,7 +189,7 @@ function onlyInput(b: EvidenceBundle, role: EvidenceInput['role']): EvidenceInpu
 }
 
 /** The records the bundle's command gives today for the same inputs, keys and parameters. */
-async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o: VerifyOptions): Promise<Array<Record<string, unknown>>> {
+async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o: VerifyOptions, each: (r: Record<string, unknown>) => void): Promise<void> {
   const alpha = param<number>(b, 'alpha', isProbability, 'a number in (0, 1)')
   const accounts = accountsOf(dir, b)
   if (b.command === 'detect') {
@@ -148,7 +201,7 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
       normalize: param<boolean>(b, 'normalize', (v) => typeof v === 'boolean', 'true or false') ? undefined : false,
       accounts,
     })
-    return [{ input: input.file, ...(asJson(r) as Record<string, unknown>) }]
+    return each({ input: input.file, ...(asJson(r) as Record<string, unknown>) })
   }
   if (b.command === 'probe') {
     const input = onlyInput(b, 'answers')
@@ -167,14 +220,13 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
         }
         return { prompt: v.prompt, text: v.text, ...(v.round !== undefined ? { round: v.round as number } : {}) }
       })
-    return [asJson(scoreProbeAnswers(keys[0], answers, { alpha, accounts })) as Record<string, unknown>]
+    return each(asJson(scoreProbeAnswers(keys[0], answers, { alpha, accounts })) as Record<string, unknown>)
   }
   // scan: re-read the corpus where it is, under the names the scan gave it.
   const corpus = b.inputs.filter((i) => i.role === 'corpus')
   const names = new Map(corpus.map((i) => [i.file, i.source]))
   const rename = <T extends { file?: unknown }>(r: T): T => (typeof r.file === 'string' && names.has(r.file) ? { ...r, file: names.get(r.file) } : r)
   const commonTuples = param<number | false | null>(b, 'commonTuples', optional((v) => v === false || isProbability(v)), 'a fraction, false or null')
-  const lines: Array<Record<string, unknown>> = []
   await runScan(
     {
       inputs: corpus.map((i) => i.file),
@@ -199,12 +251,11 @@ async function recompute(dir: string, b: EvidenceBundle, keys: WatermarkKey[], o
     {
       record: (line) => {
         const r = JSON.parse(line) as Record<string, unknown>
-        if (r.type !== 'summary') return void lines.push(rename(r))
+        if (r.type !== 'summary') return each(rename(r))
         const s = scanSummaryRecord(r)
-        lines.push({ ...s, errors: (s.errors as Array<{ file?: unknown }>).map(rename) })
+        each({ ...s, errors: (s.errors as Array<{ file?: unknown }>).map(rename) })
       },
       warn: () => {},
     },
   )
-  return lines
 }
