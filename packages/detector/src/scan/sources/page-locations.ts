@@ -33,11 +33,12 @@ const PAGES_MAX = 1 << 16
  * null, and the reader lets hyparquet do as it does (the index, or the whole chunk).
  */
 export function unindexedFlatChunk(metadata: FileMetaData, group: number, column: string): ColumnChunk | null {
-  const node = parquetSchema(metadata).children.find((c) => c.element.name === column)
-  if (!node || node.children.length > 0 || node.element.repetition_type === 'REPEATED') return null
+  // The chunk first: a file with an offset index (read per block) needs no schema walk.
   const chunk = metadata.row_groups[group]?.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === column)
   if (!chunk?.meta_data || chunk.file_path) return null
   if (chunk.offset_index_offset !== undefined && chunk.offset_index_length) return null
+  const node = parquetSchema(metadata).children.find((c) => c.element.name === column)
+  if (!node || node.children.length > 0 || node.element.repetition_type === 'REPEATED') return null
   return chunk
 }
 
