@@ -144,3 +144,28 @@ describe('reading a row range of a file without an offset index', () => {
     })
   }
 })
+
+describe('the footer of a local file', () => {
+  it('is read once for a file\'s blocks, and again when the file changes', async () => {
+    const file = tmp.path('footer.parquet')
+    const rows = (tag: string) => Array.from({ length: 64 }, (_, i) => `${tag} ${i}`)
+    const write = (tag: string) => writeFile(file, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: rows(tag), type: 'STRING' }], rowGroupSize: 16 })))
+    const read = async (rowStart: number, rowEnd: number) => {
+      const got = []
+      for await (const r of readParquet(file, 'text', ['text'], 1 << 20, { rowStart, rowEnd })) got.push((r as { text?: string }).text)
+      return got
+    }
+    await write('first')
+    fetched.length = 0
+    expect(await read(0, 8)).toEqual(rows('first').slice(0, 8))
+    expect(await read(40, 48)).toEqual(rows('first').slice(40, 48))
+    const size = (await import('node:fs')).statSync(file).size
+    // A footer read is the one that runs to the file's end.
+    expect(fetched.filter(([, end]) => end === size)).toHaveLength(1)
+    // Rewritten (another size, another time): the cached footer no longer names it.
+    await new Promise((r) => setTimeout(r, 20))
+    await write('second, longer')
+    expect(await read(40, 48)).toEqual(rows('second, longer').slice(40, 48))
+  })
+})
+

@@ -11,10 +11,10 @@ import { rangeBuffer } from './range-buffer.js'
 import { isS3, s3Buffer, status, type ListedObject } from './s3.js'
 import { unindexedFlatChunk, walkPageHeaders, type PageLocation } from './page-locations.js'
 
-/** Random access to an open file. */
-async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
-  const { size } = await handle.stat()
-  return rangeBuffer(size, async (into, start) => {
+/** Random access to an open file, and what names its version (size and modification time). */
+async function fileBuffer(handle: FileHandle): Promise<{ buffer: AsyncBuffer; version: string }> {
+  const { size, mtimeMs } = await handle.stat()
+  const buffer = rangeBuffer(size, async (into, start) => {
     // read() may return fewer bytes than asked: loop until the range is full.
     for (let done = 0; done < into.length; ) {
       const { bytesRead } = await handle.read(into, done, into.length - done, start + done)
@@ -22,14 +22,20 @@ async function fileBuffer(handle: FileHandle): Promise<AsyncBuffer> {
       done += bytesRead
     }
   })
+  return { buffer, version: `${size}\n${mtimeMs}` }
 }
 
-/** Random access to a local file or an `s3://` object, and how to release it. */
-async function openBuffer(file: string, object?: ListedObject): Promise<{ buffer: AsyncBuffer; close: () => Promise<void> }> {
-  if (isS3(file)) return { buffer: await s3Buffer(file, object?.size), close: async () => {} }
+/**
+ * Random access to a local file or an `s3://` object, how to release it, and what
+ * names its content for the footer cache: a listed object's size and ETag, a local
+ * file's size and modification time (null: not cached).
+ */
+async function openBuffer(file: string, object?: ListedObject): Promise<{ buffer: AsyncBuffer; close: () => Promise<void>; version: string | null }> {
+  if (isS3(file)) return { buffer: await s3Buffer(file, object?.size), close: async () => {}, version: object?.etag ? `${object.size}\n${object.etag}` : null }
   const handle = await open(file, 'r')
   try {
-    return { buffer: await fileBuffer(handle), close: () => handle.close() }
+    const { buffer, version } = await fileBuffer(handle)
+    return { buffer, close: () => handle.close(), version }
   } catch (e) {
     await handle.close()
     throw e
@@ -37,10 +43,11 @@ async function openBuffer(file: string, object?: ListedObject): Promise<{ buffer
 }
 
 /**
- * Footers of listed `s3://` objects, by URL, size and ETag: a worker reads a file's
- * blocks one after another, and each block read the footer again (one more GET, and
- * a HEAD, per 512 rows; a footer runs to megabytes for thousands of row groups). An
- * ETag names one content, so a cached footer cannot belong to another version.
+ * Footers by file and version (a listed `s3://` object's size and ETag, a local file's
+ * size and modification time): a worker reads a file's blocks one after another, and
+ * each block read the footer again (one more GET, and a HEAD, per 512 rows from a
+ * store; a 512 KiB read and a parse per block from a disk; a footer runs to megabytes
+ * for thousands of row groups).
  */
 const footers = new Map<string, FileMetaData>()
 const FOOTERS_KEPT = 4
@@ -57,11 +64,11 @@ const WALKS_KEPT = 8
  * takes them, when the file has no offset index for it and the column is flat;
  * undefined otherwise (hyparquet then uses the index, or reads the whole chunk).
  */
-async function pageLocationsFor(file: string, buffer: AsyncBuffer, metadata: FileMetaData, group: number, column: string, object?: ListedObject): Promise<Array<Record<string, PageLocation[]>> | undefined> {
+async function pageLocationsFor(file: string, version: string | null, buffer: AsyncBuffer, metadata: FileMetaData, group: number, column: string): Promise<Array<Record<string, PageLocation[]>> | undefined> {
   const chunk = unindexedFlatChunk(metadata, group, column)
   if (!chunk) return undefined
   const meta = chunk.meta_data!
-  const key = `${file}\n${object?.etag ?? ''}\n${group}\n${meta.data_page_offset}\n${meta.total_compressed_size}`
+  const key = `${file}\n${version ?? ''}\n${group}\n${meta.data_page_offset}\n${meta.total_compressed_size}`
   let pages = walked.get(key)
   if (pages === undefined) {
     pages = await walkPageHeaders(buffer, chunk, Number(metadata.row_groups[group].num_rows))
@@ -74,8 +81,8 @@ async function pageLocationsFor(file: string, buffer: AsyncBuffer, metadata: Fil
   return byGroup
 }
 
-async function footerOf(file: string, buffer: AsyncBuffer, object?: ListedObject): Promise<FileMetaData> {
-  const key = object?.etag ? `${file}\n${object.size}\n${object.etag}` : null
+async function footerOf(file: string, buffer: AsyncBuffer, version: string | null): Promise<FileMetaData> {
+  const key = version === null ? null : `${file}\n${version}`
   const kept = key === null ? undefined : footers.get(key)
   if (kept) return kept
   const metadata = await parquetMetadataAsync(buffer)
@@ -87,17 +94,17 @@ async function footerOf(file: string, buffer: AsyncBuffer, object?: ListedObject
 }
 
 /** An open Parquet file with the column checked, or the one error record's reason. */
-async function openParquet(file: string, column: string, object?: ListedObject): Promise<{ close: () => Promise<void>; buffer: AsyncBuffer; metadata: FileMetaData } | string> {
+async function openParquet(file: string, column: string, object?: ListedObject): Promise<{ close: () => Promise<void>; buffer: AsyncBuffer; metadata: FileMetaData; version: string | null } | string> {
   let opened
   try {
     opened = await openBuffer(file, object)
   } catch (e) {
     return cannotRead(e)
   }
-  const { buffer, close } = opened
+  const { buffer, close, version } = opened
   let metadata: FileMetaData
   try {
-    metadata = await footerOf(file, buffer, object)
+    metadata = await footerOf(file, buffer, version)
   } catch (e) {
     await close()
     // A store that fails mid-read is a read error, not a verdict on the file.
@@ -108,7 +115,7 @@ async function openParquet(file: string, column: string, object?: ListedObject):
     await close()
     return `no column ${column} (columns: ${shorten(columns.join(', '), 80)})`
   }
-  return { close, buffer, metadata }
+  return { close, buffer, metadata, version }
 }
 
 /** Rows per row group (from the footer only), or the reason the file gives one error record. */
@@ -140,7 +147,7 @@ export async function* readParquet(
     yield { file, error: p }
     return
   }
-  const { close, buffer, metadata } = p
+  const { close, buffer, metadata, version } = p
   try {
     let groupStart = 0
     for (let g = 0; g < metadata.row_groups.length; g++) {
@@ -161,7 +168,7 @@ export async function* readParquet(
         // same from locations walked from the page headers (see page-locations.ts).
         // A damaged index or page must not lose rows the chunk still holds: then the
         // whole chunk is read.
-        const located = whole ? undefined : await pageLocationsFor(file, buffer, metadata, g, column, range?.object).catch(() => undefined)
+        const located = whole ? undefined : await pageLocationsFor(file, version, buffer, metadata, g, column).catch(() => undefined)
         rows = await read(true, located).catch(() => read(false))
       } catch (e) {
         yield { file, row: rowStart, error: `cannot read rows ${rowStart}–${rowEnd - 1}: ${shorten((e as Error).message, 80)}` }
