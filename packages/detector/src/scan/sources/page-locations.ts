@@ -5,9 +5,9 @@
  *
  * A scan worker reads a row group 512 rows at a time. Without page locations each
  * read fetched and decompressed the group's whole column chunk, so a group of G rows
- * cost G / 512 chunk reads: a 100k-row group of 108 MB made a 200 MB file take 1.8x
- * as long and 2.6x the memory, and a 1M-row group (pyarrow's default) grows that
- * tenfold per row. Walking the headers costs one small read per page (~1 MB).
+ * cost G / 512 chunk reads, quadratic in the group's size: a 100k-row group of 108 MB
+ * made a 200 MB file take 1.8x as long and 2.6x the memory, and pyarrow's groups run
+ * to 1M rows. Walking the headers costs one small read per page (pages are ~1 MB).
  */
 import { parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet'
 import { parquetHeader } from 'hyparquet/src/column.js'
@@ -63,8 +63,7 @@ export async function walkPageHeaders(buffer: AsyncBuffer, chunk: ColumnChunk, r
       let length = 0
       for (let peek = HEADER_PEEK; header === undefined; ) {
         if (at >= windowAt && at < windowAt + window.length) {
-          // A view from offset 0: hyparquet's thrift reader reads binary fields off the view's buffer.
-          const reader = { view: new DataView(window.slice(at - windowAt).buffer), offset: 0 }
+          const reader = { view: new DataView(window.buffer, window.byteOffset + (at - windowAt)), offset: 0 }
           try {
             header = parquetHeader(reader)
             length = reader.offset
@@ -79,9 +78,9 @@ export async function walkPageHeaders(buffer: AsyncBuffer, chunk: ColumnChunk, r
         windowAt = at
         peek *= 2
       }
-      const size = length + header!.compressed_page_size
-      if (!(header!.compressed_page_size >= 0) || at + size > end) return null
       const h = header!
+      const size = length + h.compressed_page_size
+      if (!(h.compressed_page_size >= 0) || at + size > end) return null
       const count = h.type === 'DATA_PAGE' ? h.data_page_header?.num_values : h.type === 'DATA_PAGE_V2' ? h.data_page_header_v2?.num_rows : 0
       if (count === undefined || !(count >= 0)) return null
       if (count > 0 && pages.push({ offset: BigInt(at), compressed_page_size: size, first_row_index: BigInt(row) }) > PAGES_MAX) return null
