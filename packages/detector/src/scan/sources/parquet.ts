@@ -59,6 +59,12 @@ const FOOTERS_KEPT = 4
 const walked = new Map<string, PageLocation[] | null>()
 const WALKS_KEPT = 8
 
+/** Sets `key` in one of the caches above, first dropping its oldest entry when it holds `most`. */
+function keep<V>(cache: Map<string, V>, most: number, key: string, value: V): void {
+  if (cache.size >= most) cache.delete(cache.keys().next().value!)
+  cache.set(key, value)
+}
+
 /**
  * The page locations of `column` in row group `group`, by group index as hyparquet
  * takes them, when the file has no offset index for it and the column is flat;
@@ -72,8 +78,7 @@ async function pageLocationsFor(file: string, version: string | null, buffer: As
   let pages = walked.get(key)
   if (pages === undefined) {
     pages = await walkPageHeaders(buffer, chunk, Number(metadata.row_groups[group].num_rows))
-    if (walked.size >= WALKS_KEPT) walked.delete(walked.keys().next().value!)
-    walked.set(key, pages)
+    keep(walked, WALKS_KEPT, key, pages)
   }
   if (!pages) return undefined
   const byGroup: Array<Record<string, PageLocation[]>> = []
@@ -86,10 +91,7 @@ async function footerOf(file: string, buffer: AsyncBuffer, version: string | nul
   const kept = key === null ? undefined : footers.get(key)
   if (kept) return kept
   const metadata = await parquetMetadataAsync(buffer)
-  if (key !== null) {
-    if (footers.size >= FOOTERS_KEPT) footers.delete(footers.keys().next().value!)
-    footers.set(key, metadata)
-  }
+  if (key !== null) keep(footers, FOOTERS_KEPT, key, metadata)
   return metadata
 }
 
