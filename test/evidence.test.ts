@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseKey } from '@tracemark/watermark'
 import { TOOL } from '../packages/detector/src/evidence/version.js'
+import { openScanRecords } from '../packages/detector/src/evidence/make.js'
 import { watermarkedWords, runCli as cli } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-evidence-'))
@@ -320,6 +321,19 @@ describe('scan --evidence', () => {
     const v1 = await cli(['verify', '--key', keyPath, '--key', otherKeyPath, c])
     expect(v1.code).toBe(2)
     expect(v1.err).toMatch(/"inputs" of a version-1 bundle hold no records file/)
+  })
+
+  it('hashes the records file as it writes it, across many buffered writes', () => {
+    // ~2.8 MB of records with multi-byte text: three buffered writes (of ~1 MiB), each hashed as it goes.
+    const out = join(dir, 'ev-records-only')
+    const w = openScanRecords(out)
+    const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ type: 'document', index: i, note: 'é—🙂'.repeat(i % 97) }))
+    for (const l of lines) w.add(l)
+    const input = w.finish()
+    const text = readFileSync(join(out, 'records.ndjson'), 'utf8')
+    expect(text).toBe(lines.map((l) => `${l}\n`).join(''))
+    expect(input.bytes).toBeGreaterThan(2 << 20)
+    expect(input).toMatchObject({ role: 'records', inBundle: true, file: 'records.ndjson', bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') })
   })
 
   it('refuses standard input with --evidence (no one could re-read it): exit 2', async () => {

@@ -320,7 +320,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           commonTuples: commonTuplesOption(o.commonTuples) ?? null, tokenizerBackend: o.tokenizerBackend, fullVotes: !!o.fullVotes,
           decodeBelow: o.decodeBelow ?? null,
         }
-        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, records: await evidenceRecords.finish(), summary: evidenceSummary })
+        writeScanEvidence(o.evidence, { inputs: evidenceInputs, keys, parameters, accountsFile: o.accounts, records: evidenceRecords.finish(), summary: evidenceSummary })
       }
       if (!o.json) io.out(`${formatSummary(summary)}\n`)
       if (summary.documents === 0) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { WatermarkKey } from '@tracemark/watermark'
@@ -104,7 +105,7 @@ export interface ScanRecordsWriter {
   /** Appends one emitted record line (a document or an error; the summary goes to evidence.json). */
   add(line: string): void
   /** Closes the file and returns it as the bundle's `records` input (hashed as written). */
-  finish(): Promise<EvidenceInput>
+  finish(): EvidenceInput
 }
 
 /**
@@ -117,10 +118,17 @@ export function openScanRecords(dir: string): ScanRecordsWriter {
   const path = join(dir, RECORDS_FILE)
   // A records file without evidence.json is what an interrupted scan left: replaced.
   const fd = openSync(path, 'w')
+  // Hashed as written: reading a terabyte-scale file back to hash it would be a second pass.
+  const hash = createHash('sha256')
+  let bytes = 0
   let pending: string[] = []
   let size = 0
   const flush = () => {
-    if (pending.length > 0) writeSync(fd, pending.join(''))
+    if (pending.length === 0) return
+    const data = utf8.encode(pending.join(''))
+    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done)
+    hash.update(data)
+    bytes += data.length
     pending = []
     size = 0
   }
@@ -130,13 +138,15 @@ export function openScanRecords(dir: string): ScanRecordsWriter {
       size += line.length + 1
       if (size >= RECORDS_BUFFER) flush()
     },
-    async finish() {
+    finish() {
       flush()
       closeSync(fd)
-      return { role: 'records', file: RECORDS_FILE, inBundle: true, source: RECORDS_FILE, ...(await sha256File(path)) }
+      return { role: 'records', file: RECORDS_FILE, inBundle: true, source: RECORDS_FILE, sha256: hash.digest('hex'), bytes }
     },
   }
 }
+
+const utf8 = new TextEncoder()
 
 /**
  * Evidence of `tracemark scan` (bundle version 2): the corpus by path and hash, the
