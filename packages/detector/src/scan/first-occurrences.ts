@@ -17,7 +17,6 @@ const PARTITION_BITS = 8
 /** Below this many ids one small table is already cache-resident. */
 const DIRECT = 1 << 12
 
-
 /**
  * Sets `first[i] = 1` for each i < n whose `tuples[i]` does not occur at any
  * j < i (and 0 otherwise); returns the number of distinct values. Ids are
