@@ -52,6 +52,56 @@ describe('bounded runs: encode work linear in the text length', () => {
     expect(runCuts('')).toEqual([])
   })
 
+  it('skips the character loop only where it finds no cut', () => {
+    // The cut loop written out plainly (runCuts checks first whether any run is long
+    // enough to need it). Runs are built at the boundary, maxRun and maxRun + 1 units,
+    // of every whitespace character and of non-whitespace broken only by whitespace
+    // other than U+0020 (which the quick check's space search does not see).
+    const reference = (text: string, maxRun: number) => {
+      const cuts: number[] = []
+      const space = (c: number) => /[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(String.fromCharCode(c))
+      let lastCut = 0
+      for (let i = 1; i < text.length; i++) {
+        const c = text.charCodeAt(i)
+        if (space(c) !== space(text.charCodeAt(i - 1))) lastCut = i
+        else if (i - lastCut >= maxRun) {
+          const at = c >= 0xdc00 && c <= 0xdfff ? i - 1 : i
+          if (at > lastCut) cuts.push((lastCut = at))
+        }
+      }
+      return cuts
+    }
+    const spaces = [' ', '\t', '\n', '\r', '\u000b', '\u000c', '\u0085', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000']
+    const others = ['a', 'Z', '中', '😀', '\ufeff', '\u200b', '.', '1']
+    let seed = 7
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n)
+    let withCuts = 0
+    for (let k = 0; k < 3000; k++) {
+      const maxRun = [2, 3, 16, MAX_RUN][rnd(4)]
+      let text = ''
+      for (let r = rnd(6); r >= 0; r--) {
+        const len = [1, maxRun - 1, maxRun, maxRun + 1, 2 * maxRun + 1][rnd(5)]
+        // Non-whitespace (now and then broken by whitespace other than U+0020), any
+        // whitespace, or whitespace that is half U+0020 (the quick search passes it).
+        const kind = rnd(3)
+        for (let i = 0; i < len; i++) {
+          if (kind === 0) text += rnd(40) === 0 ? spaces[1 + rnd(spaces.length - 1)] : others[rnd(others.length)]
+          else if (kind === 1) text += spaces[rnd(spaces.length)]
+          else text += rnd(2) ? ' ' : spaces[1 + rnd(spaces.length - 1)]
+        }
+      }
+      const want = reference(text, maxRun)
+      if (want.length > 0) withCuts++
+      expect(runCuts(text, maxRun)).toEqual(want)
+    }
+    // Both outcomes are exercised. A text is one run of at most maxRun units with
+    // probability 1/6 * 3/5 = 0.1 (no cut), and starts with a whitespace run of over
+    // maxRun units with probability 2/5 * 1/3 > 0.13 (a cut): ~300 and ~400 expected
+    // at least, binomial sd < 20, so 150 is far below either.
+    expect(withCuts).toBeGreaterThan(150)
+    expect(3000 - withCuts).toBeGreaterThan(150)
+  })
+
   it('the real tokenizers round-trip pathological text and keep each piece linear', () => {
     for (const name of TOKENIZER_NAMES) {
       const tok = getTokenizer(name, 'gpt-tokenizer')
