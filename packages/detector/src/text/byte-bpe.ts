@@ -21,6 +21,8 @@ export interface ByteBpe {
   encodePiece(text: string, from: number, to: number, out: Uint32Array, n: number): number
   /** The rank of the byte string `bytes[from, to)`, or -1 when it is not a vocabulary entry. */
   rankOfBytes(bytes: Uint8Array, from: number, to: number): number
+  /** The bytes of rank `rank` (a view of the table's own: do not write to it), or null for a rank with no entry. */
+  bytesOf(rank: number): Uint8Array | null
 }
 
 // A key's location in a slot: its first byte's index in 22 bits, its length in 10.
@@ -47,6 +49,21 @@ function hashBytes(b: Uint8Array, from: number, to: number): number {
   h ^= h >>> 15
   h = Math.imul(h, 0x2c1b3c6d)
   return h ^ (h >>> 12)
+}
+
+/** Bytes of the UTF-8 of `text`, as {@link utf8Into} writes it. */
+function utf8Length(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4
+      i++
+    } else n += 3
+  }
+  return n
 }
 
 /**
@@ -93,21 +110,37 @@ function utf8Into(text: string, from: number, to: number, out: Uint8Array): numb
  *   ranks, or more than 2^22 bytes in all.
  */
 export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> | undefined | null>): ByteBpe {
-  const utf8 = new TextEncoder()
-  const entries: Array<[Uint8Array, number]> = []
+  // Two passes, sizes then bytes, written straight into one array: a Uint8Array per
+  // entry is 100k small allocations outside the heap, whose memory the process kept.
   let total = 0
+  let widest = 0
   for (let r = 0; r < vocabulary.length; r++) {
     const v = vocabulary[r]
     if (v === undefined || v === null) continue
-    const b = typeof v === 'string' ? utf8.encode(v) : Uint8Array.from(v)
-    if (b.length === 0 || b.length > MAX_LEN) throw new RangeError(`vocabulary entry of rank ${r} has ${b.length} bytes (1 to ${MAX_LEN} are supported)`)
-    entries.push([b, r])
-    total += b.length
+    const len = typeof v === 'string' ? utf8Length(v) : v.length
+    if (len === 0 || len > MAX_LEN) throw new RangeError(`vocabulary entry of rank ${r} has ${len} bytes (1 to ${MAX_LEN} are supported)`)
+    total += len
+    widest = Math.max(widest, typeof v === 'string' ? v.length : 0)
   }
   if (total > MAX_BYTES) throw new RangeError(`vocabulary entries hold ${total} bytes in all (at most ${MAX_BYTES} are supported)`)
   const keys = new Uint8Array(total)
-  // Each rank's key: its first byte in `keys` << 10 | its length.
+  // Each rank's key: its first byte in `keys` << 10 | its length (0: no entry).
   const loc = new Int32Array(vocabulary.length)
+  const text = new Uint8Array(3 * widest)
+  for (let r = 0, at = 0; r < vocabulary.length; r++) {
+    const v = vocabulary[r]
+    if (v === undefined || v === null) continue
+    let len: number
+    if (typeof v === 'string') {
+      len = utf8Into(v, 0, v.length, text)
+      keys.set(text.subarray(0, len), at)
+    } else {
+      len = v.length
+      for (let i = 0; i < len; i++) keys[at + i] = v[i]
+    }
+    loc[r] = (at << LEN_BITS) | len
+    at += len
+  }
   // A slot is one int32: rank + 1 in the low bits (0: empty), and above it as many of
   // the hash's high bits as fit, which rule out nearly every wrong key before its
   // bytes are read. Load factor at most 1/2: a miss (a pair that is no entry) ends
@@ -118,7 +151,9 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
   const rankMask = 2 ** rankBits - 1
   const tagShift = rankBits
   let cap = 16
-  while (cap < 2 * entries.length) cap *= 2
+  let entries = 0
+  for (let r = 0; r < loc.length; r++) if (loc[r] !== 0) entries++
+  while (cap < 2 * entries) cap *= 2
   const mask = cap - 1
   const slots = new Int32Array(cap)
   // The slot holding bytes b[from, to) with hash h, or the empty slot where it would go.
@@ -136,15 +171,15 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
       if (i === to) return s
     }
   }
-  for (let at = 0, e = 0; e < entries.length; e++) {
-    const [b, r] = entries[e]
-    const h = hashBytes(b, 0, b.length)
-    const s = find(b, 0, b.length, h)
+  for (let r = 0; r < loc.length; r++) {
+    const where = loc[r]
+    if (where === 0) continue
+    const from = where >>> LEN_BITS
+    const to = from + (where & MAX_LEN)
+    const h = hashBytes(keys, from, to)
+    const s = find(keys, from, to, h)
     if (slots[s] !== 0) throw new RangeError(`vocabulary ranks ${(slots[s] & rankMask) - 1} and ${r} have the same bytes`)
-    keys.set(b, at)
-    loc[r] = (at << LEN_BITS) | b.length
     slots[s] = ((h >>> tagShift) << tagShift) | (r + 1)
-    at += b.length
   }
   const rankOfBytes = (b: Uint8Array, from: number, to: number): number => (slots[find(b, from, to, hashBytes(b, from, to))] & rankMask) - 1
 
@@ -201,6 +236,11 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
 
   return {
     rankOfBytes,
+    bytesOf(rank) {
+      const where = rank >= 0 && rank < loc.length ? loc[rank] : 0
+      if (where === 0) return null
+      return keys.subarray(where >>> LEN_BITS, (where >>> LEN_BITS) + (where & MAX_LEN))
+    },
     encodePiece(text, from, to, out, n) {
       if (3 * (to - from) > bytes.length) {
         const size = Math.max(3 * (to - from), 2 * bytes.length)

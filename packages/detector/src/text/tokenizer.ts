@@ -6,7 +6,6 @@ import type { Tiktoken, TiktokenEncoding } from 'tiktoken'
 // Not the bare `require`: the ESM bundle replaces it with a stub that throws. The
 // CommonJS build has __filename and no import.meta.url; the ESM build the reverse.
 const load: NodeRequire = createRequire(typeof __filename === 'string' ? __filename : import.meta.url)
-type GptEncoding = { encode(text: string, o: object): number[]; decode(ids: number[]): string }
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { hfTokenizer } from './hf-tokenizer.js'
@@ -67,8 +66,6 @@ export const VOCAB_SIZE: Readonly<Record<TokenizerName, number>> = { cl100k_base
 const cache = new Map<string, Tokenizer>()
 // ignoreBOM keeps a leading U+FEFF: it is text, and decoding must not depend on where a call starts.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
-// Special-token strings in suspect text are ordinary text, never control tokens.
-const NO_SPECIALS = { disallowedSpecial: new Set<string>() }
 
 function tiktokenBackend(name: TokenizerName): Tokenizer {
   const { get_encoding } = load('tiktoken') as typeof import('tiktoken')
@@ -85,75 +82,55 @@ function tiktokenBackend(name: TokenizerName): Tokenizer {
 /** Where JavaScript's `\s` and the Rust regex's differ (see TokenizerBackend). */
 const WHITESPACE_MISMATCH = /[\u0085\ufeff]/
 
-/**
- * gpt-tokenizer's internal BPE processor, for the two repairs below; its members are
- * checked by each caller, which leaves the library alone if they change shape.
- */
-function coreOf<Core>(api: GptEncoding): Core | undefined {
-  return (api as unknown as { default?: { bytePairEncodingCoreProcessor?: Core } }).default?.bytePairEncodingCoreProcessor
-}
+/** The built-in encodings' split patterns, as gpt-tokenizer ships them. */
+const SPLIT_PATTERNS: Record<TokenizerName, string> = { cl100k_base: 'CL100K_TOKEN_SPLIT_REGEX', o200k_base: 'O200K_TOKEN_SPLIT_REGEX' }
 
 /**
- * gpt-tokenizer's own `decode` runs one module-wide TextDecoder in streaming
- * mode: ids that end inside a character decode to nothing, and their bytes are
- * prepended to the next call's text, whatever it decodes. This decodes each call
- * on its own, as tiktoken does: the UTF-8 decoding of the ids' bytes, an
- * incomplete character as U+FFFD. Null if the library's internals change shape.
+ * gpt-tokenizer's vocabulary (rank -> text, or bytes where a token is not whole
+ * UTF-8) and split pattern, the only parts of that library the backend uses.
+ * The vocabulary module is dropped from the require cache once read: the table
+ * built from it holds what encoding and decoding need (1.8 MB for cl100k_base,
+ * against ~7 MB of strings and Map the library keeps), and a later require of
+ * it simply reads it again.
  */
-function isolatedDecode(api: GptEncoding, name: string): ((ids: ArrayLike<number>) => string) | null {
-  const core = coreOf<{ tryDecodeToken(id: number): string | Uint8Array | undefined }>(api)
-  if (typeof core?.tryDecodeToken !== 'function') return null
-  let bytes = new Uint8Array(256)
-  return (ids) => {
-    let out = ''
-    let n = 0
-    for (let i = 0; i < ids.length; i++) {
-      const piece = core.tryDecodeToken(ids[i])
-      if (piece === undefined) throw new Error(`token ${ids[i]} is not in ${name}`)
-      if (typeof piece === 'string') {
-        // A whole-text piece starts a character, so the held bytes end where they would
-        // in the decoding of all the bytes at once.
-        if (n > 0) out += utf8.decode(bytes.subarray(0, n))
-        n = 0
-        out += piece
-        continue
-      }
-      const fitted = fitScratch(bytes, n + piece.length, DOCUMENT_SCRATCH, (m) => new Uint8Array(m))
-      if (fitted !== bytes) {
-        fitted.set(bytes.subarray(0, n))
-        bytes = fitted
-      }
-      bytes.set(piece, n)
-      n += piece.length
-    }
-    return n > 0 ? out + utf8.decode(bytes.subarray(0, n)) : out
-  }
+function gptTokenizerData(name: TokenizerName): { vocabulary: Array<string | number[] | undefined>; split: RegExp } {
+  const constants = load('gpt-tokenizer/encodingParams/constants') as Record<string, unknown>
+  const pattern = constants[SPLIT_PATTERNS[name]]
+  const path = load.resolve(`gpt-tokenizer/bpeRanks/${name}`)
+  const vocabulary = (load(path) as { default?: unknown }).default
+  delete load.cache[path]
+  if (!(pattern instanceof RegExp) || !Array.isArray(vocabulary)) throw new Error(`gpt-tokenizer's ${name} data has changed shape: use --tokenizer-backend tiktoken`)
+  // A sticky copy of the pattern: tested at each position, no match objects.
+  return { vocabulary, split: new RegExp(pattern.source, `${pattern.flags.replace(/[gy]/g, '')}y`) }
 }
 
 let encoded = new Uint32Array(1024)
+let decodedBytes = new Uint8Array(1024)
 
 /**
- * gpt-tokenizer's encode of a text with no special tokens allowed (as the
- * detector encodes), from its split pattern and vocabulary: the same pieces, the
- * same ids, less garbage and less time.
- * - Pieces: its loop iterates `matchAll` and destructures each match, which
- *   allocated ~900 MB per 30 MB of text (60 % of a scan worker's allocations: a
- *   match array with its index, input and groups, and iterators, per piece). Here
- *   a sticky copy of its split pattern is tested at each position. matchAll, when
- *   no piece starts at a position, searches further on; the built-in patterns
- *   match at every position, and if one ever did not (or matched empty) this
- *   gives the text to the library's own encode.
- * - Ids: byte-level BPE over a table of its vocabulary (byte-bpe.ts), 1.4x faster
- *   tokenizing than its string-keyed Map and pair-by-pair merge.
- * Null if the internals change shape.
+ * The default backend: gpt-tokenizer's split pattern and vocabulary, merged by
+ * the detector's byte-level BPE (byte-bpe.ts). Against the library's own encode
+ * (tokenizing 30 MB of the bench corpus, same ids):
+ * - pieces: its `matchAll` loop allocated ~900 MB per 30 MB of text (a match
+ *   array with its index, input and groups, and iterators, per piece); here a
+ *   sticky copy of the pattern is tested at each position. matchAll, when no piece
+ *   starts at a position, searches further on; the built-in patterns match at
+ *   every position, and if one ever did not (or matched empty) the text goes to
+ *   tiktoken, the reference;
+ * - ids: its string-keyed Map was 40 % of tokenizing and its merge turned every
+ *   pair back into a string; the table is read in place.
+ * Decoding is each call on its own, as tiktoken does: the UTF-8 decoding of the
+ * ids' bytes, an incomplete character as U+FFFD. (The library's own decode keeps
+ * a cut character's bytes in a module-wide streaming decoder and puts them in
+ * front of the next call's text.) Special tokens, never produced by encode,
+ * decode through tiktoken.
  */
-function pieceEncoder(api: GptEncoding): ((text: string) => Uint32Array | null) | null {
-  const core = coreOf<{ tokenSplitRegex: unknown; bytePairRankDecoder: unknown }>(api)
-  if (!(core?.tokenSplitRegex instanceof RegExp) || !Array.isArray(core.bytePairRankDecoder)) return null
-  const split = new RegExp(core.tokenSplitRegex.source, `${core.tokenSplitRegex.flags.replace(/[gy]/g, '')}y`)
-  // The library's vocabulary (rank -> text or bytes), merged by our own byte-level BPE.
-  const bpe = createByteBpe(core.bytePairRankDecoder as Array<string | number[] | undefined>)
-  return (text) => {
+function gptTokenizerBackend(name: TokenizerName): Tokenizer {
+  const { vocabulary, split } = gptTokenizerData(name)
+  const bpe = createByteBpe(vocabulary)
+  let reference: Tokenizer | undefined
+  const tiktoken = () => (reference ??= getTokenizer(name, 'tiktoken'))
+  const pieces = (text: string): Uint32Array | null => {
     // Kept between calls up to the cap, as the scorer's buffers are.
     encoded = fitScratch(encoded, Math.min(3 * text.length, DOCUMENT_SCRATCH), DOCUMENT_SCRATCH, (m) => new Uint32Array(m))
     let n = 0
@@ -172,22 +149,29 @@ function pieceEncoder(api: GptEncoding): ((text: string) => Uint32Array | null) 
     }
     return encoded.slice(0, n)
   }
-}
-
-function gptTokenizerBackend(name: TokenizerName): Tokenizer {
-  const enc = load(`gpt-tokenizer/encoding/${name}`) as GptEncoding
-  let reference: Tokenizer | undefined
-  const decode = isolatedDecode(enc, name) ?? ((ids: ArrayLike<number>) => (reference ??= getTokenizer(name, 'tiktoken')).decode(ids))
-  const pieces = pieceEncoder(enc)
+  const vocabSize = VOCAB_SIZE[name]
   return {
     name,
     backend: 'gpt-tokenizer',
-    vocabSize: VOCAB_SIZE[name],
-    encode: (text) =>
-      WHITESPACE_MISMATCH.test(text)
-        ? (reference ??= getTokenizer(name, 'tiktoken')).encode(text)
-        : (pieces?.(text) ?? Uint32Array.from(enc.encode(text, NO_SPECIALS))),
-    decode,
+    vocabSize,
+    encode: (text) => (WHITESPACE_MISMATCH.test(text) ? tiktoken().encode(text) : (pieces(text) ?? tiktoken().encode(text))),
+    decode: (ids) => {
+      let n = 0
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]
+        if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`token ${id} is not in ${name}`)
+        const b = bpe.bytesOf(id)
+        if (b === null) return tiktoken().decode(ids)
+        decodedBytes = fitScratch(decodedBytes, n + b.length, DOCUMENT_SCRATCH, (m) => {
+          const grown = new Uint8Array(m)
+          grown.set(decodedBytes.subarray(0, n))
+          return grown
+        })
+        decodedBytes.set(b, n)
+        n += b.length
+      }
+      return utf8.decode(decodedBytes.subarray(0, n))
+    },
   }
 }
 
