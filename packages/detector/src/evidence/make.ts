@@ -6,7 +6,7 @@ import type { DetectionResult } from '../detect.js'
 import type { ProbeAnswer, ProbeResult } from '../probe/probe.js'
 import { cannotRead } from '../scan/sources/errors.js'
 import { isS3, listS3, type S3Lister } from '../scan/sources/s3.js'
-import { listDirectory } from '../scan/sources/walk.js'
+import { walkDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
 import { bundleFile, RECORDS_FILE, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
 import { sha256File } from './hash.js'
@@ -83,7 +83,7 @@ export async function corpusInputs(inputs: string[], list: S3Lister = listS3): P
       throw new Error(`--evidence: cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? 'error'} (evidence can only reference inputs that exist)`)
     }
     if (!dir) files.push(input)
-    else for (const entry of await listDirectory(input)) if (entry.error === undefined) files.push(entry.file)
+    else for await (const entry of walkDirectory(input)) if (entry.error === undefined) files.push(entry.file)
   }
   const out: EvidenceInput[] = []
   // An object's URL is already absolute; the verifier reads it with its own credentials.

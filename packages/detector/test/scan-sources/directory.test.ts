@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { mkdir, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { detectFormat } from '../../src/scan/sources/index.js'
+import { walkDirectory } from '../../src/scan/sources/walk.js'
 import { bytes, collect, gz, jsonl, tempDir } from './helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -81,6 +83,52 @@ describe('directories', () => {
       { file: p('c.jsonl'), line: 1, text: 'c one' },
       { file: missing, error: 'cannot read: ENOENT' },
     ])
+  })
+
+  it('walks in the order of a sort of all the paths, listing each directory only when it gets there', async () => {
+    // Names around the separator: '-', '.', ' ' and '!' sort below '/', '~' and 'é'
+    // above it, so a directory 'a' must come after a file 'a-b' and before 'a~'.
+    const names = ['a', 'a-b', 'a.txt', 'a b', 'a!', 'a~', 'é', 'Z', 'a0', 'b']
+    let seed = 3
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n)
+    const root = tmp.path('walk')
+    const make = async (dir: string, depth: number) => {
+      await mkdir(dir, { recursive: true })
+      for (const n of names) {
+        const r = rnd(6)
+        if (r <= 1 && depth < 3) await make(join(dir, n), depth + 1)
+        else if (r <= 3) await writeFile(join(dir, n), n)
+        else if (r === 4) await symlink(join(dir, 'nowhere'), join(dir, n)) // dangling: an error entry
+      }
+    }
+    await make(root, 0)
+    // The reference: every path collected, then one sort of them all.
+    const all: string[] = []
+    const gather = async (dir: string) => {
+      for (const d of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, d.name)
+        if (d.isDirectory()) await gather(path)
+        else all.push(path)
+      }
+    }
+    await gather(root)
+    all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const walked: string[] = []
+    for await (const e of walkDirectory(root)) walked.push(e.file)
+    // The fixed seed makes a tree of a few hundred paths; enough of every kind to mix.
+    expect(all.length).toBeGreaterThan(100)
+    expect(walked).toEqual(all)
+
+    // Lazy: a file added under a directory the walk has not reached yet is read.
+    const lazy = tmp.path('lazy')
+    await mkdir(join(lazy, 'a'), { recursive: true })
+    await mkdir(join(lazy, 'z'), { recursive: true })
+    await writeFile(join(lazy, 'a', '1.txt'), 'one')
+    const walk = walkDirectory(lazy)
+    expect((await walk.next()).value).toEqual({ file: join(lazy, 'a', '1.txt') })
+    await writeFile(join(lazy, 'z', '2.txt'), 'two')
+    expect((await walk.next()).value).toEqual({ file: join(lazy, 'z', '2.txt') })
+    expect((await walk.next()).done).toBe(true)
   })
 
   it('applies an explicit format to every file of a directory', async () => {

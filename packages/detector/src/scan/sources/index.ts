@@ -12,7 +12,7 @@ import { readParquet } from './parquet.js'
 import { isS3, listS3, type ListedObject, type S3Lister } from './s3.js'
 import { openBytes, STDIN, type Compression } from './stream.js'
 import { readText } from './text.js'
-import { listDirectory } from './walk.js'
+import { walkDirectory, type Entry } from './walk.js'
 
 /** Input formats the scanner reads. */
 export type SourceFormat = 'jsonl' | 'parquet' | 'text'
@@ -108,14 +108,19 @@ export async function* listInputs(inputs: string[], format?: SourceFormat, skip?
       if (f) yield f
       continue
     }
-    let entries
-    try {
-      entries = await listDirectory(input)
-    } catch (e) {
-      yield { file: input, error: cannotRead(e) }
-      continue
-    }
-    for (const entry of entries) {
+    // Walked as the files are read: the listing is never held whole.
+    const walk = walkDirectory(input)
+    for (;;) {
+      let next: IteratorResult<Entry>
+      try {
+        next = await walk.next()
+      } catch (e) {
+        // The directory itself could not be listed (the walk reports every path below it).
+        yield { file: input, error: cannotRead(e) }
+        break
+      }
+      if (next.done) break
+      const entry = next.value
       if (entry.error !== undefined) {
         yield { file: entry.file, error: cannotRead(entry.error) }
         continue

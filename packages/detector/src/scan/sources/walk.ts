@@ -1,7 +1,8 @@
 /**
  * Expanding input paths into the files to read, in a deterministic order.
  */
-import { readdir, realpath, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, readdir, realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** A file to read, or a path that could not be listed. */
@@ -10,18 +11,30 @@ export type Entry = { file: string; error?: undefined } | { file: string; error:
 /** Plain code-unit order: locale collation would make the order depend on the machine. */
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
+/** A directory's child, keyed so that sorting siblings sorts the paths beneath them. */
+type Child = { key: string; path: string; dir: boolean; error?: unknown }
+
 /**
- * All non-hidden files under `dir`, recursively, sorted by path. Only paths
- * are collected (not contents), so this stays small next to the documents.
- * Symlinked directories are followed once: a link back up cannot loop.
+ * All non-hidden files under `dir`, recursively, in order of their paths (code
+ * units), yielded as the walk goes: memory holds the listings of the directories
+ * on the current path, not the tree. (Collecting and sorting every path took 131
+ * bytes per file: 1.3 GB for 10^7 files.)
+ *
+ * A depth-first walk gives the sorted order when a directory's name is sorted as
+ * itself followed by `/`, the separator every path beneath it continues with:
+ * `a-b` (`-` is below `/`) comes before `a/c`, as in a sort of all the paths. A
+ * path that cannot be read (a dangling link, a directory without permission) is an
+ * error entry where its own path sorts. Symlinked directories are followed once
+ * (the first met in this order): a link back up cannot loop.
+ * @throws when `dir` itself cannot be listed (at the first iteration).
  */
-export async function listDirectory(dir: string): Promise<Entry[]> {
-  const entries: Entry[] = []
+export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
   const seen = new Set<string>()
-  const visit = async (current: string): Promise<void> => {
+  async function* visit(current: string): AsyncGenerator<Entry> {
     const real = await realpath(current)
     if (seen.has(real)) return
     seen.add(real)
+    const children: Child[] = []
     for (const dirent of await readdir(current, { withFileTypes: true })) {
       // Hidden entries (.git, .DS_Store, editor swap files) are never documents.
       if (dirent.name.startsWith('.')) continue
@@ -34,22 +47,35 @@ export async function listDirectory(dir: string): Promise<Entry[]> {
           isDir = s.isDirectory()
           isFile = s.isFile()
         } catch (e) {
-          entries.push({ file: path, error: e })
+          children.push({ key: dirent.name, path, dir: false, error: e })
           continue
         }
       }
       if (isDir) {
+        // Found now, a directory that cannot be listed is reported where its own
+        // path sorts (before `x-b` for `x`), not where its files would have been.
         try {
-          await visit(path)
+          await access(path, constants.R_OK | constants.X_OK)
+          children.push({ key: `${dirent.name}/`, path, dir: true })
         } catch (e) {
-          entries.push({ file: path, error: e })
+          children.push({ key: dirent.name, path, dir: false, error: e })
         }
-      } else if (isFile) {
-        entries.push({ file: path })
-      }
+      } else if (isFile) children.push({ key: dirent.name, path, dir: false })
       // Sockets, FIFOs and devices are skipped: reading them could block forever.
     }
+    children.sort((a, b) => byPath(a.key, b.key))
+    for (const c of children) {
+      if (!c.dir) yield c.error === undefined ? { file: c.path } : { file: c.path, error: c.error }
+      else {
+        // Unlisted after all (it changed since the check): reported here, as the walk
+        // meets it. Only its own realpath and listing can throw, before any entry.
+        try {
+          yield* visit(c.path)
+        } catch (e) {
+          yield { file: c.path, error: e }
+        }
+      }
+    }
   }
-  await visit(dir)
-  return entries.sort((a, b) => byPath(a.file, b.file))
+  yield* visit(dir)
 }
