@@ -32,6 +32,19 @@ describe('tokenizer backends give identical ids', () => {
     })
   }
 
+  it('gpt-tokenizer decodes a text past its 256 KiB scratch buffer whole, cut characters included', () => {
+    // ~100k CJK characters: ~300 KB of UTF-8, most characters over two ids.
+    let seed = 11
+    const text = Array.from({ length: 100_000 }, () => String.fromCharCode(0x4e00 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % 20_000)).join('')
+    const a = getTokenizer('cl100k_base', 'tiktoken')
+    const b = getTokenizer('cl100k_base', 'gpt-tokenizer')
+    const ids = b.encode(text)
+    expect(b.decode(ids)).toBe(text)
+    const cut = ids.subarray(0, ids.length - 1)
+    expect(b.decode(cut)).toBe(a.decode(cut))
+    expect(b.decode(ids.subarray(0, 10))).toBe(a.decode(ids.subarray(0, 10)))
+  })
+
   it('gpt-tokenizer decodes special tokens as tiktoken does and refuses ids outside the vocabulary', () => {
     for (const name of TOKENIZER_NAMES) {
       const a = getTokenizer(name, 'tiktoken')

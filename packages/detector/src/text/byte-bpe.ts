@@ -22,8 +22,10 @@ export interface ByteBpe {
   encodePiece(text: string, from: number, to: number, out: Uint32Array, n: number): number
   /** The rank of the byte string `bytes[from, to)`, or -1 when it is not a vocabulary entry. */
   rankOfBytes(bytes: Uint8Array, from: number, to: number): number
-  /** The bytes of rank `rank` (a view of the table's own: do not write to it), or null for a rank with no entry. */
-  bytesOf(rank: number): Uint8Array | null
+  /** The byte length of rank `rank`'s entry, or -1 for a rank with no entry. */
+  lengthOf(rank: number): number
+  /** Copies rank `rank`'s bytes (it must have an entry) to `out` from `at`; returns the new end. */
+  writeBytes(rank: number, out: Uint8Array, at: number): number
 }
 
 // A key's location in a slot: its first byte's index in 22 bits, its length in 10.
@@ -31,6 +33,10 @@ const LEN_BITS = 10
 const MAX_LEN = (1 << LEN_BITS) - 1
 const MAX_BYTES = 1 << (32 - LEN_BITS)
 const NONE = 0x7fffffff
+/** Pieces of this many bytes or more merge through the heap (below it, scanning the joins is cheaper). */
+const LONG_PIECE = 64
+/** A heap key is rank * PART_SPAN + the part's first byte: exact in a double for ranks below 2^24. */
+const PART_SPAN = 1 << 20
 /**
  * The merge cache: pieces that are no entry, by hash in a direct-mapped table (a
  * new piece replaces the one in its slot), their bytes and ids in two arenas that
@@ -188,8 +194,10 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
 
   // Scratch, grown as pieces need: the piece's bytes, and per part its start and the rank of it merged with the next.
   let bytes = new Uint8Array(256)
-  let starts = new Int32Array(256)
-  let ranks = new Int32Array(256)
+  let starts = new Int32Array(257)
+  let ranks = new Int32Array(257)
+  let before = new Int32Array(257)
+  let heap = new Float64Array(0)
   // Hot slot e at 4e: [hash, length << 24 | rank, bytes 0-3, bytes 4-7] (length 0: empty).
   const hot = new Int32Array(4 * HOT_SLOTS)
   // Cache slot c at 4c: [hash, first byte in cacheBytes + 1 (0: empty), byte count << 16 | id count, first id in cacheIds].
@@ -239,12 +247,85 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
     return n
   }
 
+  /**
+   * The same merge for long pieces, in O(m log m): the scan above finds the lowest
+   * rank by reading all m joins at every merge, ~m^2 / 2 reads (a 256-character CJK
+   * piece is 768 bytes). Here the joins sit in a binary heap keyed by rank, then by
+   * the part's first byte (so ties go to the leftmost, as in the scan); a merge
+   * pushes the two joins it changes, and an entry whose join has changed since is
+   * skipped when it surfaces. Parts are named by their first byte.
+   */
+  const mergeLong = (len: number, out: Uint32Array, n: number): number => {
+    if (heap.length < 3 * len) heap = new Float64Array(3 * len)
+    // starts[s]: the first byte of the part after part s (len: none); ranks[s]: the
+    // rank of part s joined with it (-1: no entry, -2: part s was merged away);
+    // before[s]: the part before part s (-1: none).
+    let size = 0
+    const push = (key: number) => {
+      let i = size++
+      while (i > 0) {
+        const up = (i - 1) >> 1
+        if (heap[up] <= key) break
+        heap[i] = heap[up]
+        i = up
+      }
+      heap[i] = key
+    }
+    for (let s = 0; s < len; s++) {
+      starts[s] = s + 1
+      before[s] = s - 1
+      const r = s + 2 <= len ? rankOfBytes(bytes, s, s + 2) : -1
+      ranks[s] = r
+      if (r >= 0) push(r * PART_SPAN + s)
+    }
+    while (size > 0) {
+      const key = heap[0]
+      const last = heap[--size]
+      let i = 0
+      for (;;) {
+        let c = 2 * i + 1
+        if (c >= size) break
+        if (c + 1 < size && heap[c + 1] < heap[c]) c++
+        if (heap[c] >= last) break
+        heap[i] = heap[c]
+        i = c
+      }
+      heap[i] = last
+      const r = Math.floor(key / PART_SPAN)
+      const s = key - r * PART_SPAN
+      if (ranks[s] !== r) continue
+      // Join part s and the next, t; then re-rank s with the part after t, and the part before s with s.
+      const t = starts[s]
+      const u = starts[t]
+      starts[s] = u
+      if (u < len) before[u] = s
+      ranks[t] = -2
+      ranks[s] = u < len ? rankOfBytes(bytes, s, starts[u]) : -1
+      if (ranks[s] >= 0) push(ranks[s] * PART_SPAN + s)
+      const p = before[s]
+      if (p >= 0) {
+        ranks[p] = rankOfBytes(bytes, p, u)
+        if (ranks[p] >= 0) push(ranks[p] * PART_SPAN + p)
+      }
+    }
+    for (let s = 0; s < len; s = starts[s]) {
+      const r = rankOfBytes(bytes, s, starts[s])
+      if (r < 0) throw new Error(`byte string of ${starts[s] - s} bytes has no rank: the vocabulary is not byte-level`)
+      out[n++] = r
+    }
+    return n
+  }
+
   return {
     rankOfBytes,
-    bytesOf(rank) {
+    lengthOf(rank) {
       const where = rank >= 0 && rank < loc.length ? loc[rank] : 0
-      if (where === 0) return null
-      return keys.subarray(where >>> LEN_BITS, (where >>> LEN_BITS) + (where & MAX_LEN))
+      return where === 0 ? -1 : where & MAX_LEN
+    },
+    writeBytes(rank, out, at) {
+      const where = loc[rank]
+      for (let j = where >>> LEN_BITS, end = j + (where & MAX_LEN); j < end; j++) out[at++] = keys[j]
+      return at
     },
     encodePiece(text, from, to, out, n) {
       if (3 * (to - from) > bytes.length) {
@@ -252,6 +333,7 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
         bytes = new Uint8Array(size)
         starts = new Int32Array(size + 1)
         ranks = new Int32Array(size + 1)
+        before = new Int32Array(size + 1)
       }
       const len = utf8Into(text, from, to, bytes)
       const h = hashBytes(bytes, 0, len)
@@ -289,7 +371,7 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
           return n + count
         }
       }
-      const end = merge(len, out, n)
+      const end = len >= LONG_PIECE && len < PART_SPAN ? mergeLong(len, out, n) : merge(len, out, n)
       // Pieces are at most a few hundred bytes (bounded-runs.ts); a longer one is not kept.
       if (len < 1 << 16 && len <= CACHE_BYTES && end - n <= CACHE_IDS) {
         if (bytesUsed + len > CACHE_BYTES || idsUsed + end - n > CACHE_IDS) {

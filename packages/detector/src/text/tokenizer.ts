@@ -156,20 +156,19 @@ function gptTokenizerBackend(name: TokenizerName): Tokenizer {
     vocabSize,
     encode: (text) => (WHITESPACE_MISMATCH.test(text) ? tiktoken().encode(text) : (pieces(text) ?? tiktoken().encode(text))),
     decode: (ids) => {
-      let n = 0
+      // Sized first, then filled: a buffer grown id by id past the scratch cap was
+      // copied at every id (a 12 M-token prefix never finished).
+      let total = 0
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]
         if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`token ${id} is not in ${name}`)
-        const b = bpe.bytesOf(id)
-        if (b === null) return tiktoken().decode(ids)
-        decodedBytes = fitScratch(decodedBytes, n + b.length, DOCUMENT_SCRATCH, (m) => {
-          const grown = new Uint8Array(m)
-          grown.set(decodedBytes.subarray(0, n))
-          return grown
-        })
-        decodedBytes.set(b, n)
-        n += b.length
+        const len = bpe.lengthOf(id)
+        if (len < 0) return tiktoken().decode(ids)
+        total += len
       }
+      decodedBytes = fitScratch(decodedBytes, total, DOCUMENT_SCRATCH, (m) => new Uint8Array(m))
+      let n = 0
+      for (let i = 0; i < ids.length; i++) n = bpe.writeBytes(ids[i], decodedBytes, n)
       return utf8.decode(decodedBytes.subarray(0, n))
     },
   }

@@ -107,6 +107,14 @@ describe('byte-level BPE', () => {
         for (let i = 1 + rnd(12); i > 0; i--) piece += alphabet[rnd(alphabet.length)]
         expect(ids(bpe, piece)).toEqual(Array.from(enc.encode_ordinary(piece)))
       }
+      // Long pieces (64 bytes and more merge through the heap): runs of letters, which
+      // the split pattern keeps whole, from few letters (many equal joins: ties) to many.
+      for (let k = 0; k < 300; k++) {
+        const letters = alphabet.slice(0, 2 + rnd(alphabet.length - 2)).filter((c) => c !== '😀')
+        let piece = ''
+        for (let i = 20 + rnd(240); i > 0; i--) piece += letters[rnd(letters.length)]
+        expect(ids(bpe, piece)).toEqual(Array.from(enc.encode_ordinary(piece)))
+      }
       enc.free()
     })
   }
