@@ -25,7 +25,7 @@ export function benchTokenizers(): void {
   }
   const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0)
   const all = [...texts, ...stressTexts()]
-  const cl100k = getTokenizer('cl100k_base')
+  const cl100k = getTokenizer('cl100k_base', 'tiktoken')
   const cases = [{ name: 'cl100k_base (tiktoken)', run: () => texts.map((t) => cl100k.encode(t).length) }]
   const exact: string[] = []
   for (const f of TOKENIZER_FIXTURES) {
