@@ -131,6 +131,27 @@ describe('directories', () => {
     expect((await walk.next()).done).toBe(true)
   })
 
+  it('reads a linked directory inside the tree under its own path, and one outside it once', async () => {
+    const root = tmp.path('links')
+    const outside = tmp.path('outside')
+    await mkdir(join(root, 'a'), { recursive: true })
+    await mkdir(join(root, '.hidden'), { recursive: true })
+    await mkdir(outside, { recursive: true })
+    await writeFile(join(root, 'a', 'x.txt'), 'x')
+    await writeFile(join(root, '.hidden', 'h.txt'), 'h')
+    await writeFile(join(outside, 'o.txt'), 'o')
+    // 'a-link' sorts before 'a/': a walk following it would read a's file under the link.
+    await symlink(join(root, 'a'), join(root, 'a-link'))
+    // A hidden directory is not walked, so a link is the only way to it.
+    await symlink(join(root, '.hidden'), join(root, 'shown'))
+    // Two links to one directory outside the tree: read once, under the first.
+    await symlink(outside, join(root, 'o1'))
+    await symlink(outside, join(root, 'o2'))
+    const walked: string[] = []
+    for await (const e of walkDirectory(root)) walked.push(e.file)
+    expect(walked).toEqual([join(root, 'a', 'x.txt'), join(root, 'o1', 'o.txt'), join(root, 'shown', 'h.txt')])
+  })
+
   it('applies an explicit format to every file of a directory', async () => {
     const root = tmp.path('forced')
     await mkdir(root)

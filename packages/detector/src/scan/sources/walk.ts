@@ -3,7 +3,7 @@
  */
 import { constants } from 'node:fs'
 import { access, readdir, realpath, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join, relative, sep } from 'node:path'
 
 /** A file to read, or a path that could not be listed. */
 export type Entry = { file: string; error?: undefined } | { file: string; error: unknown }
@@ -24,12 +24,21 @@ type Child = { key: string; path: string; dir: boolean; error?: unknown }
  * itself followed by `/`, the separator every path beneath it continues with:
  * `a-b` (`-` is below `/`) comes before `a/c`, as in a sort of all the paths. A
  * path that cannot be read (a dangling link, a directory without permission) is an
- * error entry where its own path sorts. Symlinked directories are followed once
- * (the first met in this order): a link back up cannot loop.
+ * error entry where its own path sorts. A symlinked directory inside the tree is
+ * read under its own path, not the link's; one outside it is followed once (the
+ * first link met in this order): a link back up cannot loop.
  * @throws when `dir` itself cannot be listed (at the first iteration).
  */
 export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
   const seen = new Set<string>()
+  const root = await realpath(dir)
+  // A link to a directory the walk reaches by its own path anyway (inside the tree, no
+  // hidden component) is not followed: its files are read once, under their real paths,
+  // whatever the names sort to.
+  const reachedAnyway = (target: string): boolean => {
+    const rel = relative(root, target)
+    return rel === '' || (!isAbsolute(rel) && rel.split(sep).every((part) => part !== '..' && !part.startsWith('.')))
+  }
   async function* visit(current: string): AsyncGenerator<Entry> {
     const real = await realpath(current)
     if (seen.has(real)) return
@@ -46,6 +55,7 @@ export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
           const s = await stat(path)
           isDir = s.isDirectory()
           isFile = s.isFile()
+          if (isDir && reachedAnyway(await realpath(path))) continue
         } catch (e) {
           children.push({ key: dirent.name, path, dir: false, error: e })
           continue
