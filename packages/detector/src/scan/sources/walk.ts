@@ -11,8 +11,11 @@ export type Entry = { file: string; error?: undefined } | { file: string; error:
 /** Plain code-unit order: locale collation would make the order depend on the machine. */
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-/** A directory's child, keyed so that sorting siblings sorts the paths beneath them. */
-type Child = { key: string; path: string; dir: boolean; error?: unknown }
+/**
+ * A directory's child, keyed so that sorting siblings sorts the paths beneath them;
+ * a directory to walk carries its real path (`real`).
+ */
+type Child = { key: string; path: string; real?: string; error?: unknown }
 
 /**
  * All non-hidden files under `dir`, recursively, in order of their paths (code
@@ -39,8 +42,9 @@ export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
     const rel = relative(root, target)
     return rel === '' || (!isAbsolute(rel) && rel.split(sep).every((part) => part !== '..' && !part.startsWith('.')))
   }
-  async function* visit(current: string): AsyncGenerator<Entry> {
-    const real = await realpath(current)
+  // `real` is `current` with every link resolved: known from the parent, so no
+  // directory costs a realpath call except a linked one.
+  async function* visit(current: string, real: string): AsyncGenerator<Entry> {
     if (seen.has(real)) return
     seen.add(real)
     const children: Child[] = []
@@ -50,14 +54,16 @@ export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
       const path = join(current, dirent.name)
       let isDir = dirent.isDirectory()
       let isFile = dirent.isFile()
+      let target = join(real, dirent.name)
       if (dirent.isSymbolicLink()) {
         try {
           const s = await stat(path)
           isDir = s.isDirectory()
           isFile = s.isFile()
-          if (isDir && reachedAnyway(await realpath(path))) continue
+          if (isDir) target = await realpath(path)
+          if (isDir && reachedAnyway(target)) continue
         } catch (e) {
-          children.push({ key: dirent.name, path, dir: false, error: e })
+          children.push({ key: dirent.name, path, error: e })
           continue
         }
       }
@@ -66,26 +72,26 @@ export async function* walkDirectory(dir: string): AsyncGenerator<Entry> {
         // path sorts (before `x-b` for `x`), not where its files would have been.
         try {
           await access(path, constants.R_OK | constants.X_OK)
-          children.push({ key: `${dirent.name}/`, path, dir: true })
+          children.push({ key: `${dirent.name}/`, path, real: target })
         } catch (e) {
-          children.push({ key: dirent.name, path, dir: false, error: e })
+          children.push({ key: dirent.name, path, error: e })
         }
-      } else if (isFile) children.push({ key: dirent.name, path, dir: false })
+      } else if (isFile) children.push({ key: dirent.name, path })
       // Sockets, FIFOs and devices are skipped: reading them could block forever.
     }
     children.sort((a, b) => byPath(a.key, b.key))
     for (const c of children) {
-      if (!c.dir) yield c.error === undefined ? { file: c.path } : { file: c.path, error: c.error }
+      if (c.real === undefined) yield c.error === undefined ? { file: c.path } : { file: c.path, error: c.error }
       else {
         // Unlisted after all (it changed since the check): reported here, as the walk
-        // meets it. Only its own realpath and listing can throw, before any entry.
+        // meets it. Only its own listing can throw, before any entry.
         try {
-          yield* visit(c.path)
+          yield* visit(c.path, c.real)
         } catch (e) {
           yield { file: c.path, error: e }
         }
       }
     }
   }
-  yield* visit(dir)
+  yield* visit(dir, root)
 }
