@@ -1,6 +1,6 @@
 import { readSources, type ReadSourcesOptions } from './sources/index.js'
 import type { BlockEntry } from './block.js'
-import type { SourceRecord } from './types.js'
+import type { DocumentResult, ScanError, SourceRecord } from './types.js'
 
 /** A source record with its document index (documents only). */
 export type IndexedRecord = SourceRecord & { index?: number }
@@ -21,25 +21,42 @@ export async function* indexedRecords(inputs: string[], source: ReadSourcesOptio
   }
 }
 
+/** One record of a scored block as its NDJSON line holds it: an input error or a document. */
+export type OutputRecord = ({ type: 'error' } & ScanError) | DocumentResult
+
 /**
- * The NDJSON lines of one scored block, in input order: error records as they
- * were read, documents numbered from `firstIndex` (the documents emitted before
- * the block) with `detected` (p < alpha). The local and the distributed scan
- * both emit exactly these lines.
+ * The records of one scored block, in input order: error records as they were
+ * read, documents numbered from `firstIndex` (the documents emitted before the
+ * block) with `detected` (p < alpha). Each record's JSON is its output line; the
+ * local and the distributed scan both emit exactly these.
  */
-export function blockLines(entries: BlockEntry[], firstIndex: number, alpha: number): string[] {
-  const lines: string[] = []
+export function blockRecords(entries: BlockEntry[], firstIndex: number, alpha: number): OutputRecord[] {
+  const records: OutputRecord[] = []
   const level = Math.log10(alpha)
   for (const e of entries) {
     if (e.type === 'error') {
-      lines.push(JSON.stringify({ type: 'error', file: e.file, line: e.line, row: e.row, reason: e.reason }))
+      records.push({ type: 'error', file: e.file, line: e.line, row: e.row, reason: e.reason })
     } else {
-      const { bytes, ...r } = e
-      r.index += firstIndex
-      r.detected = r.log10PValue < level
-      // `bytes` last, where the records have always had it.
-      lines.push(JSON.stringify({ ...r, bytes }))
+      // A fresh object of one fixed shape (the fields of DocumentResult in scoreIds'
+      // order, `bytes` last, where the records have always had it): JSON.stringify of
+      // it ran 2-4x faster than of a copy made by spreading the worker's record.
+      records.push({
+        type: 'document',
+        file: e.file,
+        line: e.line,
+        row: e.row,
+        index: e.index + firstIndex,
+        tokens: e.tokens,
+        scored: e.scored,
+        keyId: e.keyId,
+        pValue: e.pValue,
+        log10PValue: e.log10PValue,
+        detected: e.log10PValue < level,
+        span: e.span,
+        attribution: e.attribution,
+        bytes: e.bytes,
+      })
     }
   }
-  return lines
+  return records
 }

@@ -14,7 +14,7 @@ import { scanCommonTuples } from './common.js'
 import { REPORT_DOCUMENTS, strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
-import { blockLines } from './records.js'
+import { blockRecords } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from './types.js'
 
@@ -55,6 +55,11 @@ export interface ScanOptions {
 export interface ScanIo {
   /** One NDJSON line (document, error or summary record). */
   record(line: string): void
+  /**
+   * A block's records (or the replayed ones, or the summary) are all given: a caller
+   * that buffers {@link record} lines writes them out here.
+   */
+  flush?(): void
   /** A human-readable problem report. */
   warn(message: string): void
   /** Progress: documents, tokens, bytes of text so far. */
@@ -118,6 +123,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
       },
       (parts) => summaryOf.addParts(parts),
     )
+    io.flush?.()
   }
 
   const common = await scanCommonTuples({ ...o, skip }, keys, io.warn)
@@ -129,7 +135,8 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const emit = async (b: Block) => {
     const out = await b.done
     const first = summaryOf.documents
-    const lines = blockLines(out.entries, first, alpha)
+    const records = blockRecords(out.entries, first, alpha)
+    const lines = records.map((r) => JSON.stringify(r))
     if (o.report) {
       const texts = new Map(out.texts)
       for (const e of out.entries) {
@@ -138,10 +145,12 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     }
     state?.append(lines, b.consumed, out.parts)
     summaryOf.addParts(out.parts)
-    for (const l of lines) {
-      account(l)
-      io.record(l)
+    for (let i = 0; i < lines.length; i++) {
+      const warning = summaryOf.accountRecord(records[i])
+      if (warning) io.warn(warning)
+      io.record(lines[i])
     }
+    io.flush?.()
     io.progress?.({ documents: summaryOf.documents, tokens: summaryOf.tokens, bytes: summaryOf.bytes, seconds: (performance.now() - t0) / 1000 })
   }
 
@@ -161,6 +170,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
 
   const summary = summaryOf.finish((performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
+  io.flush?.()
   if (o.report) writeReport(o.report, summary, keys, strongest.list(), o.scorer)
   return summary
 }

@@ -3,7 +3,8 @@ import type { PooledPart } from './document.js'
 import type { ScanOptions } from './run.js'
 import { toPValue } from '../stats/tails.js'
 import { createPooledTest, flagged, mayBeFlagged } from './summary.js'
-import { describeLocation, type DocumentResult, type ScanError, type ScanSummary } from './types.js'
+import { describeLocation, type ScanError, type ScanSummary } from './types.js'
+import type { OutputRecord } from './records.js'
 
 const HIST_BINS = 20
 /** Input errors listed per input file in the summary (and shown on stderr); the rest are counted. */
@@ -20,6 +21,11 @@ export interface SummaryBuilder {
    * only counted (a flood of bad lines must not flood stderr or memory).
    */
   account(line: string): string | undefined
+  /**
+   * {@link account} for a record not yet serialized (its line is `JSON.stringify(r)`):
+   * the same result without parsing the line back.
+   */
+  accountRecord(r: OutputRecord): string | undefined
   /** Adds the pooled evidence of completed blocks (folded in, not kept). */
   addParts(parts: PooledPart[]): void
   readonly documents: number
@@ -49,6 +55,30 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
   let tokens = 0
   let bytes = 0
   let documents = 0
+  // A line's numbers as JSON.parse gives them back: a non-finite one was written as null.
+  const json = (x: number): number => (Number.isFinite(x) ? x : (null as unknown as number))
+  const accountRecord = (r: OutputRecord): string | undefined => {
+    if (r.type === 'error') {
+      errorCount++
+      const n = (perInput.get(r.file) ?? 0) + 1
+      perInput.set(r.file, n)
+      if (n <= ERRORS_PER_INPUT && errors.length < ERRORS_LISTED) errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
+      if (n <= ERRORS_PER_INPUT) return `${describeLocation(r)}: ${r.reason}`
+      if (n === ERRORS_PER_INPUT + 1) return `${r.file}: more input errors; the summary counts them (errorCount) but lists only the first ${ERRORS_PER_INPUT} per input`
+      return undefined
+    }
+    const log10P = json(r.log10PValue)
+    if (mayBeFlagged(log10P, q)) {
+      candidateLog10P.push(log10P)
+      candidateDocument.push(documents)
+      if (r.attribution) attributed.set(documents, r.attribution.accounts)
+    }
+    documents++
+    tokens += r.tokens
+    bytes += r.bytes ?? 0
+    hist[Math.min(HIST_BINS - 1, Math.floor(json(r.pValue) * HIST_BINS))]++
+    return undefined
+  }
   return {
     get documents() {
       return documents
@@ -60,27 +90,9 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
       return bytes
     },
     account(line) {
-      const r = JSON.parse(line) as (DocumentResult & { reason?: undefined }) | ({ type: 'error' } & ScanError)
-      if (r.type === 'error') {
-        errorCount++
-        const n = (perInput.get(r.file) ?? 0) + 1
-        perInput.set(r.file, n)
-        if (n <= ERRORS_PER_INPUT && errors.length < ERRORS_LISTED) errors.push({ file: r.file, line: r.line, row: r.row, reason: r.reason })
-        if (n <= ERRORS_PER_INPUT) return `${describeLocation(r)}: ${r.reason}`
-        if (n === ERRORS_PER_INPUT + 1) return `${r.file}: more input errors; the summary counts them (errorCount) but lists only the first ${ERRORS_PER_INPUT} per input`
-        return undefined
-      }
-      if (mayBeFlagged(r.log10PValue, q)) {
-        candidateLog10P.push(r.log10PValue)
-        candidateDocument.push(documents)
-        if (r.attribution) attributed.set(documents, r.attribution.accounts)
-      }
-      documents++
-      tokens += r.tokens
-      bytes += r.bytes ?? 0
-      hist[Math.min(HIST_BINS - 1, Math.floor(r.pValue * HIST_BINS))]++
-      return undefined
+      return accountRecord(JSON.parse(line) as OutputRecord)
     },
+    accountRecord,
     addParts(p) {
       pooledTest.add(p)
     },

@@ -76,6 +76,25 @@ describe('the scan summary', () => {
     expect(createSummaryBuilder({}, keys).finish(0).pooledPValue, 'no parts: no evidence').toBe(1)
   })
 
+  it('accounts a record object exactly as its line, non-finite numbers and error records included', () => {
+    // The scan accounts the objects it serializes (no parse of its own lines); the
+    // summary must be the one the lines give, where JSON wrote -Infinity as null.
+    const { lines } = records(3, 3000)
+    const objects = lines.map((l) => JSON.parse(l))
+    objects[5] = { ...objects[5], type: 'document', log10PValue: -Infinity, pValue: 0 }
+    objects[9] = { ...objects[9], type: 'document', log10PValue: -400, pValue: 0 }
+    for (let i = 0; i < 150; i++) objects.push({ type: 'error', file: 'flood.jsonl', line: i + 1, reason: 'bad JSON' })
+    const byLine = createSummaryBuilder({ fdr: 0.1 }, keys)
+    const byObject = createSummaryBuilder({ fdr: 0.1 }, keys)
+    const warnings: Array<[string | undefined, string | undefined]> = objects.map((r) => [byLine.account(JSON.stringify(r)), byObject.accountRecord(r)])
+    for (const [a, b] of warnings) expect(b).toBe(a)
+    expect(warnings.filter(([a]) => a !== undefined).length, 'warnings for the first 100 errors of an input, then one line').toBeGreaterThan(101)
+    const a = byLine.finish(0)
+    expect(a.flaggedDocuments).toContain(9)
+    expect(a.flaggedDocuments, 'JSON wrote -Infinity as null, which the line gives back as null').not.toContain(5)
+    expect(byObject.finish(0)).toEqual(a)
+  })
+
   it('refuses a false-discovery rate outside (0, 1] before any record', () => {
     for (const fdr of [0, -0.1, 1.5, Number.NaN]) expect(() => createSummaryBuilder({ fdr }, keys)).toThrow(/fdr must be in \(0, 1\]/)
   })

@@ -29,7 +29,7 @@ import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
 import { inputFingerprint, outputIdentities, ScanInterrupted, scanId, type ScanIo, type ScanOptions } from '../run.js'
 import { openState, type ResumeState } from '../state.js'
 import { scanCommonTuples } from '../common.js'
-import { blockLines, indexedRecords } from '../records.js'
+import { blockRecords, indexedRecords } from '../records.js'
 import { planBlocks } from '../plan.js'
 import { listOnce } from '../sources/s3.js'
 import type { Piece } from '../sources/piece.js'
@@ -94,6 +94,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       },
       (parts) => builder.addParts(parts),
     )
+    io.flush?.()
   }
   const runId = randomUUID()
   const shardId = (k: number) => `${runId}-${k}`
@@ -154,14 +155,18 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
       const lines: string[] = []
       for (const b of r.blocks) {
         // Documents are numbered in the scan here, where all earlier ones are known.
-        for (const line of blockLines(b.entries, builder.documents, alpha)) {
-          record(line)
+        for (const rec of blockRecords(b.entries, builder.documents, alpha)) {
+          const line = JSON.stringify(rec)
+          const warning = builder.accountRecord(rec)
+          if (warning) io.warn(warning)
+          if (rec.type === 'document' && o.report) strongest.keep({ r: rec })
           io.record(line)
           lines.push(line)
         }
         builder.addParts(b.parts)
       }
       state?.append(lines, shardEnd[shard], r.blocks.flatMap((b) => b.parts))
+      io.flush?.()
       io.progress?.({ documents: builder.documents, tokens: builder.tokens, bytes: builder.bytes, seconds: (performance.now() - t0) / 1000 })
     }
     // Streams the results in shard order while the sources are still being read.
@@ -223,6 +228,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
 
   const summary = builder.finish((performance.now() - t0) / 1000, common?.summary ?? null)
   io.record(JSON.stringify(summary))
+  io.flush?.()
   if (o.report) writeReport(o.report, summary, keys, await withTexts({ ...o, skip }, strongest.list(), io), o.scorer)
   return summary
 }
