@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateKey, serializeKey } from '@tracemark/watermark'
 import { runScan } from '../packages/detector/src/scan/run.js'
+import { run } from '../packages/detector/src/cli/program.js'
 import type { ScanSummary } from '../packages/detector/src/scan/types.js'
 import { testSecret, watermarkedWords } from './helpers.js'
 import { splitCorpus } from '../packages/lab/src/corpus/corpus.js'
@@ -41,6 +42,30 @@ beforeAll(() => {
 })
 
 describe('tracemark scan', () => {
+  it('says when each block\'s records are all given, so output can be written a block at a time', async () => {
+    // io.flush comes after each block's records and after the summary: a caller that
+    // buffers lines (the CLI) never holds more than a block, nor loses the last one.
+    const events: string[] = []
+    await runScan({ inputs: [join(dir, 'corpus.jsonl')], keyTexts: [keyText], workers: 2, blockSize: 16, field: 'messages.1.content' }, { record: (l) => events.push(JSON.parse(l).type), warn: () => {}, flush: () => events.push('flush') })
+    const runs = events.join(' ').split(' flush').map((r) => r.trim().split(' ').filter(Boolean))
+    expect(runs.at(-1), 'nothing after the last flush').toEqual([])
+    expect(runs.at(-2), 'the summary alone, then a flush').toEqual(['summary'])
+    // 123 records (3 of them bad lines) in blocks of 16: 7 full blocks and 11 records.
+    expect(runs.slice(0, -2).map((r) => r.length)).toEqual([16, 16, 16, 16, 16, 16, 16, 11])
+  })
+
+  it('writes its output a block at a time, not a line at a time', async () => {
+    const writes: string[] = []
+    const code = await run(['scan', join(dir, 'corpus.jsonl'), '--key', keyPath, '--field', 'messages.1.content', '--block-size', '16', '--json'], { out: (s) => writes.push(s), err: () => {} })
+    expect(code).toBeLessThan(2)
+    const lines = writes.join('').trimEnd().split('\n')
+    expect(lines).toHaveLength(124)
+    expect(JSON.parse(lines.at(-1)!).type).toBe('summary')
+    // One write per block (8) and the summary's, and one more per warning (the 3 bad
+    // lines: output is written before a warning goes to stderr); a write per line would be 124.
+    expect(writes.length).toBeLessThanOrEqual(8 + 1 + 3)
+  })
+
   it('finds the watermarked documents with FDR control, in input order, and reports bad lines without losing others', async () => {
     // One pooling block for the whole corpus (blockSize 512) so the pooled test sees all of it.
     const { records, summary } = await scanRecords([join(dir, 'corpus.jsonl')], { field: 'messages.1.content', fdr: 0.05, blockSize: 512 })

@@ -25,6 +25,7 @@ import { keygen } from './keygen.js'
 import { addEvidenceCommands } from './evidence.js'
 import { assertNewBundle } from '../evidence/bundle.js'
 import { corpusInputs, openScanRecords, writeDetectEvidence, writeProbeEvidence, writeScanEvidence } from '../evidence/make.js'
+import { batched } from '../batched.js'
 
 export interface Io {
   out: (s: string) => void
@@ -76,6 +77,9 @@ function stdoutIdentity(): string[] {
     return []
   }
 }
+
+/** Output gathered before a write (UTF-16 units): a block's records are ~180 KB. */
+const OUTPUT_BATCH = 1 << 20
 
 const SCAN_EXIT_CODES = `
 Exit status:
@@ -262,6 +266,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const runDistributedScan = o.redis ? (await import('../scan/distributed/coordinator.js')).runDistributedScan : null
       const scan = runDistributedScan ? (opts: ScanOptions, sio: ScanIo) => runDistributedScan({ ...opts, redis: o.redis, shardSize: o.shardSize }, sio) : runScan
       let summary: Awaited<ReturnType<typeof runScan>>
+      // Records go out a block at a time (the scan flushes after each), not a write per line.
+      const out = batched(io.out, OUTPUT_BATCH)
       try {
         summary = await scan(
           {
@@ -289,14 +295,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 if (line.startsWith('{"type":"summary"')) evidenceSummary = line
                 else evidenceRecords.add(line)
               }
-              if (o.json) io.out(`${line}\n`)
+              if (o.json) out.add(`${line}\n`)
               // Only detected documents are printed: the others are not parsed at all.
               else if (line.includes('"detected":true')) {
                 const r = JSON.parse(line)
-                if (r.type === 'document' && r.detected) io.out(`${formatDocumentLine(r)}\n`)
+                if (r.type === 'document' && r.detected) out.add(`${formatDocumentLine(r)}\n`)
               }
             },
+            flush: () => out.flush(),
             warn: (m) => {
+              out.flush()
               progress.clear()
               io.err(`tracemark: ${m}\n`)
             },
@@ -310,6 +318,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         status = signal === 'SIGTERM' ? 143 : 130
         return
       } finally {
+        out.flush()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }

@@ -10,6 +10,7 @@ import { walkDirectory } from '../scan/sources/walk.js'
 import { asJson } from './diff.js'
 import { bundleFile, RECORDS_FILE, writeEvidence, type EvidenceBundle, type EvidenceInput } from './bundle.js'
 import { sha256File } from './hash.js'
+import { batched } from '../batched.js'
 
 /** In-bundle names of the copied inputs. */
 export const BUNDLE_NAMES = { text: 'input.txt', answers: 'answers.jsonl', accounts: 'accounts.txt' } as const
@@ -121,25 +122,18 @@ export function openScanRecords(dir: string): ScanRecordsWriter {
   // Hashed as written: reading a terabyte-scale file back to hash it would be a second pass.
   const hash = createHash('sha256')
   let bytes = 0
-  let pending: string[] = []
-  let size = 0
-  const flush = () => {
-    if (pending.length === 0) return
-    const data = utf8.encode(pending.join(''))
+  const out = batched((s) => {
+    const data = utf8.encode(s)
     for (let done = 0; done < data.length; ) done += writeSync(fd, data, done)
     hash.update(data)
     bytes += data.length
-    pending = []
-    size = 0
-  }
+  }, RECORDS_BUFFER)
   return {
     add(line) {
-      pending.push(`${line}\n`)
-      size += line.length + 1
-      if (size >= RECORDS_BUFFER) flush()
+      out.add(`${line}\n`)
     },
     finish() {
-      flush()
+      out.flush()
       closeSync(fd)
       return { role: 'records', file: RECORDS_FILE, inBundle: true, source: RECORDS_FILE, sha256: hash.digest('hex'), bytes }
     },
