@@ -71,9 +71,11 @@ interface RecordLine {
 /**
  * The record lines of an uncompressed JSONL file, by the rules of readJsonl:
  * every line counts except one of only ASCII whitespace within `maxBytes`
- * (a longer line is one record, reported as too long by the reader).
+ * (a longer line is one record, reported as too long by the reader). They come
+ * a read's worth at a time: a step of an async generator per line cost the main
+ * thread ~1.3 us each, more than finding the line.
  */
-async function* recordLines(file: string, maxBytes: number): AsyncGenerator<RecordLine> {
+async function* recordLines(file: string, maxBytes: number): AsyncGenerator<RecordLine[]> {
   let offset = 0 // file offset of view[0]
   let lineStart = 0
   let nonBlank = false
@@ -87,6 +89,7 @@ async function* recordLines(file: string, maxBytes: number): AsyncGenerator<Reco
   for await (const view of planReads(file)) {
     const bytesRead = view.length
     if (bytesRead === 0) continue
+    const found: RecordLine[] = []
     let pos = 0
     while (pos < bytesRead) {
       if (!nonBlank) {
@@ -100,7 +103,7 @@ async function* recordLines(file: string, maxBytes: number): AsyncGenerator<Reco
         break
       }
       if (nl > 0) lastByte = view[nl - 1]
-      if (counts(offset + nl)) yield { end: offset + nl + 1, line }
+      if (counts(offset + nl)) found.push({ end: offset + nl + 1, line })
       line++
       nonBlank = false
       lastByte = -1
@@ -108,9 +111,10 @@ async function* recordLines(file: string, maxBytes: number): AsyncGenerator<Reco
       pos = nl + 1
     }
     offset += bytesRead
+    if (found.length > 0) yield found
   }
   // A last line without a newline.
-  if (offset > lineStart && counts(offset)) yield { end: offset, line }
+  if (offset > lineStart && counts(offset)) yield [{ end: offset, line }]
 }
 
 /**
@@ -177,21 +181,23 @@ export async function* planBlocks(inputs: string[], source: ReadSourcesOptions, 
     let n = 0
     let lastEnd = 0
     try {
-      for await (const l of recordLines(f.file, settings.maxBytes)) {
-        if (position < skip) {
-          position++
-          start = l.end
-          firstLine = l.line + 1
-          continue
-        }
-        n++
-        lastEnd = l.end
-        if (count + n >= blockSize) {
-          add({ kind: 'lines', file: f.file, start, end: l.end, firstLine }, n)
-          yield cut()
-          start = l.end
-          firstLine = l.line + 1
-          n = 0
+      for await (const found of recordLines(f.file, settings.maxBytes)) {
+        for (const l of found) {
+          if (position < skip) {
+            position++
+            start = l.end
+            firstLine = l.line + 1
+            continue
+          }
+          n++
+          lastEnd = l.end
+          if (count + n >= blockSize) {
+            add({ kind: 'lines', file: f.file, start, end: l.end, firstLine }, n)
+            yield cut()
+            start = l.end
+            firstLine = l.line + 1
+            n = 0
+          }
         }
       }
     } catch (e) {
