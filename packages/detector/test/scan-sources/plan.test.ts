@@ -52,6 +52,29 @@ describe('scan plan (blocks of references the workers read)', () => {
     }
   })
 
+  it('cuts a file of thousands of short lines (several line batches per read) where the sequential reader does', async () => {
+    // The planner hands on line ends 1,024 at a time: blocks and skips must not notice
+    // the batch boundaries, blank lines (not records) and CRLF endings included.
+    const lines: string[] = []
+    for (let i = 0; i < 5000; i++) lines.push(i % 97 === 0 ? '   ' : i % 13 === 0 ? '{bad' : JSON.stringify({ text: `d${i}` }) + (i % 5 === 0 ? '\r' : ''))
+    const file = tmp.path('short-lines.jsonl')
+    await writeFile(file, lines.join('\n'))
+    const all = await collect([file], { maxDocumentBytes: MAX })
+    expect(all.length).toBe(5000 - Math.ceil(5000 / 97))
+    const s = sourceSettings({ maxDocumentBytes: MAX })
+    for (const [size, skip] of [[512, 0], [1024, 0], [1000, 1500], [7, 2047]]) {
+      const got: SourceRecord[] = []
+      const sizes: number[] = []
+      for await (const b of planBlocks([file], { maxDocumentBytes: MAX }, size, skip)) {
+        let n = 0
+        for (const p of b.pieces) for await (const r of readPiece(p, s)) (got.push(r), n++)
+        sizes.push(n)
+      }
+      expect(got, `blocks of ${size} after ${skip}`).toEqual(all.slice(skip))
+      expect(sizes.slice(0, -1).every((n) => n === size)).toBe(true)
+    }
+  })
+
   it('sends references, not text, for uncompressed JSONL, Parquet and text files', async () => {
     const blocks = await plan(16)
     const inline = blocks.flatMap((b) => b.pieces).filter((p) => p.kind === 'records')
