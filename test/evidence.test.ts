@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseKey } from '@tracemark/watermark'
+import { generateKey, parseKey, serializeKey } from '@tracemark/watermark'
 import { TOOL } from '../packages/detector/src/evidence/version.js'
 import { openScanRecords } from '../packages/detector/src/evidence/make.js'
-import { watermarkedWords, runCli as cli } from './helpers.js'
+import { testSecret, watermarkedWords, runCli as cli } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracemark-evidence-'))
 const HUMAN = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, it was the epoch of belief.'
@@ -50,7 +50,10 @@ let wmText = ''
 beforeAll(async () => {
   expect((await cli(['keygen', '--scheme', 'kgw', '--out', keyPath])).code).toBe(0)
   expect((await cli(['keygen', '--scheme', 'kgw', '--out', otherKeyPath])).code).toBe(0)
-  wmText = watermarkedWords(parseKey(readFileSync(keyPath, 'utf8')), 150, 5).text
+  // The key is keygen's (the commitment tests need one), so it is random: 300 tokens, so
+  // that detection at 1e-6 never hinges on the draw (40 random keys: the weakest
+  // p = 10^-24.7; at 150 tokens it was 10^-7.9).
+  wmText = watermarkedWords(parseKey(readFileSync(keyPath, 'utf8')), 300, 5).text
   writeFileSync(join(dir, 'wm.txt'), wmText)
 })
 
@@ -346,9 +349,17 @@ describe('scan --evidence', () => {
 describe('probe --evidence', () => {
   let server: Server
   let url = ''
+  // A fixed key and 400 watermarked tokens that the answers cover: with the random key
+  // and the 150 tokens of the other tests, the probe's p ranged 2e-11 to 2e-7 over six
+  // runs, close enough to alpha = 1e-6 to fail now and then (it did once in CI). The z-score
+  // grows with the square root of the unique tuples, ~1.6x here, and the tail far
+  // faster: this key gives p = 7e-39 (another key tried, 4e-34).
+  const probeKeyPath = join(dir, 'probe-key.json')
   beforeAll(async () => {
+    const key = generateKey({ scheme: 'kgw' }, { secret: testSecret(7, 12) })
+    writeFileSync(probeKeyPath, serializeKey(key), { mode: 0o600 })
     // An endpoint that answers every prompt with watermarked words: the bundle holds them verbatim.
-    const words = wmText.split(' ')
+    const words = watermarkedWords(key, 400, 5).text.split(' ')
     server = createServer((req, res) => {
       let body = ''
       req.on('data', (c) => (body += c))
@@ -356,7 +367,8 @@ describe('probe --evidence', () => {
         res.setHeader('content-type', 'application/json')
         if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'fake' }] }))
         const { seed } = JSON.parse(body)
-        const start = (seed * 7) % 60
+        // Ten answers of 60 words, spread over the whole text.
+        const start = (seed * 37) % (words.length - 60)
         res.end(JSON.stringify({ choices: [{ text: words.slice(start, start + 60).join(' ') }] }))
       })
     })
@@ -367,14 +379,14 @@ describe('probe --evidence', () => {
 
   it('keeps every prompt and answer; verify recomputes identically and catches an edited answer', async () => {
     const ev = join(dir, 'ev-probe')
-    const p = await cli(['probe', '--key', keyPath, '--endpoint', url, '--budget', '600', '--max-tokens', '60', '--concurrency', '1', '--evidence', ev])
+    const p = await cli(['probe', '--key', probeKeyPath, '--endpoint', url, '--budget', '600', '--max-tokens', '60', '--concurrency', '1', '--evidence', ev])
     expect(p.code).toBe(0)
     const lines = readFileSync(join(ev, 'answers.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     const e = JSON.parse(readFileSync(join(ev, 'evidence.json'), 'utf8'))
     expect(lines.length).toBe(e.records[0].answers)
     expect(lines[0].prompt.length).toBeGreaterThan(0)
     expect(e.parameters).toMatchObject({ endpoint: url, budget: 600, maxTokens: 60, alpha: 1e-6 })
-    expect((await cli(['verify', '--key', keyPath, ev])).code).toBe(0)
+    expect((await cli(['verify', '--key', probeKeyPath, ev])).code).toBe(0)
     const b = copyBundle(ev)
     lines[0].text = HUMAN
     const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n'
@@ -382,10 +394,10 @@ describe('probe --evidence', () => {
     const sha = createHash('sha256').update(text).digest('hex')
     // Even with the hash updated to match, the figures no longer follow from the answers.
     editEvidence(b, (x) => (x.inputs[0].sha256 = sha))
-    const r = await cli(['verify', '--key', keyPath, b])
+    const r = await cli(['verify', '--key', probeKeyPath, b])
     expect(r.code).toBe(1)
     expect(r.out).toMatch(/first difference: records\[0\]\.\w+: bundle \S+, recomputed \S+/)
-    for (const s of secretForms(keyPath)) expect(bundleText(ev)).not.toContain(s)
+    for (const s of secretForms(probeKeyPath)) expect(bundleText(ev)).not.toContain(s)
   })
 })
 
