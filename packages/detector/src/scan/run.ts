@@ -14,7 +14,7 @@ import { scanCommonTuples } from './common.js'
 import { REPORT_DOCUMENTS, strongestDocuments } from './report/strongest.js'
 import { writeReport } from './report/write.js'
 import { openState, type ResumeState } from './state.js'
-import { blockRecords } from './records.js'
+import { blockRecords, type OutputRecord } from './records.js'
 import { createSummaryBuilder } from './summary-builder.js'
 import { describeLocation, type DocumentResult, type ScanSummary } from './types.js'
 
@@ -107,8 +107,8 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   const skip = outputIdentities(o)
 
   const summaryOf = createSummaryBuilder(o, keys)
-  const account = (line: string) => {
-    const warning = summaryOf.account(line)
+  const account = (r: OutputRecord) => {
+    const warning = summaryOf.account(r)
     if (warning) io.warn(warning)
   }
   // The strongest documents' texts, kept for the HTML report (bounded).
@@ -118,7 +118,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
   if (state) {
     state.replay(
       (line) => {
-        account(line)
+        account(JSON.parse(line) as OutputRecord)
         io.record(line)
       },
       (parts) => summaryOf.addParts(parts),
@@ -146,8 +146,7 @@ export async function runScan(o: ScanOptions, io: ScanIo): Promise<ScanSummary> 
     state?.append(lines, b.consumed, out.parts)
     summaryOf.addParts(out.parts)
     for (let i = 0; i < lines.length; i++) {
-      const warning = summaryOf.accountRecord(records[i])
-      if (warning) io.warn(warning)
+      account(records[i])
       io.record(lines[i])
     }
     io.flush?.()

@@ -15,17 +15,13 @@ export const ERRORS_LISTED = 10_000
 /** Accumulates emitted NDJSON records and pooled parts into the scan summary. */
 export interface SummaryBuilder {
   /**
-   * Accounts one emitted record line (document or error), in input order.
+   * Accounts one emitted record (document or error), in input order; its line is
+   * `JSON.stringify(r)`, and a replayed line is accounted as `JSON.parse(line)`.
    * Returns the warning to show for an input error: each of the first
    * {@link ERRORS_PER_INPUT} of an input, then one line saying the rest are
    * only counted (a flood of bad lines must not flood stderr or memory).
    */
-  account(line: string): string | undefined
-  /**
-   * {@link account} for a record not yet serialized (its line is `JSON.stringify(r)`):
-   * the same result without parsing the line back.
-   */
-  accountRecord(r: OutputRecord): string | undefined
+  account(r: OutputRecord): string | undefined
   /** Adds the pooled evidence of completed blocks (folded in, not kept). */
   addParts(parts: PooledPart[]): void
   readonly documents: number
@@ -57,7 +53,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
   let documents = 0
   // A line's numbers as JSON.parse gives them back: a non-finite one was written as null.
   const json = (x: number): number => (Number.isFinite(x) ? x : (null as unknown as number))
-  const accountRecord = (r: OutputRecord): string | undefined => {
+  const account = (r: OutputRecord): string | undefined => {
     if (r.type === 'error') {
       errorCount++
       const n = (perInput.get(r.file) ?? 0) + 1
@@ -89,10 +85,7 @@ export function createSummaryBuilder(o: Pick<ScanOptions, 'fdr' | 'fdrDependence
     get bytes() {
       return bytes
     },
-    account(line) {
-      return accountRecord(JSON.parse(line) as OutputRecord)
-    },
-    accountRecord,
+    account,
     addParts(p) {
       pooledTest.add(p)
     },

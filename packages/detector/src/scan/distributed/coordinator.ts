@@ -29,7 +29,7 @@ import { FlowProducer, Job as BullJob, Queue, QueueEvents } from 'bullmq'
 import { inputFingerprint, outputIdentities, ScanInterrupted, scanId, type ScanIo, type ScanOptions } from '../run.js'
 import { openState, type ResumeState } from '../state.js'
 import { scanCommonTuples } from '../common.js'
-import { blockRecords, indexedRecords } from '../records.js'
+import { blockRecords, indexedRecords, type OutputRecord } from '../records.js'
 import { planBlocks } from '../plan.js'
 import { listOnce } from '../sources/s3.js'
 import type { Piece } from '../sources/piece.js'
@@ -78,18 +78,17 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
   const maxPending = Math.max(1, o.maxPendingResults ?? MAX_PENDING_RESULTS)
   const builder = createSummaryBuilder(o, keys)
   const strongest = strongestDocuments<{ r: DocumentResult }>()
-  const record = (line: string) => {
-    const warning = builder.account(line)
+  // Every record, replayed or new: the summary, its input-error warning, the report.
+  const record = (r: OutputRecord) => {
+    const warning = builder.account(r)
     if (warning) io.warn(warning)
-    const e = JSON.parse(line) as { type: string; file: string; line?: number; row?: number; reason?: string }
-    if (e.type === 'document' && o.report) strongest.keep({ r: e as unknown as DocumentResult })
-    return e
+    if (r.type === 'document' && o.report) strongest.keep({ r })
   }
   // Resume: replay what a previous run (local or distributed) completed, then go on from there.
   if (state) {
     state.replay(
       (line) => {
-        record(line)
+        record(JSON.parse(line) as OutputRecord)
         io.record(line)
       },
       (parts) => builder.addParts(parts),
@@ -157,9 +156,7 @@ export async function runDistributedScan(o: DistributedScanOptions, io: ScanIo):
         // Documents are numbered in the scan here, where all earlier ones are known.
         for (const rec of blockRecords(b.entries, builder.documents, alpha)) {
           const line = JSON.stringify(rec)
-          const warning = builder.accountRecord(rec)
-          if (warning) io.warn(warning)
-          if (rec.type === 'document' && o.report) strongest.keep({ r: rec })
+          record(rec)
           io.record(line)
           lines.push(line)
         }
