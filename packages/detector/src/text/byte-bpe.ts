@@ -207,6 +207,13 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
   let bytesUsed = 0
   let idsUsed = 0
 
+  /** The rank of bytes[from, to), a part left by a merge: every single byte is an entry of a byte-level vocabulary, so every part is. */
+  const partRank = (from: number, to: number): number => {
+    const r = rankOfBytes(bytes, from, to)
+    if (r < 0) throw new Error(`byte string of ${to - from} bytes has no rank: the vocabulary is not byte-level`)
+    return r
+  }
+
   /** tiktoken's merge of bytes[0, len) (len >= 2), its ids written to out from n. */
   const merge = (len: number, out: Uint32Array, n: number): number => {
     const pairRank = (i: number, m: number): number => (i + 2 <= m ? rankOfBytes(bytes, starts[i], starts[i + 2]) : -1)
@@ -238,12 +245,7 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
         ranks[at - 1] = left < 0 ? NONE : left
       }
     }
-    for (let i = 0; i < m; i++) {
-      const r = rankOfBytes(bytes, starts[i], starts[i + 1])
-      // Every single byte is an entry of a byte-level vocabulary, so every part is.
-      if (r < 0) throw new Error(`byte string of ${starts[i + 1] - starts[i]} bytes has no rank: the vocabulary is not byte-level`)
-      out[n++] = r
-    }
+    for (let i = 0; i < m; i++) out[n++] = partRank(starts[i], starts[i + 1])
     return n
   }
 
@@ -308,11 +310,7 @@ export function createByteBpe(vocabulary: ArrayLike<string | ArrayLike<number> |
         if (ranks[p] >= 0) push(ranks[p] * PART_SPAN + p)
       }
     }
-    for (let s = 0; s < len; s = starts[s]) {
-      const r = rankOfBytes(bytes, s, starts[s])
-      if (r < 0) throw new Error(`byte string of ${starts[s] - s} bytes has no rank: the vocabulary is not byte-level`)
-      out[n++] = r
-    }
+    for (let s = 0; s < len; s = starts[s]) out[n++] = partRank(s, starts[s])
     return n
   }
 
