@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { gfDiv, gfInv, gfMul, interpolate, polyEval } from '../src/fingerprint/gf256.js'
 import { rsCode, rsDecode, rsEncode, rsFromPositions } from '../src/fingerprint/reedsolomon.js'
 import { seededRandom } from '../src/random.js'
-import { accountCodeword } from '../src/fingerprint/code.js'
+import { accountCodeword, bytesAccount, fingerprintCode } from '../src/fingerprint/code.js'
 import { codewordMatches, decodeCandidates } from '../src/fingerprint/decode.js'
 
 const rnd = seededRandom(42)
@@ -124,6 +124,56 @@ describe('list decoding of fingerprint votes', () => {
         // A fresh votes object (no memo): the same list from the filled cache.
         expect(decodeCandidates(f, { counts: counts.slice(), positions: 32, scored: 500 }, { reliable, limit: 16 })).toEqual(list)
       }
+    }
+  })
+
+  // The decoder keeps only the best `limit` accounts as it goes and reads a
+  // candidate's account only when its matches could enter that list. The list must
+  // be the best `limit` of every candidate it generates, as enumerating them all
+  // gives it: the hard decision, then per k-subset of the reliable positions the
+  // best colours and each single runner-up swap. Integer votes on few colours (as
+  // quick votes leave them) make many ties, which the smaller account wins.
+  it('keeps the best accounts of all its candidates, ties to the smaller account (brute force)', () => {
+    const f = { embedding: 'race', bits: 32, positions: 32, draw: 'ordered' } as const
+    const code = fingerprintCode(f)
+    const r = seededRandom(11)
+    for (let t = 0; t < 8; t++) {
+      const counts = new Float64Array(32 * 256)
+      for (let p = 0; p < 32; p++) for (let v = 0; v < 6; v++) counts[p * 256 + Math.floor(r() * 256)] += 1 + Math.floor(r() * 3)
+      if (t % 2) {
+        // Half the trials carry an account at half the positions, so a strong candidate fills the list early.
+        const cw = accountCodeword(f, Math.floor(r() * 2 ** 32))
+        for (let p = 0; p < 32; p += 2) counts[p * 256 + cw[p]] += 4
+      }
+      const best: number[] = [], second: number[] = [], bestN: number[] = [], secondN: number[] = []
+      for (let p = 0; p < 32; p++) {
+        let b = -1, bn = 0, s2 = -1, sn = 0
+        for (let c = 0; c < 256; c++) {
+          const v = counts[p * 256 + c]
+          if (v > bn) [s2, sn, b, bn] = [b, bn, c, v]
+          else if (v > sn) [s2, sn] = [c, v]
+        }
+        best.push(b); second.push(s2); bestN.push(bn); secondN.push(sn)
+      }
+      const all = new Map<number, number>()
+      const add = (message: Uint8Array | null) => {
+        if (!message) return
+        const account = bytesAccount(f, message)
+        if (account >= 0) all.set(account, codewordMatches(counts, rsEncode(code, message)))
+      }
+      add(rsDecode(code, best.map((c, p) => (bestN[p] > secondN[p] ? c : -1))))
+      const order = [...Array(32).keys()].filter((p) => bestN[p] > 0).sort((a, b) => bestN[b] - secondN[b] - (bestN[a] - secondN[a]) || bestN[b] - bestN[a] || a - b).slice(0, 12)
+      for (let a = 0; a < 12; a++) for (let b = a + 1; b < 12; b++) for (let c = b + 1; c < 12; c++) for (let d = c + 1; d < 12; d++) {
+        const at = [order[a], order[b], order[c], order[d]]
+        add(rsFromPositions(code, at, at.map((p) => best[p])))
+        for (let i = 0; i < 4; i++) if (secondN[at[i]] > 0) add(rsFromPositions(code, at, at.map((p, j) => (j === i ? second[p] : best[p]))))
+      }
+      const expected = [...all].map(([account, matches]) => ({ account, matches })).sort((x, y) => y.matches - x.matches || x.account - y.account)
+      for (const limit of [1, 16, 40]) {
+        expect(decodeCandidates(f, { counts, positions: 32, scored: 200 }, { limit })).toEqual(expected.slice(0, limit))
+      }
+      // Ties are what the order of entry could get wrong: make sure the trials have them.
+      if (t === 0) expect(expected[15].matches).toBe(expected[16].matches)
     }
   })
 })

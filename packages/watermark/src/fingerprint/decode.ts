@@ -152,8 +152,13 @@ function locateBasis(c: BasisCache, code: RsCode, positions: Int32Array, rows: U
   const { n } = code
   const k = positions.length
   const { sorted, choose } = c
-  sorted.set(positions)
-  sorted.sort()
+  // Insertion sort: k is 4 or 5, where TypedArray#sort's call cost more than sorting.
+  for (let i = 0; i < k; i++) {
+    const v = positions[i]
+    let j = i
+    for (; j > 0 && sorted[j - 1] > v; j--) sorted[j] = sorted[j - 1]
+    sorted[j] = v
+  }
   // Rank of the subset in the combinatorial number system.
   let r = 0
   for (let i = 0; i < k; i++) r += choose[sorted[i] * (k + 1) + i + 1]
@@ -199,17 +204,13 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const code = fingerprintCode(f)
   const counts = votes.counts
   const { best, second, bestN, secondN } = ranked(counts, code.n)
-  const found = foundAccounts
-  found.clear()
-  const consider = (message: Uint8Array | null, codeword?: Uint8Array) => {
-    if (!message) return
-    const account = bytesAccount(f, message)
-    if (account < 0) return
-    const slot = found.claim(account)
-    if (slot >= 0) found.matches[slot] = codewordMatches(counts, codeword ?? rsEncode(code, message))
-  }
+  const top = bestAccounts(limit)
   const hard = Array.from(best, (c, p) => (bestN[p] > secondN[p] ? c : -1))
-  consider(rsDecode(code, hard))
+  const message = rsDecode(code, hard)
+  if (message) {
+    const account = bytesAccount(f, message)
+    if (account >= 0) top.offer(account, codewordMatches(counts, rsEncode(code, message)))
+  }
   const order = Array.from({ length: code.n }, (_, p) => p)
     .filter((p) => bestN[p] > 0)
     .sort((a, b) => bestN[b] - secondN[b] - (bestN[a] - secondN[a]) || bestN[b] - bestN[a] || a - b)
@@ -231,6 +232,17 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const bestBase = new Int32Array(k)
   const swapBase = new Int32Array(k)
   const matches = new Float64Array(k + 1)
+  // Per reliable position, one 256-entry table of both products of a row byte x:
+  // best * x in the low byte, swap * x in the high one. 6 KiB that stay in L1
+  // replace two reads of the 64 KiB MUL table per (row, position).
+  const products = new Uint16Array(m << 8)
+  for (let o = 0; o < m; o++) {
+    const p = order[o]
+    const b = best[p] << 8
+    const sw = secondN[p] === 0 ? 0 : (best[p] ^ second[p]) << 8
+    for (let x = 0; x < 256; x++) products[(o << 8) | x] = MUL[b | x] | (MUL[sw | x] << 8)
+  }
+  const productAt = new Int32Array(k)
   // Every k-subset of the m reliable positions, in lexicographic order of indices.
   const idx = Int32Array.from({ length: k }, (_, i) => i)
   for (let more = m >= k; more; ) {
@@ -252,21 +264,17 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
     // The best colour at every chosen position, then the runner-up at one position
     // at a time (a second account in a mixed text surfaces once the first is peeled).
     // The code is linear: swapping position i's byte adds (best ^ second) * row i.
-    msg0.fill(0)
     for (let i = 0; i < k; i++) {
       const p = positions[i]
-      const base = best[p] << 8
-      bestBase[i] = base
+      productAt[i] = idx[i] << 8
+      bestBase[i] = best[p] << 8
       swapBase[i] = secondN[p] === 0 ? -1 : (best[p] ^ second[p]) << 8
-      const c0 = coefAt[i]
-      for (let j = 0; j < k; j++) msg0[j] ^= MUL[base | C[c0 + j]]
     }
     // One pass over the code's positions scores the k + 1 candidates together, each
     // summed in position order: the codeword byte of the best colours, then each
-    // swap's. Nearly every candidate of a text without the watermark is an account
-    // not seen yet, so scoring all of them first wastes little, and each codeword
-    // byte is computed once instead of written and read back per candidate.
-    if (k === 4) scoreFour(counts, R, n, bestBase, swapBase, rowAt, matches)
+    // swap's. Each codeword byte is computed once instead of written and read back
+    // per candidate.
+    if (k === 4) scoreFour(counts, R, n, products, productAt, rowAt, matches)
     else {
       matches.fill(0)
       for (let q = 0; q < n; q++) {
@@ -277,19 +285,30 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
         for (let i = 0; i < k; i++) if (swapBase[i] >= 0) matches[i + 1] += counts[row + (c ^ MUL[swapBase[i] | R[rowAt[i] + q]])]
       }
     }
-    // The accounts come from the k message bytes (little-endian), and only new ones
-    // keep their matches, claimed in the same order as one candidate at a time.
-    for (let alt = -1; alt < k; alt++) {
-      let account = 0
-      if (alt >= 0) {
-        const base = swapBase[alt]
-        if (base < 0) continue
-        const c0 = coefAt[alt]
-        for (let j = k - 1; j >= 0; j--) account = account * 256 + (msg0[j] ^ MUL[base | C[c0 + j]])
-      } else for (let j = k - 1; j >= 0; j--) account = account * 256 + msg0[j]
-      if (account >= accounts) continue
-      const slot = found.claim(account)
-      if (slot >= 0) found.matches[slot] = matches[alt + 1]
+    // Only a candidate that can still enter the list needs its account: once the
+    // list is full, nearly every candidate of a text without the watermark falls
+    // below its last entry, and reading accounts and looking them up was a third of
+    // the decode.
+    let passes = false
+    for (let alt = -1; alt < k; alt++) if ((alt < 0 || swapBase[alt] >= 0) && top.mayEnter(matches[alt + 1])) passes = true
+    if (passes) {
+      msg0.fill(0)
+      for (let i = 0; i < k; i++) {
+        const c0 = coefAt[i]
+        for (let j = 0; j < k; j++) msg0[j] ^= MUL[bestBase[i] | C[c0 + j]]
+      }
+      // The accounts come from the k message bytes (little-endian).
+      for (let alt = -1; alt < k; alt++) {
+        if (!top.mayEnter(matches[alt + 1])) continue
+        let account = 0
+        if (alt >= 0) {
+          const base = swapBase[alt]
+          if (base < 0) continue
+          const c0 = coefAt[alt]
+          for (let j = k - 1; j >= 0; j--) account = account * 256 + (msg0[j] ^ MUL[base | C[c0 + j]])
+        } else for (let j = k - 1; j >= 0; j--) account = account * 256 + msg0[j]
+        if (account < accounts) top.offer(account, matches[alt + 1])
+      }
     }
     let i = k - 1
     while (i >= 0 && idx[i] === m - k + i) i--
@@ -299,29 +318,29 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
       for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1
     }
   }
-  return topCandidates(found, limit)
+  return top.list()
 }
 
 /**
  * The candidates' matches of one subset for 4-byte messages (every fingerprint of
  * 25 to 32 bits, the default's among them), unrolled: the general loop over the k
- * rows cost more than the table lookups. A missing swap reads row 0 of MUL (all
- * zeros), so its sum is the best colours' again and is not used.
+ * rows cost more than the table lookups. Row i's products come from
+ * `products[productAt[i] | x]`; a missing swap's products are 0, so its sum is the
+ * best colours' again and is not used.
  */
-function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, bestBase: Int32Array, swapBase: Int32Array, rowAt: Int32Array, matches: Float64Array): void {
-  const b0 = bestBase[0], b1 = bestBase[1], b2 = bestBase[2], b3 = bestBase[3]
-  const s0 = Math.max(0, swapBase[0]), s1 = Math.max(0, swapBase[1]), s2 = Math.max(0, swapBase[2]), s3 = Math.max(0, swapBase[3])
+function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, products: Uint16Array, productAt: Int32Array, rowAt: Int32Array, matches: Float64Array): void {
+  const t0 = productAt[0], t1 = productAt[1], t2 = productAt[2], t3 = productAt[3]
   const r0 = rowAt[0], r1 = rowAt[1], r2 = rowAt[2], r3 = rowAt[3]
   let m = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0
   for (let q = 0; q < n; q++) {
-    const x0 = R[r0 + q], x1 = R[r1 + q], x2 = R[r2 + q], x3 = R[r3 + q]
-    const c = MUL[b0 | x0] ^ MUL[b1 | x1] ^ MUL[b2 | x2] ^ MUL[b3 | x3]
+    const y0 = products[t0 | R[r0 + q]], y1 = products[t1 | R[r1 + q]], y2 = products[t2 | R[r2 + q]], y3 = products[t3 | R[r3 + q]]
+    const c = (y0 ^ y1 ^ y2 ^ y3) & 0xff
     const row = q * COLOURS
     m += counts[row + c]
-    m0 += counts[row + (c ^ MUL[s0 | x0])]
-    m1 += counts[row + (c ^ MUL[s1 | x1])]
-    m2 += counts[row + (c ^ MUL[s2 | x2])]
-    m3 += counts[row + (c ^ MUL[s3 | x3])]
+    m0 += counts[row + (c ^ (y0 >> 8))]
+    m1 += counts[row + (c ^ (y1 >> 8))]
+    m2 += counts[row + (c ^ (y2 >> 8))]
+    m3 += counts[row + (c ^ (y3 >> 8))]
   }
   matches[0] = m
   matches[1] = m0
@@ -331,77 +350,53 @@ function scoreFour(counts: ArrayLike<number>, R: Uint8Array, n: number, bestBase
 }
 
 /**
- * The accounts one decode has found and their matches: open addressing over typed
- * arrays, reused by every decode. A Map allocated per entry, and accounts of 2^31
- * and above are boxed numbers: a third of the decoder's time went to it.
+ * The `limit` best distinct accounts offered, most matches first (ties: smaller
+ * account first), kept sorted in typed arrays. A candidate met again (another
+ * subset, the same codeword) has the same matches, summed in the same order, so
+ * it meets its own entry and is not added twice; one that fell out of the list
+ * ranks below its last entry and never comes back. So the list is the best
+ * `limit` of all the accounts offered, without keeping the others.
  */
-interface FoundAccounts {
-  /** Matches of the account in each slot that {@link claim} gave. */
-  matches: Float64Array
-  /** The slot for a new account (store its matches there), or -1 if it was found before. */
-  claim(account: number): number
-  clear(): void
-  forEach(visit: (account: number, matches: number) => void): void
+interface BestAccounts {
+  /** Whether a candidate with these matches could enter the list (before its account is known). */
+  mayEnter(matches: number): boolean
+  offer(account: number, matches: number): void
+  list(): FingerprintCandidate[]
 }
 
-function createFoundAccounts(): FoundAccounts {
-  let keys = new Float64Array(1 << 12).fill(-1)
-  let used = new Int32Array(keys.length)
+function bestAccounts(limit: number): BestAccounts {
+  const m = new Float64Array(limit)
+  const a = new Float64Array(limit)
   let size = 0
-  const t: FoundAccounts = {
-    matches: new Float64Array(keys.length),
-    claim(account) {
-      const mask = keys.length - 1
-      // Accounts are message bytes: mix them so nearby ones spread.
-      let j = Math.imul(account | 0, 0x9e3779b1) >>> 0 & mask
-      for (let v = keys[j]; v !== -1; v = keys[j]) {
-        if (v === account) return -1
-        j = (j + 1) & mask
-      }
-      keys[j] = account
-      used[size++] = j
-      if (2 * size > keys.length) {
-        // Grow, then hand back the account's new slot.
-        const old = { keys, matches: t.matches, used, size }
-        keys = new Float64Array(2 * old.keys.length).fill(-1)
-        used = new Int32Array(keys.length)
-        t.matches = new Float64Array(keys.length)
-        size = 0
-        let mine = -1
-        for (let i = 0; i < old.size; i++) {
-          const a = old.keys[old.used[i]]
-          const s = t.claim(a)
-          t.matches[s] = old.matches[old.used[i]]
-          if (a === account) mine = s
-        }
-        return mine
-      }
-      return j
+  return {
+    mayEnter: (matches) => size < limit || matches >= m[limit - 1],
+    offer(account, matches) {
+      // The first entry that ranks after the candidate (the list is short).
+      let i = size
+      while (i > 0 && (m[i - 1] < matches || (m[i - 1] === matches && a[i - 1] > account))) i--
+      if (i > 0 && m[i - 1] === matches && a[i - 1] === account) return
+      if (i === limit) return
+      const end = Math.min(size, limit - 1)
+      m.copyWithin(i + 1, i, end)
+      a.copyWithin(i + 1, i, end)
+      m[i] = matches
+      a[i] = account
+      if (size < limit) size++
     },
-    clear() {
-      for (let i = 0; i < size; i++) keys[used[i]] = -1
-      size = 0
-    },
-    forEach(visit) {
-      for (let i = 0; i < size; i++) visit(keys[used[i]], t.matches[used[i]])
-    },
+    list: () => Array.from({ length: size }, (_, i) => ({ account: a[i], matches: m[i] })),
   }
-  return t
 }
 
-// decodeList is not re-entrant: one table serves every decode.
-const foundAccounts = createFoundAccounts()
-
-/** The `limit` best of the found accounts, most matches first (ties: smaller account), without sorting them all. */
-function topCandidates(found: Pick<FoundAccounts, 'forEach'>, limit: number): FingerprintCandidate[] {
+/** The `limit` best of the visited accounts, most matches first (ties: smaller account), without sorting them all. */
+function topCandidates(forEach: (visit: (account: number, matches: number) => void) => void, limit: number): FingerprintCandidate[] {
   if (limit > 64) {
     const all: FingerprintCandidate[] = []
-    found.forEach((account, matches) => all.push({ account, matches }))
+    forEach((account, matches) => all.push({ account, matches }))
     return all.sort((a, b) => b.matches - a.matches || a.account - b.account).slice(0, limit)
   }
   const before = (a: FingerprintCandidate, account: number, matches: number) => a.matches > matches || (a.matches === matches && a.account < account)
   const top: FingerprintCandidate[] = []
-  found.forEach((account, matches) => {
+  forEach((account, matches) => {
     if (top.length === limit && before(top[limit - 1], account, matches)) return
     let i = Math.min(top.length, limit - 1)
     if (top.length < limit) top.push({ account, matches })
@@ -437,7 +432,7 @@ export function registryCandidates(f: FingerprintSpec, votes: FingerprintVotes, 
   const words = codewordsOf(f, accounts)
   const scores = new Map<number, number>()
   for (let i = 0; i < accounts.length; i++) scores.set(accounts[i], codewordMatches(votes.counts, words[i]))
-  return topCandidates({ forEach: (visit) => scores.forEach((matches, account) => visit(account, matches)) }, Math.min(limit, scores.size))
+  return topCandidates((visit) => scores.forEach((matches, account) => visit(account, matches)), Math.min(limit, scores.size))
 }
 
 /** Votes with one account's matching colours removed, to look for a second account. */
