@@ -169,7 +169,7 @@ describe('list decoding of fingerprint votes', () => {
         for (let i = 0; i < 4; i++) if (secondN[at[i]] > 0) add(rsFromPositions(code, at, at.map((p, j) => (j === i ? second[p] : best[p]))))
       }
       const expected = [...all].map(([account, matches]) => ({ account, matches })).sort((x, y) => y.matches - x.matches || x.account - y.account)
-      for (const limit of [1, 16, 40]) {
+      for (const limit of [1, 16, 40, Infinity]) {
         expect(decodeCandidates(f, { counts, positions: 32, scored: 200 }, { limit })).toEqual(expected.slice(0, limit))
       }
       // Ties are what the order of entry could get wrong: make sure the trials have them.

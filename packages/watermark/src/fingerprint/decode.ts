@@ -365,6 +365,16 @@ interface BestAccounts {
 }
 
 function bestAccounts(limit: number): BestAccounts {
+  // A long list (a caller asking for every candidate) is kept whole and sorted at
+  // the end: inserting into a sorted array would cost its length per candidate.
+  if (limit > 64) {
+    const all = new Map<number, number>()
+    return {
+      mayEnter: () => true,
+      offer: (account, matches) => void all.set(account, matches),
+      list: () => topCandidates((visit) => all.forEach((matches, account) => visit(account, matches)), limit),
+    }
+  }
   const m = new Float64Array(limit)
   const a = new Float64Array(limit)
   let size = 0
