@@ -3,8 +3,8 @@ import { raceZeroBit, type testStatistic } from '../detect.js'
 
 /**
  * Quick scans decode a document's account only when its per-token test shows
- * something (p below this). Why: decoding costs ~0.5-1 ms per document whatever
- * its length (~10x the rest of a race key's scoring of a 400-token document),
+ * something (p below this). Why: decoding costs ~0.4 ms per document whatever
+ * its length (~5x the per-token test of a 400-token document),
  * most documents of a corpus carry no watermark, and for those the
  * per-token p is uniform, so half of them skip it. The record stays an exact
  * p-value: the skipped account test counts as p = 1, which only makes
