@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createWatermarker, fingerprintVotes, generateKey, scoreTokens, seededRandom } from '@tracemark/watermark'
 import { createSyntheticModel } from '../../../lab/src/synthetic.js'
+import { attributeVotes } from '../../src/attribution.js'
 import { detect, raceZeroBit, testStatistic, uniqueScore } from '../../src/detect.js'
 import { createScorer } from '../../src/scan/document.js'
 import { QUICK_DECODE_BELOW } from '../../src/scan/race-test.js'
@@ -81,5 +82,30 @@ describe('scan of a race-fingerprinted key', () => {
     }
     expect(() => createScorer([key], { decodeBelow: 0 })).toThrow(/decodeBelow must be a number in \(0, 1\], got 0/)
     expect(() => createScorer([key], { decodeBelow: 1.5 })).toThrow(/decodeBelow/)
+  })
+
+  // A race key's record already tests its best accounts, so the scan runs the
+  // attribution only for a document whose record passes at the naming level, and
+  // skips it for the others. Skipping must lose no account the attribution would
+  // name: the trimmed test drops the strongest positions, which costs more than the
+  // record's factor 2. A naming level of 0.9 (registry of one account) makes both
+  // kinds of document common among unmarked ones.
+  it('runs attribution only past the record\'s own test, and names every account it would have named', () => {
+    const account = 4242
+    const scorer = createScorer([key], { accounts: [account], attributionAlpha: 0.9, decodeBelow: 1 })
+    const f = key.spec.fingerprint!
+    const r = seededRandom(5)
+    let named = 0
+    let skipped = 0
+    for (let d = 0; d < 200; d++) {
+      const ids = Uint32Array.from({ length: 120 }, () => Math.floor(r() * 50_000))
+      const rec = scorer.scoreIds(new Map([[key.spec.tokenizer, ids]]), { file: 'x', line: d + 1 }, d)
+      const full = attributeVotes(f, fingerprintVotes(wm, ids, { quick: true }), { accounts: [account], alpha: 0.9 })
+      expect(rec.attribution?.account ?? null).toBe(full?.account ?? null)
+      if (rec.attribution) named++
+      if (!(rec.log10PValue < Math.log10(0.9))) skipped++
+    }
+    expect(named).toBeGreaterThan(0)
+    expect(skipped).toBeGreaterThan(0)
   })
 })
