@@ -62,9 +62,9 @@ export interface Attribution extends AccountEvidence {
  */
 export function trimmedMatches(f: FingerprintSpec, votes: FingerprintVotes, account: number): { votes: number; tested: number } {
   // Summed strongest first, as the sort by a comparator did (the same sums, bit for
-  // bit). An insertion sort into reused scratch: a scan tests 16 candidates of every
-  // decoded document, and copying and sorting each through TypedArray#sort was a
-  // thirteenth of a race key's scoring.
+  // bit). An insertion sort into reused scratch: attribution tests 16 candidates
+  // per document, and TypedArray.from + sort allocated and called into the runtime
+  // for each 32-element array.
   const scores = accountScores(f, votes, account)
   const n = scores.length
   if (sortScratch.length < n) sortScratch = new Float64Array(n)
