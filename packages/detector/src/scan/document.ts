@@ -311,12 +311,12 @@ export function createScorer(keys: WatermarkKey[], options: ScorerOptions = {}):
         // test of 16 candidates was a fifth of a race key's scoring, nearly all of it
         // on unmarked documents past the gate, and it named no account of an
         // undetected document in 1,080 trials (docs/scale.md).
-        const attempt = votes !== null && (votes === undefined || best.logP + logK < Math.log(attributeOptions.alpha))
-        const a = !attempt
-          ? null
-          : votes === undefined
+        const a =
+          votes === undefined
             ? attributeTokens(wm, ids.get(tokenizerId(wm.spec))!, attributeOptions)
-            : attributeVotes(wm.spec.fingerprint, votes, attributeOptions)
+            : votes !== null && best.logP + logK < Math.log(attributeOptions.alpha)
+              ? attributeVotes(wm.spec.fingerprint, votes, attributeOptions)
+              : null
         if (a) attribution = { account: a.account, votes: a.votes, pValue: a.pValue, log10PValue: a.log10PValue, accounts: a.accounts.map((x) => x.account) }
       }
       return {

@@ -234,9 +234,10 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
   const matches = new Float64Array(k + 1)
   // Per reliable position, one 256-entry table of both products of a row byte x:
   // best * x in the low byte, swap * x in the high one. 6 KiB that stay in L1
-  // replace two reads of the 64 KiB MUL table per (row, position).
-  const products = new Uint16Array(m << 8)
-  for (let o = 0; o < m; o++) {
+  // replace two reads of the 64 KiB MUL table per (row, position). Only the unrolled
+  // 4-byte path reads them.
+  const products = new Uint16Array(k === 4 ? m << 8 : 0)
+  for (let o = 0; k === 4 && o < m; o++) {
     const p = order[o]
     const b = best[p] << 8
     const sw = secondN[p] === 0 ? 0 : (best[p] ^ second[p]) << 8
@@ -285,30 +286,29 @@ function decodeList(f: FingerprintSpec, votes: FingerprintVotes, reliable: numbe
         for (let i = 0; i < k; i++) if (swapBase[i] >= 0) matches[i + 1] += counts[row + (c ^ MUL[swapBase[i] | R[rowAt[i] + q]])]
       }
     }
-    // Only a candidate that can still enter the list needs its account: once the
-    // list is full, nearly every candidate of a text without the watermark falls
-    // below its last entry, and reading accounts and looking them up was a third of
-    // the decode.
-    let passes = false
-    for (let alt = -1; alt < k; alt++) if ((alt < 0 || swapBase[alt] >= 0) && top.mayEnter(matches[alt + 1])) passes = true
-    if (passes) {
-      msg0.fill(0)
-      for (let i = 0; i < k; i++) {
-        const c0 = coefAt[i]
-        for (let j = 0; j < k; j++) msg0[j] ^= MUL[bestBase[i] | C[c0 + j]]
+    // Only a candidate that can still enter the list needs its account (from the k
+    // message bytes, little-endian): once the list is full, nearly every candidate of
+    // a text without the watermark falls below its last entry, and reading accounts
+    // and looking them up was a third of the decode.
+    let read = false
+    for (let alt = -1; alt < k; alt++) {
+      if (alt >= 0 && swapBase[alt] < 0) continue
+      if (!top.mayEnter(matches[alt + 1])) continue
+      if (!read) {
+        msg0.fill(0)
+        for (let i = 0; i < k; i++) {
+          const c0 = coefAt[i]
+          for (let j = 0; j < k; j++) msg0[j] ^= MUL[bestBase[i] | C[c0 + j]]
+        }
+        read = true
       }
-      // The accounts come from the k message bytes (little-endian).
-      for (let alt = -1; alt < k; alt++) {
-        if (!top.mayEnter(matches[alt + 1])) continue
-        let account = 0
-        if (alt >= 0) {
-          const base = swapBase[alt]
-          if (base < 0) continue
-          const c0 = coefAt[alt]
-          for (let j = k - 1; j >= 0; j--) account = account * 256 + (msg0[j] ^ MUL[base | C[c0 + j]])
-        } else for (let j = k - 1; j >= 0; j--) account = account * 256 + msg0[j]
-        if (account < accounts) top.offer(account, matches[alt + 1])
-      }
+      let account = 0
+      if (alt >= 0) {
+        const base = swapBase[alt]
+        const c0 = coefAt[alt]
+        for (let j = k - 1; j >= 0; j--) account = account * 256 + (msg0[j] ^ MUL[base | C[c0 + j]])
+      } else for (let j = k - 1; j >= 0; j--) account = account * 256 + msg0[j]
+      if (account < accounts) top.offer(account, matches[alt + 1])
     }
     let i = k - 1
     while (i >= 0 && idx[i] === m - k + i) i--
